@@ -1,0 +1,238 @@
+//! The command line: clap definitions, and one function per command that runs the library
+//! and prints. Exit statuses are decided here only: 0 success, 1 invalid policies,
+//! 2 usage or I/O errors.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::compile::{self, sysfs};
+use crate::diag::{Diagnostic, Renderer};
+use crate::host::HostPaths;
+use crate::kernel::Layout;
+use crate::pipeline::{self, Checked, KernelChoice};
+
+/// Declarative, data-access-aware memory management for Linux: TOML policies → DAMON.
+#[derive(Debug, Parser)]
+#[command(name = "damo-policy", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to color output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate policy files: syntax, schema, semantics, kernel features.
+    Check(CheckArgs),
+    /// Print the kernel configuration the policies become, touching no kernel.
+    Compile(CompileArgs),
+    /// Print the JSON schema of policy files.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Policy files or directories of policy files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+    /// Fail (exit 1) when there are warnings.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Policy files or directories of policy files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// `sysfs`: one `<path> <value>` line per file write, relative to the sysfs root, in
+    /// the order a kernel with no kdamonds must receive them; `json`: the configuration.
+    #[arg(long, value_enum, default_value_t = CompileFormat::Sysfs)]
+    pub format: CompileFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompileFormat {
+    Sysfs,
+    Json,
+}
+
+/// The kernel to validate for, and where the host's files are (all read-only here).
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Kernel release to validate for (`6.12`, `7.3`), or `running` to read the live
+    /// kernel (read-only). Default: `kernel` in the directory's damo-policy.toml, else the
+    /// newest kernel damo-policy knows.
+    #[arg(long, value_name = "VERSION|running")]
+    pub kernel: Option<KernelChoice>,
+    /// DAMON sysfs root.
+    #[arg(long, env = "DAMO_POLICY_SYSFS_ROOT", default_value = "/sys/kernel/mm/damon/admin")]
+    pub sysfs_root: PathBuf,
+    /// procfs mount, for process targets and System RAM.
+    #[arg(long, env = "DAMO_POLICY_PROC_ROOT", default_value = "/proc", hide_short_help = true)]
+    pub proc_root: PathBuf,
+    /// cgroup v2 mount, for cgroup targets.
+    #[arg(long, env = "DAMO_POLICY_CGROUP_ROOT", default_value = "/sys/fs/cgroup", hide_short_help = true)]
+    pub cgroup_root: PathBuf,
+    /// `/sys/devices/system`, for NUMA node targets.
+    #[arg(long, env = "DAMO_POLICY_SYSTEM_ROOT", default_value = "/sys/devices/system", hide_short_help = true)]
+    pub system_root: PathBuf,
+}
+
+impl TargetArgs {
+    fn host(&self) -> HostPaths {
+        HostPaths {
+            proc_root: self.proc_root.clone(),
+            cgroup_root: self.cgroup_root.clone(),
+            system_root: self.system_root.clone(),
+        }
+    }
+
+    fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
+        let choice = self.kernel.clone().unwrap_or(KernelChoice::Default);
+        pipeline::check_paths(paths, &choice, &self.host(), &self.sysfs_root)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let renderer = |terminal: bool| {
+        let color = match cli.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Renderer::new(color, 100)
+    };
+    match &cli.command {
+        Command::Check(args) => check(args, &renderer(std::io::stdout().is_terminal())),
+        Command::Compile(args) => compile(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Schema => {
+            print!("{}", crate::schema::COMMITTED);
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn status(checked: &Checked, deny_warnings: bool) -> ExitCode {
+    if checked.has_io_errors() {
+        ExitCode::from(2)
+    } else if checked.error_count() > 0 || (deny_warnings && checked.warning_count() > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn summary(checked: &Checked) -> String {
+    let files = checked.outcomes.len();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "checked {} for kernel {} ({}): {}, {}",
+        plural(files, "file"),
+        checked.kernel,
+        checked.kernel_source,
+        plural(checked.error_count(), "error"),
+        plural(checked.warning_count(), "warning"),
+    )
+}
+
+fn check(args: &CheckArgs, renderer: &Renderer) -> ExitCode {
+    let checked = match args.target.check(&args.paths) {
+        Ok(checked) => checked,
+        Err(message) => return usage_error(&message),
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        CheckFormat::Text => {
+            for diagnostic in checked.all_diagnostics() {
+                let _ = write!(out, "{}", renderer.render(diagnostic));
+            }
+            let _ = writeln!(out, "{}", summary(&checked));
+        }
+        CheckFormat::Json => {
+            let diagnostics: Vec<_> = checked.all_diagnostics().map(Diagnostic::to_json).collect();
+            let report = serde_json::json!({
+                "kernel": checked.kernel.to_string(),
+                "files": checked.outcomes.len(),
+                "errors": checked.error_count(),
+                "warnings": checked.warning_count(),
+                "diagnostics": diagnostics,
+            });
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        }
+    }
+    status(&checked, args.deny_warnings)
+}
+
+fn compile(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
+    let checked = match args.target.check(&args.paths) {
+        Ok(checked) => checked,
+        Err(message) => return usage_error(&message),
+    };
+    let mut err = std::io::stderr().lock();
+    for diagnostic in checked.all_diagnostics() {
+        let _ = write!(err, "{}", renderer.render(diagnostic));
+    }
+    if checked.error_count() > 0 {
+        let _ = writeln!(err, "{}", summary(&checked));
+        return status(&checked, false);
+    }
+    let compiled = compile::compile(&checked.policies(), checked.kernel, &args.target.host());
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        CompileFormat::Json => {
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&compiled).unwrap_or_default());
+        }
+        CompileFormat::Sysfs => {
+            let _ = writeln!(out, "# damo-policy compile: kernel {}, {} kdamond(s)", compiled.kernel, compiled.kdamonds.len());
+            for kdamond in &compiled.kdamonds {
+                let _ = writeln!(out, "# kdamond {}: policy `{}` ({})", kdamond.index, kdamond.policy, kdamond.file);
+            }
+            for skipped in &compiled.skipped {
+                let state = if skipped.pending { "pending" } else { "not compiled" };
+                let _ = writeln!(out, "# policy `{}` ({}): {state}: {}", skipped.policy, skipped.file, skipped.reason);
+            }
+            for write in sysfs::writes(&compiled, Layout::new(checked.kernel)) {
+                let _ = writeln!(out, "{} {}", write.path, write.value);
+            }
+        }
+    }
+    if compiled.skipped.iter().any(|s| !s.pending) {
+        for skipped in compiled.skipped.iter().filter(|s| !s.pending) {
+            let _ = writeln!(err, "error: policy `{}` ({}): {}", skipped.policy, skipped.file, skipped.reason);
+        }
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}

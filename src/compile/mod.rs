@@ -1,0 +1,114 @@
+//! Resolved policies → the kernel configuration they become, touching no kernel.
+//!
+//! [`compile`] resolves each enabled policy's target against the host (processes by name,
+//! cgroup members, System RAM, NUMA nodes — read-only) and assigns kdamond indices;
+//! [`sysfs::writes`] lays the result out as the ordered file writes of a kernel's DAMON
+//! sysfs tree.
+
+pub mod sysfs;
+
+use serde::Serialize;
+
+use crate::host::HostPaths;
+use crate::kernel::{Ops, Version};
+use crate::model::Mode;
+use crate::resolved::{AddrRange, Monitoring, Policy, Scheme, Selector};
+
+/// One kdamond to run: a policy with its targets resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kdamond {
+    pub index: usize,
+    pub policy: String,
+    pub file: String,
+    pub mode: Mode,
+    pub ops: Ops,
+    pub targets: Vec<KdamondTarget>,
+    pub monitoring: Monitoring,
+    pub schemes: Vec<Scheme>,
+}
+
+/// One DAMON target: a process (vaddr/fvaddr) or physical memory (paddr, `pid` absent).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KdamondTarget {
+    pub pid: Option<u32>,
+    pub regions: Vec<AddrRange>,
+}
+
+/// A policy that produces no kdamond now, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    pub policy: String,
+    pub file: String,
+    pub reason: String,
+    /// Pending policies start once their processes appear; failed ones need a fix.
+    pub pending: bool,
+}
+
+/// The whole desired configuration for one kernel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Compiled {
+    pub kernel: String,
+    pub kdamonds: Vec<Kdamond>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Compiles policies (in the given order) for a kernel, resolving targets on `host`.
+pub fn compile(policies: &[Policy], kernel: Version, host: &HostPaths) -> Compiled {
+    let mut kdamonds = Vec::new();
+    let mut skipped = Vec::new();
+    for policy in policies.iter().filter(|p| p.enabled) {
+        match resolve_targets(policy, host) {
+            Ok(targets) => kdamonds.push(Kdamond {
+                index: kdamonds.len(),
+                policy: policy.name.clone(),
+                file: policy.file.clone(),
+                mode: policy.mode,
+                ops: policy.ops,
+                targets,
+                monitoring: policy.monitoring.clone(),
+                schemes: policy.schemes.clone(),
+            }),
+            Err((reason, pending)) => skipped.push(Skipped {
+                policy: policy.name.clone(),
+                file: policy.file.clone(),
+                reason,
+                pending,
+            }),
+        }
+    }
+    Compiled { kernel: kernel.to_string(), kdamonds, skipped }
+}
+
+/// The DAMON targets of a policy now; `Err((reason, pending))` when there are none.
+fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarget>, (String, bool)> {
+    let regions = &policy.target.regions;
+    let processes = |pids: Vec<u32>| -> Vec<KdamondTarget> {
+        pids.into_iter().map(|pid| KdamondTarget { pid: Some(pid), regions: regions.clone() }).collect()
+    };
+    let physical = |regions: Vec<AddrRange>| vec![KdamondTarget { pid: None, regions }];
+    let failed = |what: String| (what, false);
+    match &policy.target.selector {
+        Selector::Pids(pids) => Ok(processes(pids.clone())),
+        Selector::Process(name) => match host.pids_by_name(name) {
+            Ok(pids) if pids.is_empty() => Err((format!("no process named `{name}` is running"), true)),
+            Ok(pids) => Ok(processes(pids)),
+            Err(e) => Err(failed(format!("cannot list processes: {e}"))),
+        },
+        Selector::Cgroup(cgroup) => match host.cgroup_pids(cgroup) {
+            Ok(pids) if pids.is_empty() => Err((format!("cgroup `{cgroup}` has no processes"), true)),
+            Ok(pids) => Ok(processes(pids)),
+            Err(e) => Err(failed(format!("cannot read cgroup `{cgroup}`: {e}"))),
+        },
+        Selector::PhysicalWhole => match host.largest_system_ram() {
+            Ok(Some(range)) => Ok(physical(vec![range])),
+            Ok(None) => Err(failed("no System RAM range in /proc/iomem (is it readable as root?)".into())),
+            Err(e) => Err(failed(format!("cannot read System RAM ranges: {e}"))),
+        },
+        Selector::PhysicalNode(node) => match host.numa_node_ranges(*node) {
+            Ok(ranges) if ranges.is_empty() => Err(failed(format!("NUMA node {node} has no memory"))),
+            Ok(ranges) => Ok(physical(ranges)),
+            Err(e) => Err(failed(format!("cannot read the memory of NUMA node {node}: {e}"))),
+        },
+        Selector::PhysicalRegions => Ok(physical(regions.clone())),
+    }
+}

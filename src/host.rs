@@ -1,0 +1,169 @@
+//! Read-only views of the host that targets resolve against: processes by name (`/proc`),
+//! cgroup members (`/sys/fs/cgroup`), the largest System RAM range (`/proc/iomem`) and a
+//! NUMA node's memory (`/sys/devices/system`). Every root is overridable, so tests and
+//! containers can point them at fixtures; nothing here writes.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::resolved::AddrRange;
+
+/// Where the host's pseudo-filesystems are mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPaths {
+    pub proc_root: PathBuf,
+    pub cgroup_root: PathBuf,
+    /// `/sys/devices/system`, for NUMA nodes and memory blocks.
+    pub system_root: PathBuf,
+}
+
+impl Default for HostPaths {
+    fn default() -> Self {
+        Self {
+            proc_root: PathBuf::from("/proc"),
+            cgroup_root: PathBuf::from("/sys/fs/cgroup"),
+            system_root: PathBuf::from("/sys/devices/system"),
+        }
+    }
+}
+
+fn with_path(error: io::Error, path: &Path) -> io::Error {
+    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
+}
+
+fn read(path: &Path) -> io::Result<String> {
+    fs::read_to_string(path).map_err(|e| with_path(e, path))
+}
+
+impl HostPaths {
+    /// Pids of every process whose `comm` is `name`, ascending.
+    pub fn pids_by_name(&self, name: &str) -> io::Result<Vec<u32>> {
+        let mut pids = Vec::new();
+        for entry in fs::read_dir(&self.proc_root).map_err(|e| with_path(e, &self.proc_root))? {
+            let entry = entry?;
+            let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            // A process may exit between listing and reading: skip it.
+            if let Ok(comm) = fs::read_to_string(entry.path().join("comm"))
+                && comm.trim_end_matches('\n') == name
+            {
+                pids.push(pid);
+            }
+        }
+        pids.sort_unstable();
+        Ok(pids)
+    }
+
+    /// Pids of the processes in a cgroup v2 group (path below the cgroup mount).
+    pub fn cgroup_pids(&self, cgroup: &str) -> io::Result<Vec<u32>> {
+        let path = self.cgroup_root.join(cgroup.trim_start_matches('/')).join("cgroup.procs");
+        let mut pids: Vec<u32> = read(&path)?.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        pids.sort_unstable();
+        Ok(pids)
+    }
+
+    /// The largest top-level `System RAM` range of `/proc/iomem`.
+    pub fn largest_system_ram(&self) -> io::Result<Option<AddrRange>> {
+        Ok(largest_system_ram(&read(&self.proc_root.join("iomem"))?))
+    }
+
+    /// The contiguous physical ranges of a NUMA node, from its memory blocks.
+    pub fn numa_node_ranges(&self, node: u32) -> io::Result<Vec<AddrRange>> {
+        let block_size_path = self.system_root.join("memory/block_size_bytes");
+        let block_size = u64::from_str_radix(read(&block_size_path)?.trim(), 16).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", block_size_path.display()))
+        })?;
+        let node_dir = self.system_root.join(format!("node/node{node}"));
+        let mut blocks = Vec::new();
+        for entry in fs::read_dir(&node_dir).map_err(|e| with_path(e, &node_dir))? {
+            let name = entry?.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_prefix("memory")).and_then(|n| n.parse::<u64>().ok()) {
+                blocks.push(id);
+            }
+        }
+        Ok(merge_blocks(blocks, block_size))
+    }
+
+    /// The running kernel's release string (`/proc/sys/kernel/osrelease`).
+    pub fn kernel_release(&self) -> io::Result<String> {
+        Ok(read(&self.proc_root.join("sys/kernel/osrelease"))?.trim().to_owned())
+    }
+}
+
+/// Parses `/proc/iomem` text; only top-level (unindented) entries count.
+pub fn largest_system_ram(iomem: &str) -> Option<AddrRange> {
+    iomem
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .filter_map(|line| {
+            let (range, name) = line.split_once(" : ")?;
+            if name.trim() != "System RAM" {
+                return None;
+            }
+            let (start, end) = range.split_once('-')?;
+            let start = u64::from_str_radix(start.trim(), 16).ok()?;
+            let end_inclusive = u64::from_str_radix(end.trim(), 16).ok()?;
+            Some(AddrRange { start, end: end_inclusive.checked_add(1)? })
+        })
+        .filter(|r| r.end > r.start)
+        .max_by_key(|r| r.end - r.start)
+}
+
+/// Memory block ids → sorted, merged address ranges.
+pub fn merge_blocks(mut blocks: Vec<u64>, block_size: u64) -> Vec<AddrRange> {
+    blocks.sort_unstable();
+    let mut ranges: Vec<AddrRange> = Vec::new();
+    for id in blocks {
+        let start = id.saturating_mul(block_size);
+        let end = start.saturating_add(block_size);
+        match ranges.last_mut() {
+            Some(last) if last.end == start => last.end = end,
+            _ => ranges.push(AddrRange { start, end }),
+        }
+    }
+    ranges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iomem_largest_top_level_system_ram() {
+        let iomem = "00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n\
+00100000-bffdffff : System RAM\n  01000000-01ffffff : Kernel code\n\
+100000000-23fffffff : System RAM\n";
+        assert_eq!(largest_system_ram(iomem), Some(AddrRange { start: 0x1_0000_0000, end: 0x2_4000_0000 }));
+        assert_eq!(largest_system_ram("00000000-00000000 : System RAM\n"), None);
+    }
+
+    #[test]
+    fn memory_blocks_merge_into_ranges() {
+        let size = 0x800_0000;
+        assert_eq!(
+            merge_blocks(vec![3, 0, 1, 5], size),
+            vec![AddrRange { start: 0, end: 2 * size }, AddrRange { start: 3 * size, end: 4 * size }, AddrRange { start: 5 * size, end: 6 * size }]
+        );
+    }
+
+    #[test]
+    fn processes_and_cgroups_from_fixture_roots() {
+        let dir = tempfile::tempdir().unwrap();
+        for (pid, comm) in [(10, "worker"), (7, "worker"), (8, "other")] {
+            fs::create_dir_all(dir.path().join(format!("proc/{pid}"))).unwrap();
+            fs::write(dir.path().join(format!("proc/{pid}/comm")), format!("{comm}\n")).unwrap();
+        }
+        fs::create_dir_all(dir.path().join("cg/batch.slice")).unwrap();
+        fs::write(dir.path().join("cg/batch.slice/cgroup.procs"), "42\n41\n").unwrap();
+        let host = HostPaths {
+            proc_root: dir.path().join("proc"),
+            cgroup_root: dir.path().join("cg"),
+            system_root: dir.path().join("sys"),
+        };
+        assert_eq!(host.pids_by_name("worker").unwrap(), vec![7, 10]);
+        assert_eq!(host.cgroup_pids("/batch.slice").unwrap(), vec![41, 42]);
+        assert!(host.cgroup_pids("missing").unwrap_err().to_string().contains("missing/cgroup.procs"));
+    }
+}

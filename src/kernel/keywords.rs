@@ -1,0 +1,287 @@
+//! The DAMON keywords a policy names: operations sets, actions, filter types, quota-goal
+//! metrics, goal tuners and watermark metrics — with the kernel release that introduced each
+//! and the operations sets that implement it. Written once here; the policy model and the
+//! compiler use these types directly, so the keyword a user writes is the kernel's keyword.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Version;
+
+/// DAMON operations set (`contexts/<C>/operations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ops {
+    /// Virtual address spaces of processes; regions follow their mappings.
+    Vaddr,
+    /// Fixed virtual address ranges of processes (kernel 5.19+).
+    Fvaddr,
+    /// Physical memory.
+    Paddr,
+}
+
+impl Ops {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Ops::Vaddr => "vaddr",
+            Ops::Fvaddr => "fvaddr",
+            Ops::Paddr => "paddr",
+        }
+    }
+
+    pub fn since(self) -> Version {
+        match self {
+            Ops::Vaddr | Ops::Paddr => Version::new(5, 18),
+            Ops::Fvaddr => Version::new(5, 19),
+        }
+    }
+
+    pub fn is_virtual(self) -> bool {
+        !matches!(self, Ops::Paddr)
+    }
+}
+
+/// DAMOS action applied to memory regions that match the access pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Advise the kernel to prefetch the region (MADV_WILLNEED). vaddr/fvaddr.
+    Willneed,
+    /// Advise the kernel the region is cold (MADV_COLD). vaddr/fvaddr.
+    Cold,
+    /// Reclaim the region (MADV_PAGEOUT / page reclaim). All operations sets.
+    Pageout,
+    /// Use transparent huge pages for the region (MADV_HUGEPAGE). vaddr/fvaddr.
+    Hugepage,
+    /// Stop using transparent huge pages for the region (MADV_NOHUGEPAGE). vaddr/fvaddr.
+    Nohugepage,
+    /// Prioritise the region on the LRU lists (kernel 6.0+). paddr.
+    LruPrio,
+    /// Deprioritise the region on the LRU lists (kernel 6.0+). paddr.
+    LruDeprio,
+    /// Migrate hot regions to the destination node(s) (kernel 6.11+).
+    MigrateHot,
+    /// Migrate cold regions to the destination node(s) (kernel 6.11+).
+    MigrateCold,
+    /// Collapse the region into huge pages synchronously (kernel 7.2+). vaddr/fvaddr.
+    Collapse,
+    /// Do nothing but count the regions in the scheme's statistics.
+    Stat,
+}
+
+impl Action {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Action::Willneed => "willneed",
+            Action::Cold => "cold",
+            Action::Pageout => "pageout",
+            Action::Hugepage => "hugepage",
+            Action::Nohugepage => "nohugepage",
+            Action::LruPrio => "lru_prio",
+            Action::LruDeprio => "lru_deprio",
+            Action::MigrateHot => "migrate_hot",
+            Action::MigrateCold => "migrate_cold",
+            Action::Collapse => "collapse",
+            Action::Stat => "stat",
+        }
+    }
+
+    pub fn since(self) -> Version {
+        match self {
+            Action::LruPrio | Action::LruDeprio => Version::new(6, 0),
+            Action::MigrateHot | Action::MigrateCold => Version::new(6, 11),
+            Action::Collapse => Version::new(7, 2),
+            _ => Version::new(5, 18),
+        }
+    }
+
+    /// The operations sets that implement the action; the kernel accepts the others but
+    /// never applies the action there.
+    pub fn implemented_by(self) -> &'static [Ops] {
+        const VIRTUAL: &[Ops] = &[Ops::Vaddr, Ops::Fvaddr];
+        const ALL: &[Ops] = &[Ops::Vaddr, Ops::Fvaddr, Ops::Paddr];
+        match self {
+            Action::Willneed
+            | Action::Cold
+            | Action::Hugepage
+            | Action::Nohugepage
+            | Action::Collapse => VIRTUAL,
+            Action::LruPrio | Action::LruDeprio => &[Ops::Paddr],
+            Action::Pageout | Action::MigrateHot | Action::MigrateCold | Action::Stat => ALL,
+        }
+    }
+
+    pub fn is_migration(self) -> bool {
+        matches!(self, Action::MigrateHot | Action::MigrateCold)
+    }
+}
+
+/// DAMOS filter type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterType {
+    /// Anonymous pages (kernel 6.3+).
+    Anon,
+    /// Pages of a memory cgroup; needs `cgroup` (kernel 6.3+).
+    Memcg,
+    /// Pages accessed since the last check (kernel 6.10+).
+    Young,
+    /// Folios whose size is within `min`..`max` (kernel 6.15+).
+    HugepageSize,
+    /// Pages not mapped to any process (kernel 6.15+).
+    Unmapped,
+    /// Pages on the active LRU list (kernel 6.15+).
+    Active,
+    /// An address range `start`..`end` (kernel 6.6+).
+    Addr,
+    /// A DAMON target, by its index in the policy's targets (kernel 6.6+).
+    Target,
+}
+
+impl FilterType {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FilterType::Anon => "anon",
+            FilterType::Memcg => "memcg",
+            FilterType::Young => "young",
+            FilterType::HugepageSize => "hugepage_size",
+            FilterType::Unmapped => "unmapped",
+            FilterType::Active => "active",
+            FilterType::Addr => "addr",
+            FilterType::Target => "target",
+        }
+    }
+
+    pub fn since(self) -> Version {
+        match self {
+            FilterType::Anon | FilterType::Memcg => Version::new(6, 3),
+            FilterType::Addr | FilterType::Target => Version::new(6, 6),
+            FilterType::Young => Version::new(6, 10),
+            FilterType::HugepageSize | FilterType::Unmapped | FilterType::Active => {
+                Version::new(6, 15)
+            }
+        }
+    }
+
+    /// Core filters are evaluated by DAMON's core for every operations set; the others are
+    /// evaluated by the operations set (`ops_filters/` since 6.15), which only paddr does.
+    pub fn is_core(self) -> bool {
+        matches!(self, FilterType::Addr | FilterType::Target)
+    }
+}
+
+/// Metric a quota goal steers towards (`quotas/goals/<G>/target_metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// A value the user feeds at run time; `target` is a plain integer.
+    UserInput,
+    /// System "some" memory pressure stall time per reset interval; `target` is a duration.
+    SomeMemPsiUs,
+    /// Used memory of NUMA `node`; `target` is a percentage (kernel 6.16+).
+    NodeMemUsedBp,
+    /// Free memory of NUMA `node`; `target` is a percentage (kernel 6.16+).
+    NodeMemFreeBp,
+    /// Memory of `cgroup` used on NUMA `node`; `target` is a percentage (kernel 6.19+).
+    NodeMemcgUsedBp,
+    /// Memory of NUMA `node` free for `cgroup`; `target` is a percentage (kernel 6.19+).
+    NodeMemcgFreeBp,
+    /// Active share of LRU memory; `target` is a percentage (kernel 7.0+).
+    ActiveMemBp,
+    /// Inactive share of LRU memory; `target` is a percentage (kernel 7.0+).
+    InactiveMemBp,
+    /// Pattern-eligible memory of NUMA `node`, paddr only; `target` is a percentage (7.2+).
+    NodeEligibleMemBp,
+}
+
+/// What a goal metric's `target` is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricUnit {
+    Integer,
+    Microseconds,
+    BasisPoints,
+}
+
+impl Metric {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Metric::UserInput => "user_input",
+            Metric::SomeMemPsiUs => "some_mem_psi_us",
+            Metric::NodeMemUsedBp => "node_mem_used_bp",
+            Metric::NodeMemFreeBp => "node_mem_free_bp",
+            Metric::NodeMemcgUsedBp => "node_memcg_used_bp",
+            Metric::NodeMemcgFreeBp => "node_memcg_free_bp",
+            Metric::ActiveMemBp => "active_mem_bp",
+            Metric::InactiveMemBp => "inactive_mem_bp",
+            Metric::NodeEligibleMemBp => "node_eligible_mem_bp",
+        }
+    }
+
+    pub fn since(self) -> Version {
+        match self {
+            Metric::UserInput | Metric::SomeMemPsiUs => Version::new(6, 9),
+            Metric::NodeMemUsedBp | Metric::NodeMemFreeBp => Version::new(6, 16),
+            Metric::NodeMemcgUsedBp | Metric::NodeMemcgFreeBp => Version::new(6, 19),
+            Metric::ActiveMemBp | Metric::InactiveMemBp => Version::new(7, 0),
+            Metric::NodeEligibleMemBp => Version::new(7, 2),
+        }
+    }
+
+    pub fn unit(self) -> MetricUnit {
+        match self {
+            Metric::UserInput => MetricUnit::Integer,
+            Metric::SomeMemPsiUs => MetricUnit::Microseconds,
+            _ => MetricUnit::BasisPoints,
+        }
+    }
+
+    pub fn needs_node(self) -> bool {
+        matches!(
+            self,
+            Metric::NodeMemUsedBp
+                | Metric::NodeMemFreeBp
+                | Metric::NodeMemcgUsedBp
+                | Metric::NodeMemcgFreeBp
+                | Metric::NodeEligibleMemBp
+        )
+    }
+
+    pub fn needs_cgroup(self) -> bool {
+        matches!(self, Metric::NodeMemcgUsedBp | Metric::NodeMemcgFreeBp)
+    }
+}
+
+/// How the kernel tunes the effective quota towards its goals (`quotas/goal_tuner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalTuner {
+    /// Proportional feedback that keeps adjusting continuously (the kernel's default).
+    Consist,
+    /// Full speed until the goal is reached, then stop (kernel 7.1+).
+    Temporal,
+}
+
+impl GoalTuner {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            GoalTuner::Consist => "consist",
+            GoalTuner::Temporal => "temporal",
+        }
+    }
+}
+
+/// Metric the watermarks compare against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WatermarkMetric {
+    /// Free memory of the system in permil of total memory.
+    FreeMemRate,
+}
+
+impl WatermarkMetric {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            WatermarkMetric::FreeMemRate => "free_mem_rate",
+        }
+    }
+}

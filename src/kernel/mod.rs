@@ -1,0 +1,130 @@
+//! Kernel knowledge: DAMON releases and what each added.
+//!
+//! Everything the engine knows about which kernel has which DAMON file or keyword lives
+//! here and in [`keywords`]; validation asks "does the target kernel have X?" and the
+//! compiler asks "which files does the target kernel's tree have?" through [`Version`] and
+//! [`Layout`] alone. The sysfs file names themselves live in [`crate::compile::sysfs`].
+
+pub mod keywords;
+pub mod running;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use keywords::{Action, FilterType, GoalTuner, Metric, MetricUnit, Ops, WatermarkMetric};
+
+/// A kernel release, compared by major and minor number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    pub major: u16,
+    pub minor: u16,
+}
+
+impl Version {
+    pub const fn new(major: u16, minor: u16) -> Self {
+        Self { major, minor }
+    }
+
+    /// The first release with the sysfs interface the engine drives.
+    pub const OLDEST_SUPPORTED: Version = Version::new(5, 18);
+    /// The newest release whose DAMON interface the engine knows; the default target.
+    pub const NEWEST_KNOWN: Version = Version::new(7, 3);
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl FromStr for Version {
+    type Err = String;
+
+    /// Accepts `6.12`, `6.12.117`, `6.12.117+deb12-amd64`: only major and minor matter.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut parts = text.trim().split(|c: char| !c.is_ascii_digit());
+        let major = parts.next().and_then(|p| p.parse().ok());
+        let minor = parts.next().and_then(|p| p.parse().ok());
+        match (major, minor) {
+            (Some(major), Some(minor)) => Ok(Version { major, minor }),
+            _ => Err(format!("`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12")),
+        }
+    }
+}
+
+/// DAMON sysfs files and directories that appeared after the interface itself, i.e. the
+/// parts of the tree whose presence depends on the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    Filters,
+    ApplyInterval,
+    QuotaGoals,
+    GoalMetric,
+    TargetNid,
+    FilterAllow,
+    SplitFilterDirs,
+    IntervalsGoal,
+    GoalNid,
+    Dests,
+    AddrUnit,
+    GoalPath,
+    ObsoleteTarget,
+    GoalTuner,
+}
+
+impl Feature {
+    pub fn since(self) -> Version {
+        match self {
+            Feature::Filters => Version::new(6, 3),
+            Feature::ApplyInterval => Version::new(6, 7),
+            Feature::QuotaGoals => Version::new(6, 8),
+            Feature::GoalMetric => Version::new(6, 9),
+            Feature::TargetNid => Version::new(6, 11),
+            Feature::FilterAllow => Version::new(6, 14),
+            Feature::SplitFilterDirs | Feature::IntervalsGoal => Version::new(6, 15),
+            Feature::GoalNid => Version::new(6, 16),
+            Feature::Dests => Version::new(6, 17),
+            Feature::AddrUnit => Version::new(6, 18),
+            Feature::GoalPath | Feature::ObsoleteTarget => Version::new(6, 19),
+            Feature::GoalTuner => Version::new(7, 1),
+        }
+    }
+}
+
+/// The shape of the DAMON sysfs tree of one kernel: which optional files exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub version: Version,
+}
+
+impl Layout {
+    pub fn new(version: Version) -> Self {
+        Self { version }
+    }
+
+    pub fn has(self, feature: Feature) -> bool {
+        self.version >= feature.since()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_and_order() {
+        assert_eq!("6.12".parse(), Ok(Version::new(6, 12)));
+        assert_eq!("6.12.117+deb12-amd64".parse(), Ok(Version::new(6, 12)));
+        assert!("six".parse::<Version>().is_err());
+        assert!(Version::new(6, 9) < Version::new(6, 12));
+        assert!(Version::new(7, 0) > Version::new(6, 19));
+    }
+
+    #[test]
+    fn layout_follows_versions() {
+        let old = Layout::new(Version::new(6, 12));
+        assert!(old.has(Feature::ApplyInterval));
+        assert!(!old.has(Feature::SplitFilterDirs));
+        assert!(Layout::new(Version::NEWEST_KNOWN).has(Feature::GoalTuner));
+    }
+}

@@ -1,0 +1,167 @@
+//! Finding and reading policy files.
+//!
+//! A path argument is a policy file or a directory whose `*.toml` files (directly inside,
+//! sorted by name) are policies. Dot-files are skipped, which also skips the `..data` and
+//! `..2026_…` internals of a Kubernetes ConfigMap mount while its visible symlinks are read
+//! through. `damo-policy.toml` in a directory is the project file, not a policy. Files are
+//! read defensively: size-capped, checked for binary content and UTF-8, errors located.
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::project::PROJECT_FILE;
+use crate::source::SourceFile;
+
+/// Policy files are small; anything larger is a mistake, not a policy.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Diagnostic codes that mean "could not read", which the CLI reports with exit status 2.
+pub const IO_CODES: &[&str] = &["io-error", "no-policies"];
+
+/// The policy files found under the given paths, and what went wrong finding or reading them.
+#[derive(Default)]
+pub struct Loaded {
+    pub files: Vec<Arc<SourceFile>>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Directories searched (for the project file).
+    pub dirs: Vec<PathBuf>,
+}
+
+/// Lists and reads every policy file under `paths`.
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let mut loaded = Loaded::default();
+    for path in paths {
+        match fs::metadata(path) {
+            Err(error) => loaded.diagnostics.push(io_error(path, &error)),
+            Ok(meta) if meta.is_dir() => {
+                loaded.dirs.push(path.clone());
+                match list_dir(path) {
+                    Ok(files) if files.is_empty() => loaded.diagnostics.push(
+                        Diagnostic::error("no-policies", format!("{}: no policy files (`*.toml`) in this directory", path.display()))
+                            .help("add policy files, or name the files or directory to check"),
+                    ),
+                    Ok(files) => files.iter().for_each(|f| read_into(&mut loaded, f)),
+                    Err(error) => loaded.diagnostics.push(io_error(path, &error)),
+                }
+            }
+            Ok(_) => {
+                if let Some(parent) = path.parent() {
+                    let dir = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+                    loaded.dirs.push(dir.to_path_buf());
+                }
+                read_into(&mut loaded, path);
+            }
+        }
+    }
+    loaded
+}
+
+/// `*.toml` entries directly in `dir`, sorted, skipping dot-files and the project file.
+pub fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || !name.ends_with(".toml") || name == PROJECT_FILE {
+            continue;
+        }
+        files.push(dir.join(name));
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_into(loaded: &mut Loaded, path: &Path) {
+    match read_source(path) {
+        Ok(file) => loaded.files.push(Arc::new(file)),
+        Err(diagnostic) => loaded.diagnostics.push(*diagnostic),
+    }
+}
+
+/// Reads one file into a [`SourceFile`], or explains why it is not a policy file.
+pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
+    let file = fs::File::open(path).map_err(|e| Box::new(io_error(path, &e)))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Box::new(io_error(path, &e)))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Box::new(
+            Diagnostic::error("file-too-large", format!("{}: larger than {} MiB; this is not a policy file", path.display(), MAX_FILE_BYTES >> 20))
+                .help("policy files are small TOML files; check that the right file is in the policy directory"),
+        ));
+    }
+    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
+        let file = SourceFile::new(path, String::from_utf8_lossy(&bytes[..offset]).into_owned());
+        return Err(Box::new(
+            Diagnostic::error("binary-file", "this is a binary file, not TOML (it contains a NUL byte)")
+                .label("NUL byte")
+                .help("remove it from the policy directory, or name only the policy files")
+                .at(&Arc::new(file), Some(offset..offset)),
+        ));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            // The lossy text has the same bytes up to `offset`, so the span is right.
+            let file = Arc::new(SourceFile::new(path, text));
+            Err(Box::new(
+                Diagnostic::error("not-utf8", "this file is not valid UTF-8")
+                    .label("invalid byte")
+                    .help("TOML files are UTF-8; re-save the file as UTF-8")
+                    .at(&file, Some(offset..offset + 1)),
+            ))
+        }
+    }
+}
+
+fn io_error(path: &Path, error: &io::Error) -> Diagnostic {
+    let help = match error.kind() {
+        io::ErrorKind::NotFound => "check the path",
+        io::ErrorKind::PermissionDenied => "run with permission to read it, or fix its mode",
+        _ if error.raw_os_error() == Some(40) => "a symbolic link points to itself through a loop; fix or remove it",
+        _ => "check the path and its permissions",
+    };
+    Diagnostic::error("io-error", format!("{}: {error}", path.display())).help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_policies_sorted_skipping_dotfiles_and_the_project_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["b.toml", "a.toml", ".hidden.toml", "notes.md", PROJECT_FILE] {
+            fs::write(dir.path().join(name), "").unwrap();
+        }
+        fs::create_dir(dir.path().join("..data")).unwrap();
+        let names: Vec<String> = list_dir(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.toml", "b.toml"]);
+    }
+
+    #[test]
+    fn refuses_binary_large_and_non_utf8_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin.toml");
+        fs::write(&bin, b"name = 1\0\x01").unwrap();
+        assert_eq!(read_source(&bin).unwrap_err().code, "binary-file");
+        let latin = dir.path().join("latin.toml");
+        fs::write(&latin, b"name = \"caf\xe9\"\n").unwrap();
+        let error = read_source(&latin).unwrap_err();
+        assert_eq!((error.code, error.line_column()), ("not-utf8", Some((1, 12))));
+        let big = dir.path().join("big.toml");
+        fs::write(&big, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+        assert_eq!(read_source(&big).unwrap_err().code, "file-too-large");
+    }
+}

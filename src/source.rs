@@ -1,0 +1,240 @@
+//! A policy file's text and the map from key paths to byte spans.
+//!
+//! Every later stage names what it complains about by [`KeyPath`]
+//! (`scheme[0].access_pattern.size.min`); [`SpanIndex`] turns that back into the span of the
+//! key or value in the file, falling back to the nearest enclosing key that exists.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+/// A file as read: its path as the user should see it, and its text.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        Self { path: path.into(), text: text.into() }
+    }
+
+    pub fn display_path(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The file name without `.toml`: a policy's default name.
+    pub fn stem(&self) -> String {
+        self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+
+    pub fn is(&self, path: &Path) -> bool {
+        self.path == path
+    }
+}
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(key: &str) -> Self {
+        Seg::Key(key.to_owned())
+    }
+}
+
+impl From<usize> for Seg {
+    fn from(index: usize) -> Self {
+        Seg::Index(index)
+    }
+}
+
+/// Where a value is in the document, e.g. `scheme[0].quota.goals[1].target`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct KeyPath(pub Vec<Seg>);
+
+impl KeyPath {
+    pub fn root() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn join(&self, seg: impl Into<Seg>) -> Self {
+        let mut segs = self.0.clone();
+        segs.push(seg.into());
+        Self(segs)
+    }
+
+    pub fn parent(&self) -> Option<KeyPath> {
+        let (_, rest) = self.0.split_last()?;
+        Some(KeyPath(rest.to_vec()))
+    }
+}
+
+/// Builds a [`KeyPath`]: `key_path!["scheme", 0, "action"]`.
+#[macro_export]
+macro_rules! key_path {
+    ($($seg:expr),* $(,)?) => {
+        $crate::source::KeyPath(vec![$($crate::source::Seg::from($seg)),*])
+    };
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                Seg::Key(k) if i == 0 => f.write_str(k)?,
+                Seg::Key(k) => write!(f, ".{k}")?,
+                Seg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Spans {
+    key: Option<Range<usize>>,
+    value: Range<usize>,
+}
+
+/// Key path → spans of one parsed document.
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    spans: HashMap<KeyPath, Spans>,
+}
+
+impl SpanIndex {
+    /// The span of the value at `path`, or of the nearest enclosing value that exists.
+    pub fn value(&self, path: &KeyPath) -> Option<Range<usize>> {
+        self.nearest(path).map(|s| s.value.clone())
+    }
+
+    /// The span of the key at `path` (for a table, its name), else its value's.
+    pub fn key(&self, path: &KeyPath) -> Option<Range<usize>> {
+        self.nearest(path).map(|s| s.key.clone().unwrap_or_else(|| s.value.clone()))
+    }
+
+    /// Whether the document contains `path` itself.
+    pub fn contains(&self, path: &KeyPath) -> bool {
+        self.spans.contains_key(path)
+    }
+
+    fn nearest(&self, path: &KeyPath) -> Option<&Spans> {
+        let mut path = path.clone();
+        loop {
+            if let Some(spans) = self.spans.get(&path) {
+                return Some(spans);
+            }
+            path = path.parent()?;
+        }
+    }
+}
+
+/// A parsed document: its span index and its JSON form for schema validation.
+pub struct Parsed<'i> {
+    pub table: Spanned<DeTable<'i>>,
+    pub index: SpanIndex,
+    pub json: serde_json::Value,
+}
+
+/// Parses TOML text, keeping spans. All syntax errors the parser can recover from are
+/// returned together.
+pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
+    let (table, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut index = SpanIndex::default();
+    let root_span = table.span();
+    index.spans.insert(KeyPath::root(), Spans { key: None, value: root_span });
+    let json = table_to_json(table.get_ref(), &KeyPath::root(), &mut index);
+    Ok(Parsed { table, index, json })
+}
+
+fn table_to_json(table: &DeTable<'_>, path: &KeyPath, index: &mut SpanIndex) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for (key, value) in table {
+        let child = path.join(key.get_ref().as_ref());
+        index.spans.insert(child.clone(), Spans { key: Some(key.span()), value: value.span() });
+        object.insert(key.get_ref().to_string(), value_to_json(value.get_ref(), &child, index));
+    }
+    serde_json::Value::Object(object)
+}
+
+fn value_to_json(value: &DeValue<'_>, path: &KeyPath, index: &mut SpanIndex) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        DeValue::String(s) => J::String(s.to_string()),
+        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+            .map(J::from)
+            .unwrap_or_else(|_| J::String(i.as_str().to_owned())),
+        // A float is never valid in a policy; keep its text so the schema names the type.
+        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| J::String(f.as_str().to_owned()), J::Number),
+        DeValue::Boolean(b) => J::Bool(*b),
+        // Datetimes have no JSON type; an object keeps them from passing as a string.
+        DeValue::Datetime(d) => serde_json::json!({ "$__toml_datetime": d.to_string() }),
+        DeValue::Array(items) => J::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let child = path.join(i);
+                    index.spans.insert(child.clone(), Spans { key: None, value: item.span() });
+                    value_to_json(item.get_ref(), &child, index)
+                })
+                .collect(),
+        ),
+        DeValue::Table(t) => table_to_json(t, path, index),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_follow_key_paths() {
+        let text = "name = \"x\"\n[[scheme]]\naction = \"stat\"\naccess_pattern.size = { min = \"4K\" }\n";
+        let parsed = parse(text).unwrap();
+        let span = parsed.index.value(&key_path!["scheme", 0, "access_pattern", "size", "min"]);
+        assert_eq!(&text[span.unwrap()], "\"4K\"");
+        let key = parsed.index.key(&key_path!["scheme", 0, "action"]).unwrap();
+        assert_eq!(&text[key], "action");
+        // A missing key falls back to its nearest parent.
+        let near = parsed.index.key(&key_path!["scheme", 0, "access_pattern", "age"]).unwrap();
+        assert_eq!(&text[near], "access_pattern");
+        assert_eq!(parsed.json["scheme"][0]["action"], "stat");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let file = SourceFile::new("p.toml", "a = 1\nµ = \"x\"\n");
+        assert_eq!(file.line_column(0), (1, 1));
+        assert_eq!(file.line_column(6), (2, 1));
+        assert_eq!(file.line_column(9), (2, 3));
+        assert_eq!(KeyPath(vec!["scheme".into(), 0.into(), "action".into()]).to_string(), "scheme[0].action");
+    }
+}

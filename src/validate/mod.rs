@@ -1,0 +1,135 @@
+//! Validation of policy files, in layers, collecting every finding before reporting:
+//! TOML syntax → the committed JSON schema → typed model → units and defaults
+//! ([`resolve`]) → semantic rules ([`rules`]) → features of the target kernel
+//! ([`features`]) → rules across the files of a directory (unique names).
+
+mod features;
+mod resolve;
+mod rules;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::diag::Diagnostic;
+use crate::kernel::Version;
+use crate::model::PolicyFile;
+use crate::resolved::Policy;
+use crate::source::{self, KeyPath, SourceFile, SpanIndex};
+
+/// What validation learnt about one file.
+pub struct FileOutcome {
+    pub file: Arc<SourceFile>,
+    /// The resolved policy, when the file has no errors.
+    pub policy: Option<Policy>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Span of the policy's name (or of the file's start), for cross-file diagnostics.
+    name_span: Option<std::ops::Range<usize>>,
+}
+
+/// Locates findings in one file.
+pub(crate) struct Ctx<'a> {
+    pub file: &'a Arc<SourceFile>,
+    pub index: &'a SpanIndex,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    /// Reports a finding about the value at `path`.
+    pub fn report(&mut self, diagnostic: Diagnostic, path: &KeyPath) {
+        let span = self.index.value(path);
+        self.diags.push(diagnostic.at(self.file, span));
+    }
+
+    /// Reports a finding about the key at `path` (a field that should not be there).
+    pub fn report_key(&mut self, diagnostic: Diagnostic, path: &KeyPath) {
+        let span = self.index.key(path);
+        self.diags.push(diagnostic.at(self.file, span));
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Validates one file's text for a target kernel.
+pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
+    let text = Arc::clone(&file.text);
+    let parsed = match source::parse(&text) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let diagnostics = errors.iter().map(|e| syntax_error(&file, e)).collect();
+            return FileOutcome { file, policy: None, diagnostics, name_span: None };
+        }
+    };
+    let mut schema_errors = crate::schema::validate(&file, &parsed.json, &parsed.index);
+    schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    if !schema_errors.is_empty() {
+        return FileOutcome { file, policy: None, diagnostics: schema_errors, name_span: None };
+    }
+    let name_span = parsed.index.value(&crate::key_path!["name"]).filter(|_| {
+        parsed.index.contains(&crate::key_path!["name"])
+    });
+    let wire = match PolicyFile::deserialize(toml::de::Deserializer::from(parsed.table)) {
+        Ok(wire) => wire,
+        Err(error) => {
+            let diagnostics = vec![syntax_error(&file, &error)];
+            return FileOutcome { file, policy: None, diagnostics, name_span };
+        }
+    };
+    let mut ctx = Ctx { file: &file, index: &parsed.index, diags: Vec::new() };
+    let policy = resolve::policy(&mut ctx, &wire);
+    if let Some(policy) = &policy {
+        rules::check(&mut ctx, &wire, policy);
+        features::check(&mut ctx, &wire, policy, kernel);
+    }
+    let policy = policy.filter(|_| !ctx.has_errors());
+    let mut diagnostics = ctx.diags;
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    FileOutcome { file, policy, diagnostics, name_span }
+}
+
+fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
+    let message = error.message().trim_end().to_owned();
+    let help = if message.contains("unknown field") {
+        "remove the key or correct its spelling"
+    } else if message.contains("invalid type") {
+        "see the schema's description of this key for the values it accepts"
+    } else {
+        "fix the TOML syntax at the marked place (https://toml.io/en/v1.0.0)"
+    };
+    let code = if message.contains("invalid type") { "wrong-type" } else { "toml-syntax" };
+    Diagnostic::error(code, message).label("here").help(help).at(file, error.span())
+}
+
+/// Rules that need every file: policy names are unique across the set.
+pub fn check_across(outcomes: &mut [FileOutcome]) {
+    let mut first_by_name: HashMap<String, usize> = HashMap::new();
+    for i in 0..outcomes.len() {
+        let Some(name) = outcomes[i].policy.as_ref().map(|p| p.name.clone()) else { continue };
+        match first_by_name.get(&name) {
+            None => {
+                first_by_name.insert(name, i);
+            }
+            Some(&first) => {
+                let first_file = outcomes[first].file.display_path();
+                let how = if outcomes[i].name_span.is_some() {
+                    "set by `name`"
+                } else {
+                    "taken from the file name"
+                };
+                let diagnostic = Diagnostic::error(
+                    "duplicate-name",
+                    format!("policy name `{name}` ({how}) is already used by {first_file}"),
+                )
+                .label("duplicate name")
+                .help("give each policy of a directory a unique `name`");
+                let file = Arc::clone(&outcomes[i].file);
+                let span = outcomes[i].name_span.clone().or(Some(0..0));
+                outcomes[i].diagnostics.push(diagnostic.at(&file, span));
+                outcomes[i].policy = None;
+            }
+        }
+    }
+}
