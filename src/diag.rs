@@ -145,9 +145,21 @@ impl<'a> Report<'a> {
         let source = diagnostic
             .file
             .as_ref()
+            .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet_fits(&f.text, s.start)))
             .map(|f| NamedSource::new(f.display_path(), Arc::clone(&f.text)).with_language("toml"));
         Self { diagnostic, source }
     }
+}
+
+/// Longest source line shown in a snippet; a longer one (minified or generated input)
+/// would flood the terminal, so the location is printed in the message instead.
+const MAX_SNIPPET_LINE: usize = 400;
+
+fn snippet_fits(text: &str, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    end - start <= MAX_SNIPPET_LINE
 }
 
 impl fmt::Debug for Report<'_> {
@@ -158,11 +170,14 @@ impl fmt::Debug for Report<'_> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // With a span, the snippet's header names `file:line:column`; without one, the
-        // file must be named in the message itself.
-        match (&self.diagnostic.file, &self.diagnostic.span) {
-            (Some(file), None) => write!(f, "{}: {}", file.display_path(), self.diagnostic.message),
-            _ => f.write_str(&self.diagnostic.message),
+        // With a snippet, its header names `file:line:column`; without one, the location
+        // must be in the message itself.
+        match (&self.diagnostic.file, self.diagnostic.line_column(), &self.source) {
+            (Some(_), Some(_), Some(_)) | (None, _, _) => f.write_str(&self.diagnostic.message),
+            (Some(file), Some((line, column)), None) => {
+                write!(f, "{}:{line}:{column}: {}", file.display_path(), self.diagnostic.message)
+            }
+            (Some(file), None, _) => write!(f, "{}: {}", file.display_path(), self.diagnostic.message),
         }
     }
 }
@@ -190,11 +205,11 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.diagnostic.span.as_ref()?;
         self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let span = self.diagnostic.span.clone()?;
         let primary = LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), span);
         let related = self

@@ -105,6 +105,10 @@ pub fn largest_system_ram(iomem: &str) -> Option<AddrRange> {
             let (start, end) = range.split_once('-')?;
             let start = u64::from_str_radix(start.trim(), 16).ok()?;
             let end_inclusive = u64::from_str_radix(end.trim(), 16).ok()?;
+            // Unprivileged readers see every range as 00000000-00000000.
+            if start == 0 && end_inclusive == 0 {
+                return None;
+            }
             Some(AddrRange { start, end: end_inclusive.checked_add(1)? })
         })
         .filter(|r| r.end > r.start)

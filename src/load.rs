@@ -84,6 +84,14 @@ fn read_into(loaded: &mut Loaded, path: &Path) {
 
 /// Reads one file into a [`SourceFile`], or explains why it is not a policy file.
 pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
+    // A FIFO or device named `*.toml` would block or never end: read regular files only.
+    let meta = fs::metadata(path).map_err(|e| Box::new(io_error(path, &e)))?;
+    if !meta.is_file() {
+        return Err(Box::new(
+            Diagnostic::error("io-error", format!("{}: not a regular file", path.display()))
+                .help("policy files are regular files (or symbolic links to them)"),
+        ));
+    }
     let file = fs::File::open(path).map_err(|e| Box::new(io_error(path, &e)))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)

@@ -85,7 +85,7 @@ pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, s
         KernelChoice::Default => {
             general.extend(project::conflict(&pins));
             match pins.first() {
-                Some(pin) => (pin.version, pin.file.display().to_string()),
+                Some(pin) => (pin.version, format!("pinned by {}", pin.file.display())),
                 None => (Version::NEWEST_KNOWN, "the newest kernel damo-policy knows".to_owned()),
             }
         }

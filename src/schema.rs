@@ -130,7 +130,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
             vec![Described {
                 diagnostic: Diagnostic::error("missing-key", format!("{name} needs `{key}`"))
                     .label(format!("`{key}` is missing here"))
-                    .help(format!("add `{key} = …`; see the schema's description of `{key}`")),
+                    .help(required_help(key)),
                 at_key: None,
                 label_key: true,
             }]
@@ -179,8 +179,10 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .help(type_help(path, &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object))))]
         }
         other => {
-            let message = jsonschema::ValidationError::custom(format!("{other:?}")).to_string();
             let text = match other {
+                ValidationErrorKind::Minimum { limit } if limit.as_u64() == Some(0) => {
+                    format!("{name} must not be negative")
+                }
                 ValidationErrorKind::Minimum { limit } => format!("{name} must be at least {limit}"),
                 ValidationErrorKind::Maximum { limit } => format!("{name} must be at most {limit}"),
                 ValidationErrorKind::MinLength { limit } => {
@@ -192,11 +194,11 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 ValidationErrorKind::MinItems { limit } => {
                     format!("{name} must have at least {limit} item{}", plural(*limit))
                 }
-                _ => message,
+                _ => format!("{shown} is not valid for {name}"),
             };
             vec![at(Diagnostic::error("bad-value", text)
                 .label("out of range")
-                .help("see the schema's description of this key"))]
+                .help("see the schema's description of this key (`damo-policy schema`)"))]
         }
     }
 }
@@ -209,6 +211,15 @@ fn unknown_keyword(name: &str, shown: &str, value: Option<&serde_json::Value>, c
     Diagnostic::error("unknown-keyword", format!("{shown} is not a valid value for {name}"))
         .label("unknown keyword")
         .help(help)
+}
+
+fn required_help(key: &str) -> String {
+    match key {
+        "target" => "add a `[target]` table with one of `pids`, `process`, `cgroup` or `physical`".to_owned(),
+        "action" => "add `action = \"…\"`, e.g. `action = \"pageout\"`".to_owned(),
+        "type" => "add `type = \"…\"`, e.g. `type = \"anon\"`".to_owned(),
+        _ => format!("add `{key} = …`; see the schema's description of `{key}`"),
+    }
 }
 
 fn plural(n: u64) -> &'static str {

@@ -101,7 +101,7 @@ fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarge
         },
         Selector::PhysicalWhole => match host.largest_system_ram() {
             Ok(Some(range)) => Ok(physical(vec![range])),
-            Ok(None) => Err(failed("no System RAM range in /proc/iomem (is it readable as root?)".into())),
+            Ok(None) => Err(failed("no System RAM range in /proc/iomem: it hides addresses from users other than root".into())),
             Err(e) => Err(failed(format!("cannot read System RAM ranges: {e}"))),
         },
         Selector::PhysicalNode(node) => match host.numa_node_ranges(*node) {

@@ -24,7 +24,9 @@ pub struct FileOutcome {
     /// The resolved policy, when the file has no errors.
     pub policy: Option<Policy>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Span of the policy's name (or of the file's start), for cross-file diagnostics.
+    /// The policy's name, once known (also for policies with errors).
+    name: Option<String>,
+    /// Span of the policy's `name` key, when it has one.
     name_span: Option<std::ops::Range<usize>>,
 }
 
@@ -60,13 +62,13 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         Ok(parsed) => parsed,
         Err(errors) => {
             let diagnostics = errors.iter().map(|e| syntax_error(&file, e)).collect();
-            return FileOutcome { file, policy: None, diagnostics, name_span: None };
+            return FileOutcome { file, policy: None, diagnostics, name: None, name_span: None };
         }
     };
     let mut schema_errors = crate::schema::validate(&file, &parsed.json, &parsed.index);
     schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if !schema_errors.is_empty() {
-        return FileOutcome { file, policy: None, diagnostics: schema_errors, name_span: None };
+        return FileOutcome { file, policy: None, diagnostics: schema_errors, name: None, name_span: None };
     }
     let name_span = parsed.index.value(&crate::key_path!["name"]).filter(|_| {
         parsed.index.contains(&crate::key_path!["name"])
@@ -75,9 +77,10 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         Ok(wire) => wire,
         Err(error) => {
             let diagnostics = vec![syntax_error(&file, &error)];
-            return FileOutcome { file, policy: None, diagnostics, name_span };
+            return FileOutcome { file, policy: None, diagnostics, name: None, name_span };
         }
     };
+    let name = Some(wire.name.clone().unwrap_or_else(|| file.stem()));
     let mut ctx = Ctx { file: &file, index: &parsed.index, diags: Vec::new() };
     let policy = resolve::policy(&mut ctx, &wire);
     if let Some(policy) = &policy {
@@ -87,12 +90,14 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let policy = policy.filter(|_| !ctx.has_errors());
     let mut diagnostics = ctx.diags;
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    FileOutcome { file, policy, diagnostics, name_span }
+    FileOutcome { file, policy, diagnostics, name, name_span }
 }
 
 fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
     let message = error.message().trim_end().to_owned();
-    let help = if message.contains("unknown field") {
+    let help = if message.contains("recurs") {
+        "the document nests too deeply; policy files nest only a few levels"
+    } else if message.contains("unknown field") {
         "remove the key or correct its spelling"
     } else if message.contains("invalid type") {
         "see the schema's description of this key for the values it accepts"
@@ -100,14 +105,16 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
         "fix the TOML syntax at the marked place (https://toml.io/en/v1.0.0)"
     };
     let code = if message.contains("invalid type") { "wrong-type" } else { "toml-syntax" };
-    Diagnostic::error(code, message).label("here").help(help).at(file, error.span())
+    // Some parser errors (recursion limits) carry no span: point at the start.
+    let span = error.span().unwrap_or(0..0);
+    Diagnostic::error(code, message).label("here").help(help).at(file, Some(span))
 }
 
 /// Rules that need every file: policy names are unique across the set.
 pub fn check_across(outcomes: &mut [FileOutcome]) {
     let mut first_by_name: HashMap<String, usize> = HashMap::new();
     for i in 0..outcomes.len() {
-        let Some(name) = outcomes[i].policy.as_ref().map(|p| p.name.clone()) else { continue };
+        let Some(name) = outcomes[i].name.clone() else { continue };
         match first_by_name.get(&name) {
             None => {
                 first_by_name.insert(name, i);

@@ -1,0 +1,122 @@
+//! `damo-policy check`: one fixture per mistake, the example policies, exit statuses, JSON.
+
+use crate::common::{fixture_args, fixtures, repo, run};
+
+/// Every invalid fixture fails with a located diagnostic, snapshotted.
+#[test]
+fn invalid_fixtures() {
+    insta::glob!("../fixtures/invalid", "*.toml", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let mut args = vec!["check".to_owned(), name.to_owned()];
+        args.extend(fixture_args(&text));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = run(path.parent().unwrap(), &args);
+        let has_error = result.stdout.contains("error[");
+        assert!(
+            (result.code == 1 && has_error) || (result.code == 0 && result.stdout.contains("warning[")),
+            "{name}: expected an error (exit 1) or a warning, got:\n{}",
+            result.transcript()
+        );
+        // Every finding names file:line:column, in the snippet header or the message.
+        for block in result.stdout.split("\n\n").filter(|b| b.contains(" × ")) {
+            assert!(block.contains(&format!("{name}:")), "{name}: a diagnostic without its location:\n{block}");
+        }
+        insta::assert_snapshot!(result.transcript());
+    });
+}
+
+/// Every valid fixture passes without a single diagnostic.
+#[test]
+fn valid_fixtures() {
+    insta::glob!("../fixtures/valid", "*.toml", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let mut args = vec!["check".to_owned(), name.to_owned(), "--deny-warnings".to_owned()];
+        args.extend(fixture_args(&text));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = run(path.parent().unwrap(), &args);
+        assert_eq!(result.code, 0, "{name}:\n{}", result.transcript());
+        assert!(!result.stdout.contains('×'), "{name}:\n{}", result.transcript());
+    });
+}
+
+/// The shipped example policies pass, warning-free, and each starts with a `#:schema`
+/// comment that points at the committed schema.
+#[test]
+fn example_policies_pass_check() {
+    let result = run(&repo(), &["check", "policies", "--deny-warnings"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    insta::assert_snapshot!(result.transcript());
+    let files = damo_policy::load::list_dir(&repo().join("policies")).unwrap();
+    assert!(files.len() >= 6, "the examples are missing");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("#:schema ../schema/damo-policy.schema.json"),
+            "{} must start with the #:schema comment",
+            file.display()
+        );
+    }
+}
+
+/// Every file's errors are reported in one run, and names are unique across a directory.
+#[test]
+fn all_files_all_errors_and_duplicate_names() {
+    let result = run(&fixtures().join("dirs"), &["check", "duplicate-names"]);
+    assert_eq!(result.code, 1);
+    insta::assert_snapshot!(result.transcript());
+}
+
+/// A project file pins the kernel the directory is checked for; `--kernel` overrides it.
+#[test]
+fn project_file_pins_the_kernel() {
+    let dirs = fixtures().join("dirs");
+    let pinned = run(&dirs, &["check", "pinned-6.12"]);
+    assert_eq!(pinned.code, 1, "{}", pinned.transcript());
+    assert!(pinned.stdout.contains("kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"), "{}", pinned.stdout);
+    assert!(pinned.stdout.contains("needs kernel 6.15 or later"), "{}", pinned.stdout);
+    let overridden = run(&dirs, &["check", "pinned-6.12", "--kernel", "7.3"]);
+    assert_eq!(overridden.code, 0, "{}", overridden.transcript());
+}
+
+#[test]
+fn json_format_for_ci_bots() {
+    let result = run(&fixtures().join("invalid"), &["check", "--format", "json", "range-min-gt-max.toml", "rounds-to-zero.toml"]);
+    assert_eq!(result.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("JSON on stdout");
+    let first = &report["diagnostics"][0];
+    for key in ["file", "line", "column", "severity", "code", "message", "help"] {
+        assert!(!first[key].is_null(), "missing {key} in {first}");
+    }
+    insta::assert_snapshot!(result.stdout);
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let dir = fixtures().join("invalid");
+    assert_eq!(run(&dir, &["check", "rounds-to-zero.toml"]).code, 0);
+    assert_eq!(run(&dir, &["check", "rounds-to-zero.toml", "--deny-warnings"]).code, 1);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = fixtures();
+    let bad_kernel = run(&dir, &["check", "valid", "--kernel", "5.10"]);
+    assert_eq!(bad_kernel.code, 2);
+    assert!(bad_kernel.stderr.contains("5.10 has no DAMON sysfs interface"), "{}", bad_kernel.stderr);
+    assert_eq!(run(&dir, &["check"]).code, 2);
+    assert_eq!(run(&dir, &["frobnicate"]).code, 2);
+    // The sysfs root points nowhere, so the "running" kernel has no DAMON.
+    let running = run(&dir, &["check", "valid", "--kernel", "running"]);
+    assert_eq!(running.code, 2);
+    assert!(running.stderr.contains("no DAMON sysfs interface"), "{}", running.stderr);
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let result = run(&repo(), &["schema"]);
+    assert_eq!(result.code, 0);
+    assert_eq!(result.stdout, damo_policy::schema::COMMITTED);
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `damo-policy` command line: exit statuses and user-facing text,
+//! snapshotted with insta so that diagnostics are reviewed like code.
+
+mod bad_input;
+mod check;
+mod common;
+mod compile;
