@@ -2,17 +2,18 @@
 //! and prints. Exit statuses are decided here only: 0 success, 1 invalid policies,
 //! 2 usage or I/O errors.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::compile::{self, sysfs};
-use crate::diag::{Diagnostic, Renderer};
+use crate::diag::Renderer;
 use crate::host::HostPaths;
-use crate::kernel::Layout;
 use crate::pipeline::{self, Checked, KernelChoice};
+
+mod check;
+mod compile;
 
 /// Declarative, data-access-aware memory management for Linux: TOML policies → DAMON.
 #[derive(Debug, Parser)]
@@ -105,7 +106,7 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn host(&self) -> HostPaths {
+    pub(crate) fn host(&self) -> HostPaths {
         HostPaths {
             proc_root: self.proc_root.clone(),
             cgroup_root: self.cgroup_root.clone(),
@@ -113,7 +114,7 @@ impl TargetArgs {
         }
     }
 
-    fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
+    pub(crate) fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
         let choice = self.kernel.clone().unwrap_or(KernelChoice::Default);
         pipeline::check_paths(paths, &choice, &self.host(), &self.sysfs_root)
     }
@@ -130,8 +131,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Renderer::new(color, 100)
     };
     match &cli.command {
-        Command::Check(args) => check(args, &renderer(std::io::stdout().is_terminal())),
-        Command::Compile(args) => compile(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Check(args) => check::run(args, &renderer(std::io::stdout().is_terminal())),
+        Command::Compile(args) => compile::run(args, &renderer(std::io::stderr().is_terminal())),
         Command::Schema => {
             print!("{}", crate::schema::COMMITTED);
             ExitCode::SUCCESS
@@ -139,12 +140,12 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn usage_error(message: &str) -> ExitCode {
+pub(crate) fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
 }
 
-fn status(checked: &Checked, deny_warnings: bool) -> ExitCode {
+pub(crate) fn status(checked: &Checked, deny_warnings: bool) -> ExitCode {
     if checked.has_io_errors() {
         ExitCode::from(2)
     } else if checked.error_count() > 0 || (deny_warnings && checked.warning_count() > 0) {
@@ -154,7 +155,7 @@ fn status(checked: &Checked, deny_warnings: bool) -> ExitCode {
     }
 }
 
-fn summary(checked: &Checked) -> String {
+pub(crate) fn summary(checked: &Checked) -> String {
     let files = checked.outcomes.len();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
@@ -167,72 +168,3 @@ fn summary(checked: &Checked) -> String {
     )
 }
 
-fn check(args: &CheckArgs, renderer: &Renderer) -> ExitCode {
-    let checked = match args.target.check(&args.paths) {
-        Ok(checked) => checked,
-        Err(message) => return usage_error(&message),
-    };
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        CheckFormat::Text => {
-            for diagnostic in checked.all_diagnostics() {
-                let _ = write!(out, "{}", renderer.render(diagnostic));
-            }
-            let _ = writeln!(out, "{}", summary(&checked));
-        }
-        CheckFormat::Json => {
-            let diagnostics: Vec<_> = checked.all_diagnostics().map(Diagnostic::to_json).collect();
-            let report = serde_json::json!({
-                "kernel": checked.kernel.to_string(),
-                "files": checked.outcomes.len(),
-                "errors": checked.error_count(),
-                "warnings": checked.warning_count(),
-                "diagnostics": diagnostics,
-            });
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-        }
-    }
-    status(&checked, args.deny_warnings)
-}
-
-fn compile(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
-    let checked = match args.target.check(&args.paths) {
-        Ok(checked) => checked,
-        Err(message) => return usage_error(&message),
-    };
-    let mut err = std::io::stderr().lock();
-    for diagnostic in checked.all_diagnostics() {
-        let _ = write!(err, "{}", renderer.render(diagnostic));
-    }
-    if checked.error_count() > 0 {
-        let _ = writeln!(err, "{}", summary(&checked));
-        return status(&checked, false);
-    }
-    let compiled = compile::compile(&checked.policies(), checked.kernel, &args.target.host());
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        CompileFormat::Json => {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&compiled).unwrap_or_default());
-        }
-        CompileFormat::Sysfs => {
-            let _ = writeln!(out, "# damo-policy compile: kernel {}, {} kdamond(s)", compiled.kernel, compiled.kdamonds.len());
-            for kdamond in &compiled.kdamonds {
-                let _ = writeln!(out, "# kdamond {}: policy `{}` ({})", kdamond.index, kdamond.policy, kdamond.file);
-            }
-            for skipped in &compiled.skipped {
-                let state = if skipped.pending { "pending" } else { "not compiled" };
-                let _ = writeln!(out, "# policy `{}` ({}): {state}: {}", skipped.policy, skipped.file, skipped.reason);
-            }
-            for write in sysfs::writes(&compiled, Layout::new(checked.kernel)) {
-                let _ = writeln!(out, "{} {}", write.path, write.value);
-            }
-        }
-    }
-    if compiled.skipped.iter().any(|s| !s.pending) {
-        for skipped in compiled.skipped.iter().filter(|s| !s.pending) {
-            let _ = writeln!(err, "error: policy `{}` ({}): {}", skipped.policy, skipped.file, skipped.reason);
-        }
-        return ExitCode::from(2);
-    }
-    ExitCode::SUCCESS
-}
