@@ -86,6 +86,11 @@ impl HostPaths {
         Ok(merge_blocks(blocks, block_size))
     }
 
+    /// This boot's id (`/proc/sys/kernel/random/boot_id`): kdamonds die with the boot.
+    pub fn boot_id(&self) -> io::Result<String> {
+        Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?.trim().to_owned())
+    }
+
     /// The running kernel's release string (`/proc/sys/kernel/osrelease`).
     pub fn kernel_release(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/osrelease"))?.trim().to_owned())

@@ -21,7 +21,7 @@ pub fn run(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
         let _ = writeln!(err, "{}", summary(&checked));
         return status(&checked, false);
     }
-    let compiled = compile::compile(&checked.policies(), checked.kernel, &args.target.host());
+    let compiled = compile::compile(&checked.policies(), checked.kernel, &args.target.host.host());
     let mut out = std::io::stdout().lock();
     match args.format {
         CompileFormat::Json => {

@@ -12,8 +12,13 @@ use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::pipeline::{self, Checked, KernelChoice};
 
+mod apply;
 mod check;
 mod compile;
+mod kernel;
+mod live;
+mod status;
+mod translate;
 
 /// Declarative, data-access-aware memory management for Linux: TOML policies → DAMON.
 #[derive(Debug, Parser)]
@@ -41,6 +46,18 @@ pub enum Command {
     Compile(CompileArgs),
     /// Print the JSON schema of policy files.
     Schema,
+    /// Show what `apply` would write to the kernel, and why.
+    Plan(apply::ApplyArgs),
+    /// Reconcile the kernel with the policies: minimal writes, online commits, verified.
+    Apply(apply::ApplyArgs),
+    /// Show the kdamonds damo-policy applied, with their schemes' statistics.
+    Status(status::StatusArgs),
+    /// Stop kdamonds damo-policy applied (all, or the named policies').
+    Stop(status::StopArgs),
+    /// Show what the running kernel's DAMON supports.
+    Kernel(kernel::KernelArgs),
+    /// Translate damo's legacy one-line schemes into a policy file.
+    Translate(translate::TranslateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -91,8 +108,16 @@ pub struct TargetArgs {
     /// newest kernel damo-policy knows.
     #[arg(long, value_name = "VERSION|running")]
     pub kernel: Option<KernelChoice>,
+    #[command(flatten)]
+    pub host: HostArgs,
+}
+
+/// Where DAMON's sysfs tree and the host's pseudo-filesystems are: the one seam to the
+/// system, overridable for containers, fixtures and virtual machines.
+#[derive(Debug, Args)]
+pub struct HostArgs {
     /// DAMON sysfs root.
-    #[arg(long, env = "DAMO_POLICY_SYSFS_ROOT", default_value = "/sys/kernel/mm/damon/admin")]
+    #[arg(long, env = "DAMO_POLICY_SYSFS_ROOT", default_value = crate::sysfs::DEFAULT_ROOT)]
     pub sysfs_root: PathBuf,
     /// procfs mount, for process targets and System RAM.
     #[arg(long, env = "DAMO_POLICY_PROC_ROOT", default_value = "/proc", hide_short_help = true)]
@@ -105,7 +130,7 @@ pub struct TargetArgs {
     pub system_root: PathBuf,
 }
 
-impl TargetArgs {
+impl HostArgs {
     pub(crate) fn host(&self) -> HostPaths {
         HostPaths {
             proc_root: self.proc_root.clone(),
@@ -113,10 +138,12 @@ impl TargetArgs {
             system_root: self.system_root.clone(),
         }
     }
+}
 
+impl TargetArgs {
     pub(crate) fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
         let choice = self.kernel.clone().unwrap_or(KernelChoice::Default);
-        pipeline::check_paths(paths, &choice, &self.host(), &self.sysfs_root)
+        pipeline::check_paths(paths, &choice, &self.host.host(), &self.host.sysfs_root)
     }
 }
 
@@ -133,6 +160,12 @@ pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Check(args) => check::run(args, &renderer(std::io::stdout().is_terminal())),
         Command::Compile(args) => compile::run(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Plan(args) => apply::run_plan(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Apply(args) => apply::run_apply(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Status(args) => status::run_status(args),
+        Command::Stop(args) => status::run_stop(args),
+        Command::Kernel(args) => kernel::run(args),
+        Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal())),
         Command::Schema => {
             print!("{}", crate::schema::COMMITTED);
             ExitCode::SUCCESS

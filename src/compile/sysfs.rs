@@ -24,13 +24,20 @@ pub fn writes(compiled: &Compiled, layout: Layout) -> Vec<Write> {
     let mut out = Writer { writes: Vec::new(), kdamond: None };
     out.put("kdamonds/nr_kdamonds".into(), compiled.kdamonds.len());
     for kdamond in &compiled.kdamonds {
-        out.kdamond = Some(kdamond.index);
-        kdamond_tree(&mut out, kdamond, layout);
+        out.writes.extend(kdamond_writes(kdamond, layout));
     }
     for kdamond in &compiled.kdamonds {
         out.kdamond = Some(kdamond.index);
         out.put(format!("kdamonds/{}/state", kdamond.index), "on");
     }
+    out.writes
+}
+
+/// The writes that configure one kdamond (at `kdamond.index`) below `kdamonds/<index>/`,
+/// without its `state`.
+pub fn kdamond_writes(kdamond: &Kdamond, layout: Layout) -> Vec<Write> {
+    let mut out = Writer { writes: Vec::new(), kdamond: Some(kdamond.index) };
+    kdamond_tree(&mut out, kdamond, layout);
     out.writes
 }
 

@@ -6,6 +6,7 @@
 //! [`Layout`] alone. The sysfs file names themselves live in [`crate::compile::sysfs`].
 
 pub mod keywords;
+pub mod probe;
 pub mod running;
 
 use std::fmt;
@@ -34,6 +35,12 @@ impl Version {
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

@@ -1,0 +1,59 @@
+//! `damo-policy kernel`: what the live kernel's DAMON supports, and which policy fields
+//! that enables.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::live::LiveArgs;
+use super::usage_error;
+use crate::kernel::{Action, Feature, FilterType, Metric, Version};
+
+#[derive(Debug, Args)]
+pub struct KernelArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Policy fields gated by a kernel feature, with the release that added each.
+const FIELDS: &[(&str, Feature)] = &[
+    ("scheme.filter", Feature::Filters),
+    ("scheme.apply_interval", Feature::ApplyInterval),
+    ("scheme.quota.goals", Feature::GoalMetric),
+    ("scheme.target_node", Feature::TargetNid),
+    ("scheme.filter.allow = true", Feature::FilterAllow),
+    ("monitoring.autotune", Feature::IntervalsGoal),
+    ("scheme.quota.goals.node", Feature::GoalNid),
+    ("scheme.destinations", Feature::Dests),
+    ("scheme.quota.goals.cgroup", Feature::GoalPath),
+    ("scheme.quota.goal_tuner", Feature::GoalTuner),
+];
+
+pub fn run(args: &KernelArgs) -> ExitCode {
+    let live = match args.live.open() {
+        Ok(live) => live,
+        Err(message) => return usage_error(&message),
+    };
+    let info = &live.info;
+    let version = info.version;
+    println!("kernel release {}; DAMON features of {} ({})", info.release, version, info.evidence);
+    let ops: Vec<&str> = info.avail_ops.iter().map(|o| o.keyword()).collect();
+    println!("operations sets: {}", ops.join(", "));
+    for module in &info.modules {
+        let note = if module.enabled { " (blocks damo-policy's kdamonds; apply --disable-modules)" } else { "" };
+        println!("module {}: {}{note}", module.name, if module.enabled { "enabled" } else { "disabled" });
+    }
+    let mark = |since: Version| if version >= since { "yes" } else { "no " };
+    println!("policy fields:");
+    for (field, feature) in FIELDS {
+        println!("  {} {field} (since {})", mark(feature.since()), feature.since());
+    }
+    let actions = [Action::Willneed, Action::Cold, Action::Pageout, Action::Hugepage, Action::Nohugepage, Action::LruPrio, Action::LruDeprio, Action::MigrateHot, Action::MigrateCold, Action::Collapse, Action::Stat];
+    let list = |items: Vec<(&str, Version)>| items.into_iter().map(|(k, v)| if version >= v { k.to_owned() } else { format!("({k}: {v}+)") }).collect::<Vec<_>>().join(" ");
+    println!("actions: {}", list(actions.iter().map(|a| (a.keyword(), a.since())).collect()));
+    let filters = [FilterType::Anon, FilterType::Memcg, FilterType::Young, FilterType::HugepageSize, FilterType::Unmapped, FilterType::Active, FilterType::Addr, FilterType::Target];
+    println!("filter types: {}", list(filters.iter().map(|f| (f.keyword(), f.since())).collect()));
+    let metrics = [Metric::UserInput, Metric::SomeMemPsiUs, Metric::NodeMemUsedBp, Metric::NodeMemFreeBp, Metric::NodeMemcgUsedBp, Metric::NodeMemcgFreeBp, Metric::ActiveMemBp, Metric::InactiveMemBp, Metric::NodeEligibleMemBp];
+    println!("goal metrics: {}", list(metrics.iter().map(|m| (m.keyword(), m.since())).collect()));
+    ExitCode::SUCCESS
+}

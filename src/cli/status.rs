@@ -1,0 +1,175 @@
+//! `damo-policy status` and `damo-policy stop`: the owned kdamonds and their schemes'
+//! statistics (refreshed from the kernel on demand), and stopping them.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::live::LiveArgs;
+use super::usage_error;
+use crate::sysfs::{Sysfs, read_retrying, write_retrying};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Policies to stop; default: every policy damo-policy applied.
+    #[arg(value_name = "POLICY")]
+    pub policies: Vec<String>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+#[derive(Debug, Serialize)]
+struct PolicyStatus {
+    policy: String,
+    file: String,
+    slot: usize,
+    state: String,
+    pid: String,
+    /// Why a kdamond that should run is off.
+    note: Option<String>,
+    targets: Vec<String>,
+    schemes: Vec<SchemeStatus>,
+}
+
+#[derive(Debug, Serialize)]
+struct SchemeStatus {
+    index: usize,
+    action: String,
+    nr_tried: String,
+    sz_tried: String,
+    nr_applied: String,
+    sz_applied: String,
+    qt_exceeds: String,
+    effective_quota_bytes: Option<String>,
+}
+
+fn read_or(sysfs: &dyn Sysfs, path: &str) -> String {
+    read_retrying(sysfs, path).unwrap_or_else(|_| "?".into())
+}
+
+fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
+    read_or(sysfs, path).parse().unwrap_or(0)
+}
+
+fn collect(sysfs: &dyn Sysfs, policy: &str, file: &str, slot: usize) -> PolicyStatus {
+    let k = format!("kdamonds/{slot}");
+    let state = read_or(sysfs, &format!("{k}/state"));
+    if state == "on" {
+        // Statistics are stale until the kernel is asked to refresh them.
+        let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");
+        if sysfs.exists(&format!("{k}/contexts/0/schemes/0/quotas/effective_bytes")) {
+            let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_effective_quotas");
+        }
+    }
+    let ctx = format!("{k}/contexts/0");
+    let ops = read_or(sysfs, &format!("{ctx}/operations"));
+    let targets = (0..count(sysfs, &format!("{ctx}/targets/nr_targets")))
+        .map(|t| match ops.as_str() {
+            "paddr" => format!("physical, {} region(s)", count(sysfs, &format!("{ctx}/targets/{t}/regions/nr_regions"))),
+            _ => format!("pid {}", read_or(sysfs, &format!("{ctx}/targets/{t}/pid_target"))),
+        })
+        .collect();
+    let schemes = (0..count(sysfs, &format!("{ctx}/schemes/nr_schemes")))
+        .map(|s| {
+            let sp = format!("{ctx}/schemes/{s}");
+            let stat = |name: &str| read_or(sysfs, &format!("{sp}/stats/{name}"));
+            SchemeStatus {
+                index: s,
+                action: read_or(sysfs, &format!("{sp}/action")),
+                nr_tried: stat("nr_tried"),
+                sz_tried: stat("sz_tried"),
+                nr_applied: stat("nr_applied"),
+                sz_applied: stat("sz_applied"),
+                qt_exceeds: stat("qt_exceeds"),
+                effective_quota_bytes: read_retrying(sysfs, &format!("{sp}/quotas/effective_bytes")).ok(),
+            }
+        })
+        .collect();
+    let note = (state != "on").then(|| {
+        if ops == "paddr" {
+            "off: stopped (run `damo-policy apply` to start it)".to_owned()
+        } else {
+            "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
+        }
+    });
+    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid: read_or(sysfs, &format!("{k}/pid")), state, note, targets, schemes }
+}
+
+/// `damo-policy status`.
+pub fn run_status(args: &StatusArgs) -> ExitCode {
+    let live = match args.live.open() {
+        Ok(live) => live,
+        Err(message) => return usage_error(&message),
+    };
+    let statuses: Vec<PolicyStatus> =
+        live.state.policies.iter().map(|(name, own)| collect(&live.sysfs, name, &own.file, own.slot)).collect();
+    let mut out = std::io::stdout().lock();
+    if args.format == StatusFormat::Json {
+        let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses });
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    let _ = writeln!(out, "kernel {} ({}), {} polic{} applied", live.info.version, live.info.release, statuses.len(), if statuses.len() == 1 { "y" } else { "ies" });
+    for s in &statuses {
+        let _ = writeln!(out, "policy `{}` ({}): kdamond {} {} pid {}", s.policy, s.file, s.slot, s.state, s.pid);
+        if let Some(note) = &s.note {
+            let _ = writeln!(out, "  {note}");
+        }
+        let _ = writeln!(out, "  targets: {}", if s.targets.is_empty() { "none".to_owned() } else { s.targets.join(", ") });
+        for sc in &s.schemes {
+            let quota = sc.effective_quota_bytes.as_deref().map(|q| format!(", effective quota {q} B")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  scheme {} {}: tried {} regions / {} B, applied {} regions / {} B, quota exceeded {} time(s){quota}",
+                sc.index, sc.action, sc.nr_tried, sc.sz_tried, sc.nr_applied, sc.sz_applied, sc.qt_exceeds
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `damo-policy stop`: turns off owned kdamonds only; their slots stay reserved.
+pub fn run_stop(args: &StopArgs) -> ExitCode {
+    let live = match args.live.open() {
+        Ok(live) => live,
+        Err(message) => return usage_error(&message),
+    };
+    if let Some(unknown) = args.policies.iter().find(|p| !live.state.policies.contains_key(*p)) {
+        return usage_error(&format!("`{unknown}` is not a policy damo-policy applied on this boot"));
+    }
+    let mut failed = false;
+    for (name, own) in &live.state.policies {
+        if !args.policies.is_empty() && !args.policies.contains(name) {
+            continue;
+        }
+        let path = format!("kdamonds/{}/state", own.slot);
+        if read_retrying(&live.sysfs, &path).is_ok_and(|s| s == "on") {
+            match write_retrying(&live.sysfs, &path, "off") {
+                Ok(()) => println!("stopped `{name}` (kdamond {})", own.slot),
+                Err(e) => {
+                    eprintln!("error: stopping `{name}`: {e}");
+                    failed = true;
+                }
+            }
+        } else {
+            println!("`{name}` (kdamond {}) is not running", own.slot);
+        }
+    }
+    if failed { ExitCode::from(super::apply::KERNEL_REFUSED) } else { ExitCode::SUCCESS }
+}

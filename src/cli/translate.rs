@@ -1,0 +1,108 @@
+//! `damo-policy translate`: damo's legacy one-line schemes → one policy file.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::diag::{Diagnostic, Renderer};
+use crate::interop::translate::{self, Options, TargetChoice};
+use crate::interop::input;
+use crate::kernel::Version;
+
+#[derive(Debug, Args)]
+pub struct TranslateArgs {
+    /// damo's one-line scheme file (7, 9, 12, 17 or 18 fields a line), or `-` for
+    /// standard input.
+    #[arg(value_name = "FILE|-")]
+    pub input: PathBuf,
+    /// Write the policy here instead of standard output (only when there are no errors).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Monitor these processes (repeatable).
+    #[arg(long = "pid", value_name = "PID", conflicts_with_all = ["process", "physical"])]
+    pub pids: Vec<u32>,
+    /// Monitor every process with this name.
+    #[arg(long, value_name = "NAME", conflicts_with = "physical")]
+    pub process: Option<String>,
+    /// Monitor physical memory (the default without a target, as in damo).
+    #[arg(long)]
+    pub physical: bool,
+    /// The policy's name (default: the output file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Kernel release the policy is checked for. Default: the newest damo-policy knows.
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<Version>,
+}
+
+pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
+    let file = match input::read(&args.input) {
+        Ok(file) => file,
+        Err(diagnostic) => return report(renderer, &[*diagnostic], true),
+    };
+    let target = if !args.pids.is_empty() {
+        TargetChoice::Pids(args.pids.clone())
+    } else if let Some(name) = &args.process {
+        TargetChoice::Process(name.clone())
+    } else {
+        TargetChoice::Physical { chosen: args.physical }
+    };
+    let options = Options {
+        target,
+        name: args.name.clone(),
+        kernel: args.kernel.unwrap_or(Version::NEWEST_KNOWN),
+        output: args.output.clone().unwrap_or_else(|| PathBuf::from("translated.toml")),
+    };
+    let translation = translate::translate(&file, &options);
+    let Some(text) = translation.text else {
+        return report(renderer, &translation.diagnostics, false);
+    };
+    report(renderer, &translation.diagnostics, false);
+    match &args.output {
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Some(path) => match write_whole(path, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => super::usage_error(&format!("{}: {error}", path.display())),
+        },
+    }
+}
+
+/// Prints the diagnostics to standard error; the exit status for them.
+pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let _ = write!(err, "{}", renderer.render(diagnostic));
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    if errors + warnings > 0 {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let outcome = if errors > 0 { "nothing written" } else { "written" };
+        let _ = writeln!(err, "{}, {}: {outcome}", plural(errors, "error"), plural(warnings, "warning"));
+    }
+    match (errors, io) {
+        (0, _) => ExitCode::SUCCESS,
+        (_, true) => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    }
+}
+
+/// Writes a file whole or not at all: into a temporary file beside it, then renamed, so an
+/// existing file is never left half-written.
+pub(crate) fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}

@@ -1,0 +1,183 @@
+//! Feature probing of a live kernel: which DAMON files exist (distribution kernels backport,
+//! so the tree is better evidence than the release number), which operations sets are
+//! registered, and which exclusive DAMON modules are enabled.
+//!
+//! Probing reads the tree. Only on a kernel with no kdamonds at all (nothing staged, nothing
+//! running, so nothing to lose) does it stage one scratch kdamond to look inside a scheme,
+//! and it removes it again.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{Ops, Version};
+use crate::sysfs::{Sysfs, read_retrying, write_retrying};
+
+/// Files whose presence proves a release's DAMON interface, newest first.
+const EVIDENCE: &[(&str, Version)] = &[
+    ("contexts/0/schemes/0/quotas/fail_charge_denom", Version::new(7, 2)),
+    ("contexts/0/schemes/0/quotas/goal_tuner", Version::new(7, 1)),
+    ("contexts/0/schemes/0/stats/max_nr_snapshots", Version::new(7, 0)),
+    ("contexts/0/targets/0/obsolete_target", Version::new(6, 19)),
+    ("contexts/0/addr_unit", Version::new(6, 18)),
+    ("contexts/0/schemes/0/dests", Version::new(6, 17)),
+    ("contexts/0/schemes/0/quotas/goals/0/nid", Version::new(6, 16)),
+    ("contexts/0/schemes/0/core_filters", Version::new(6, 15)),
+    ("contexts/0/schemes/0/stats/sz_ops_filter_passed", Version::new(6, 14)),
+    ("contexts/0/schemes/0/target_nid", Version::new(6, 11)),
+    ("contexts/0/schemes/0/quotas/effective_bytes", Version::new(6, 9)),
+    ("contexts/0/schemes/0/quotas/goals", Version::new(6, 8)),
+    ("contexts/0/schemes/0/apply_interval_us", Version::new(6, 7)),
+    ("contexts/0/schemes/0/filters", Version::new(6, 3)),
+    ("contexts/0/schemes/0/tried_regions", Version::new(6, 2)),
+    ("contexts/0/avail_operations", Version::new(5, 19)),
+];
+
+/// The exclusive DAMON modules: while one is enabled the kernel refuses `on` with EBUSY.
+pub const MODULES: &[&str] = &["damon_reclaim", "damon_lru_sort", "damon_stat"];
+
+/// An exclusive module's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModuleState {
+    pub name: String,
+    pub enabled: bool,
+    /// Its `enabled` parameter file, the one to write `N` to.
+    pub param: PathBuf,
+}
+
+/// What a live kernel offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct KernelInfo {
+    pub release: String,
+    /// The release whose DAMON features validation and compilation assume.
+    pub version: Version,
+    /// How `version` was decided.
+    pub evidence: String,
+    pub avail_ops: Vec<Ops>,
+    pub modules: Vec<ModuleState>,
+}
+
+/// Reads the modules' `enabled` parameters under `module_root` (`/sys/module`).
+pub fn modules(module_root: &Path) -> Vec<ModuleState> {
+    MODULES
+        .iter()
+        .filter_map(|name| {
+            let param = module_root.join(name).join("parameters/enabled");
+            let value = std::fs::read_to_string(&param).ok()?;
+            Some(ModuleState { name: (*name).into(), enabled: value.trim() == "Y", param })
+        })
+        .collect()
+}
+
+/// Probes the kernel behind `sysfs`. `release` is the running kernel's release string.
+pub fn probe(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, String> {
+    if !sysfs.exists("kdamonds/nr_kdamonds") {
+        return Err(format!("no DAMON sysfs interface at {} (is CONFIG_DAMON_SYSFS enabled?)", sysfs.describe()));
+    }
+    let released: Option<Version> = release.parse().ok();
+    let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let scratch = nr == 0 && stage_scratch(sysfs).is_ok();
+    let tree = inspect(sysfs, nr.max(usize::from(scratch)));
+    if scratch {
+        let _ = write_retrying(sysfs, "kdamonds/nr_kdamonds", "0");
+    }
+    let (version, evidence) = match (tree, released) {
+        // The files prove at least `level`; the release is trusted while it agrees.
+        (Some((level, next)), Some(rel)) if rel >= level && next.is_none_or(|n| rel < n) => {
+            (rel, format!("release {release}, consistent with its DAMON files"))
+        }
+        (Some((level, _)), _) => (level, format!("its DAMON files (those of {level})")),
+        (None, Some(rel)) => (rel, format!("release {release} (no scheme to inspect)")),
+        (None, None) => return Err(format!("cannot tell the DAMON features of kernel `{release}`")),
+    };
+    Ok(KernelInfo { release: release.into(), version, evidence, avail_ops: avail_ops(sysfs, nr.max(1)), modules: modules(module_root) })
+}
+
+/// Stages kdamond 0 with one context, target, scheme, goal and filter to look inside.
+fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
+    let base = "kdamonds/0/contexts";
+    let steps = [
+        ("kdamonds/nr_kdamonds", "1"),
+        ("kdamonds/0/contexts/nr_contexts", "1"),
+        ("kdamonds/0/contexts/0/targets/nr_targets", "1"),
+        ("kdamonds/0/contexts/0/schemes/nr_schemes", "1"),
+    ];
+    for (path, value) in steps {
+        write_retrying(sysfs, path, value).map_err(|_| ())?;
+    }
+    let goals = format!("{base}/0/schemes/0/quotas/goals/nr_goals");
+    if sysfs.exists(&goals) {
+        let _ = write_retrying(sysfs, &goals, "1");
+    }
+    Ok(())
+}
+
+/// The newest evidence level found in any kdamond below `nr`, and the level after it.
+fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
+    let mut best: Option<usize> = None;
+    for k in 0..nr {
+        for (i, (path, _)) in EVIDENCE.iter().enumerate() {
+            if best.is_some_and(|b| b <= i) {
+                break;
+            }
+            if sysfs.exists(&format!("kdamonds/{k}/{path}")) {
+                best = Some(i);
+                break;
+            }
+        }
+    }
+    // Without a scheme directory the absence of scheme files proves nothing.
+    let has_scheme = (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/contexts/0/schemes/0")));
+    let i = best.filter(|_| has_scheme)?;
+    Some((EVIDENCE[i].1, i.checked_sub(1).map(|j| EVIDENCE[j].1)))
+}
+
+fn avail_ops(sysfs: &dyn Sysfs, nr: usize) -> Vec<Ops> {
+    let text = (0..nr).find_map(|k| read_retrying(sysfs, &format!("kdamonds/{k}/contexts/0/avail_operations")).ok());
+    match text {
+        Some(text) => text
+            .split_whitespace()
+            .filter_map(|word| match word {
+                "vaddr" => Some(Ops::Vaddr),
+                "fvaddr" => Some(Ops::Fvaddr),
+                "paddr" => Some(Ops::Paddr),
+                _ => None,
+            })
+            .collect(),
+        None => vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sysfs::fake::FakeKernel;
+
+    #[test]
+    fn a_fresh_kernel_is_probed_with_a_scratch_kdamond_that_is_removed() {
+        for (version, release) in [(Version::new(6, 12), "6.12.117+deb12-amd64"), (Version::new(7, 3), "7.3.4+deb13-amd64")] {
+            let kernel = FakeKernel::new(version);
+            let info = probe(&kernel, release, Path::new("/nonexistent")).unwrap();
+            assert_eq!(info.version, version, "{release}: {}", info.evidence);
+            assert_eq!(kernel.get("kdamonds/nr_kdamonds").unwrap(), "0", "the scratch kdamond is removed");
+            assert_eq!(info.avail_ops, vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr]);
+        }
+    }
+
+    #[test]
+    fn files_win_over_a_release_that_disagrees() {
+        let kernel = FakeKernel::new(Version::new(6, 12));
+        let info = probe(&kernel, "6.1.0-backports", Path::new("/nonexistent")).unwrap();
+        assert_eq!(info.version, Version::new(6, 11));
+    }
+
+    #[test]
+    fn modules_are_read_from_their_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("damon_stat/parameters")).unwrap();
+        std::fs::write(dir.path().join("damon_stat/parameters/enabled"), "Y\n").unwrap();
+        let found = modules(dir.path());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].enabled);
+    }
+}

@@ -1,0 +1,114 @@
+//! Executing a [`Plan`]: writes in order (retrying transient `EBUSY`), `on`/`commit` with the
+//! kdamond's state read back after each (kernels before 6.15 report a bad `commit` by
+//! stopping the kdamond, not by an error), then a read-back of every desired file. When
+//! the kernel refuses anything, the last good configuration is restored.
+
+use std::collections::BTreeMap;
+
+use super::{Op, Plan, diff};
+use crate::state::EngineState;
+use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
+
+/// What a successful apply did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub writes: usize,
+}
+
+/// A failed apply: the operation the kernel refused, its error, and whether the previous
+/// configuration is running again.
+#[derive(Debug)]
+pub struct Failed {
+    pub op: Op,
+    pub error: SysfsError,
+    pub writes: usize,
+    pub restored: Result<(), String>,
+}
+
+/// Executes `plan`; on failure restores `prior` (the last good record).
+pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Applied, Box<Failed>> {
+    let mut writes = 0;
+    for op in &plan.ops {
+        let result = write_retrying(sysfs, &op.path, &op.new).and_then(|()| check_state(sysfs, op));
+        writes += 1;
+        if let Err(error) = result {
+            let restored = restore(sysfs, prior, plan);
+            return Err(Box::new(Failed { op: op.clone(), error, writes, restored }));
+        }
+    }
+    if let Err((op, error)) = verify(sysfs, &plan.desired) {
+        let restored = restore(sysfs, prior, plan);
+        return Err(Box::new(Failed { op, error, writes, restored }));
+    }
+    Ok(Applied { writes })
+}
+
+/// After `on` or `commit`, the kdamond must be running.
+fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
+    if !op.path.ends_with("/state") || !matches!(op.new.as_str(), "on" | "commit") {
+        return Ok(());
+    }
+    let state = read_retrying(sysfs, &op.path)?;
+    if state == "on" {
+        return Ok(());
+    }
+    Err(SysfsError {
+        path: op.path.clone(),
+        value: Some(op.new.clone()),
+        errno: Some(crate::sysfs::errno::EINVAL),
+        message: format!("the kdamond is `{state}` after `{}`: the kernel rejected the configuration", op.new),
+    })
+}
+
+/// Reads back every desired file, and each kdamond's state and pid.
+fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -> Result<(), (Op, SysfsError)> {
+    for (slot, writes) in desired {
+        for (path, value) in writes {
+            let actual = read_retrying(sysfs, path).map_err(|e| (read_op(path, value), e))?;
+            if actual.trim() != value {
+                let error = SysfsError { path: path.clone(), value: Some(value.clone()), errno: None, message: format!("reads back `{actual}`") };
+                return Err((read_op(path, value), error));
+            }
+        }
+        let pid = read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).unwrap_or_default();
+        if pid.trim() == "-1" {
+            let path = format!("kdamonds/{slot}/state");
+            let error = SysfsError { path: path.clone(), value: None, errno: None, message: "the kdamond is not running after apply".into() };
+            return Err((read_op(&path, "on"), error));
+        }
+    }
+    Ok(())
+}
+
+fn read_op(path: &str, value: &str) -> Op {
+    Op { path: path.into(), old: None, new: value.into(), policy: None, scheme: None }
+}
+
+/// Puts the last good configuration back: kdamonds the record does not name are turned
+/// off, recorded ones get their recorded files, and those that ran before run again.
+pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), String> {
+    let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
+    for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
+        let path = format!("kdamonds/{slot}/state");
+        if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
+            write_retrying(sysfs, &path, "off").map_err(|e| e.to_string())?;
+        }
+    }
+    for (name, own) in &prior.policies {
+        let state_path = format!("kdamonds/{}/state", own.slot);
+        let changes = diff(sysfs, &own.writes, name).map_err(|e| e.to_string())?;
+        for op in &changes {
+            write_retrying(sysfs, &op.path, &op.new).map_err(|e| e.to_string())?;
+        }
+        let running = read_retrying(sysfs, &state_path).is_ok_and(|s| s == "on");
+        match (running, changes.is_empty()) {
+            (true, true) => {}
+            (true, false) => write_retrying(sysfs, &state_path, "commit").map_err(|e| e.to_string())?,
+            (false, _) if plan.running_before.contains(&own.slot) => {
+                write_retrying(sysfs, &state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+            }
+            (false, _) => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Kernel errors in the user's terms: which policy and scheme a failed write served, and
+//! the likely cause behind the errno (DAMON gives `EBUSY`, `ENOMEM` and `EINVAL` specific
+//! meanings at `on`/`commit`), checked against the host where possible.
+
+use std::path::Path;
+
+use super::Op;
+use crate::kernel::probe::ModuleState;
+use crate::sysfs::{SysfsError, errno};
+
+/// What the explanation may look at.
+pub struct Context<'a> {
+    pub modules: &'a [ModuleState],
+    pub cgroup_root: &'a Path,
+    pub proc_root: &'a Path,
+    /// The desired writes of the failing kdamond.
+    pub writes: &'a [(String, String)],
+}
+
+/// The likely cause of a failed write, with the fix.
+pub fn cause(op: &Op, error: &SysfsError, ctx: &Context<'_>) -> String {
+    let file = op.path.rsplit('/').next().unwrap_or("");
+    let command = (file == "state").then_some(op.new.as_str());
+    match (error.errno, command) {
+        (Some(errno::EBUSY), Some("on")) => match ctx.modules.iter().find(|m| m.enabled) {
+            Some(module) => format!(
+                "the DAMON module `{}` is enabled, and the kernel runs no sysfs kdamond beside it; \
+run again with --disable-modules, or write N to {}",
+                module.name,
+                module.param.display()
+            ),
+            None => "another DAMON user holds the kernel's DAMON exclusively; stop it and retry".into(),
+        },
+        // Kernels before 6.15 report a refused commit by stopping the kdamond, which
+        // reaches here as EINVAL too: look for either cause.
+        (Some(errno::ENOMEM | errno::EINVAL), Some("on" | "commit")) => {
+            missing_cgroups(ctx).or_else(|| dead_processes(ctx)).unwrap_or_else(|| {
+                "the kernel refused the configuration: check that the monitored processes run, \
+that the operations set is available (`damo-policy kernel`), the memcg filter paths, and the \
+filter address and size ranges"
+                    .into()
+            })
+        }
+        (Some(errno::EINVAL), Some(other)) => format!("the kernel does not accept the command `{other}` here"),
+        (Some(errno::EINVAL), None) => format!(
+            "the kernel refused `{}` for `{file}`: it does not know this value; a newer kernel may",
+            op.new
+        ),
+        (Some(errno::ENOENT), _) => format!("this kernel has no `{file}`; check the policy with `--kernel running`"),
+        (Some(errno::EBUSY), _) => "DAMON stayed busy through every retry; try again".into(),
+        _ => "see the kernel's error above".into(),
+    }
+}
+
+/// Memcg paths of filters and goals that do not exist under the cgroup mount.
+fn missing_cgroups(ctx: &Context<'_>) -> Option<String> {
+    let missing: Vec<String> = ctx
+        .writes
+        .iter()
+        .filter(|(path, _)| path.ends_with("/memcg_path") || (path.contains("/goals/") && path.ends_with("/path")))
+        .filter(|(_, cgroup)| !ctx.cgroup_root.join(cgroup.trim_start_matches('/')).is_dir())
+        .map(|(path, cgroup)| format!("cgroup `{cgroup}` not found (for {path})"))
+        .collect();
+    (!missing.is_empty()).then(|| format!("{}; create the cgroup or fix the path in the policy", missing.join("; ")))
+}
+
+/// Target processes that are not running.
+fn dead_processes(ctx: &Context<'_>) -> Option<String> {
+    let dead: Vec<String> = ctx
+        .writes
+        .iter()
+        .filter(|(path, pid)| path.ends_with("/pid_target") && pid != "0")
+        .filter(|(_, pid)| !ctx.proc_root.join(pid).is_dir())
+        .map(|(_, pid)| pid.clone())
+        .collect();
+    (!dead.is_empty()).then(|| format!("process {} is not running: a process target must be alive when its kdamond starts", dead.join(", ")))
+}

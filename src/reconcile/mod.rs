@@ -1,0 +1,311 @@
+//! Reconciling the kernel with the desired configuration: [`plan`] observes the sysfs tree,
+//! decides each policy's kdamond slot, and diffs desired against observed values into an
+//! ordered list of [`Op`]s; [`apply`] executes them, verifies, and restores the last good
+//! configuration when the kernel refuses something.
+//!
+//! Minimal writes: a leaf is written only when its value differs; an `nr_*` file only when
+//! its count differs, and then every leaf below it (the kernel recreated them). A running
+//! kdamond takes changes online with `commit`; a new one starts with `on`. Ownership comes
+//! from the engine's state record: a kdamond the record does not name is never changed.
+
+pub mod apply;
+pub mod explain;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::compile::sysfs::kdamond_writes;
+use crate::compile::{Compiled, Kdamond};
+use crate::kernel::Layout;
+use crate::state::{EngineState, Owned, hash_writes};
+use crate::sysfs::{Sysfs, SysfsError, read_retrying};
+
+/// What happens to one kdamond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Unchanged,
+    /// Changed online: monitoring continues, same kdamond.
+    Commit,
+    Start,
+    Stop,
+    /// Stopped and started again (the kernel allows no other way).
+    Restart,
+}
+
+/// The plan for one kdamond slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KdamondPlan {
+    pub slot: usize,
+    pub policy: String,
+    pub effect: Effect,
+    pub reason: String,
+}
+
+/// One write to a sysfs file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Op {
+    pub path: String,
+    /// The current value; `None` when the file does not exist yet or its directory is
+    /// recreated by an earlier `nr_*` write.
+    pub old: Option<String>,
+    pub new: String,
+    /// The policy it serves, if any (`nr_kdamonds` serves all).
+    pub policy: Option<String>,
+    /// The scheme index it configures, if any.
+    pub scheme: Option<usize>,
+}
+
+/// A kdamond of another tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Foreign {
+    pub slot: usize,
+    pub running: bool,
+    pub pid: String,
+    pub ops: String,
+    pub schemes: String,
+}
+
+/// Everything `apply` will do, in order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub kdamonds: Vec<KdamondPlan>,
+    pub ops: Vec<Op>,
+    /// The ownership record once the plan is applied.
+    #[serde(skip)]
+    pub state_after: EngineState,
+    /// Desired kdamonds by slot, for verification.
+    #[serde(skip)]
+    pub desired: BTreeMap<usize, Vec<(String, String)>>,
+    /// Slots running before the plan: what a failed apply must leave running.
+    #[serde(skip)]
+    pub running_before: BTreeSet<usize>,
+}
+
+/// Why no plan could be made.
+#[derive(Debug)]
+pub enum PlanError {
+    /// Kdamonds of another tool are in the way.
+    Foreign(Vec<Foreign>, String),
+    Sysfs(SysfsError),
+}
+
+impl From<SysfsError> for PlanError {
+    fn from(error: SysfsError) -> Self {
+        PlanError::Sysfs(error)
+    }
+}
+
+/// How to treat kdamonds the engine did not start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Adopt (stop, reuse) kdamonds of other tools.
+    pub takeover: bool,
+}
+
+fn read_count(sysfs: &dyn Sysfs, path: &str) -> Result<usize, SysfsError> {
+    Ok(read_retrying(sysfs, path)?.trim().parse().unwrap_or(0))
+}
+
+fn scheme_of(path: &str) -> Option<usize> {
+    let rest = path.split("/schemes/").nth(1)?;
+    rest.split('/').next()?.parse().ok()
+}
+
+/// Plans the reconcile of `compiled` (its kdamond indices are ignored: slots are decided
+/// here). `keep` names policies to leave exactly as they are (their targets could not be
+/// resolved this time).
+pub fn plan(
+    sysfs: &dyn Sysfs,
+    compiled: &Compiled,
+    layout: Layout,
+    state: &EngineState,
+    keep: &BTreeSet<String>,
+    options: Options,
+) -> Result<Plan, PlanError> {
+    let nr = read_count(sysfs, "kdamonds/nr_kdamonds")?;
+    let mut running = Vec::with_capacity(nr);
+    for k in 0..nr {
+        running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
+    }
+    let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr).map(|(n, o)| (n.as_str(), o)).collect();
+    let spare: BTreeSet<usize> = state.spare_slots.iter().copied().filter(|s| *s < nr).collect();
+    let owned_slots: BTreeSet<usize> = owned.values().map(|o| o.slot).chain(spare.iter().copied()).collect();
+    let foreign: Vec<Foreign> = (0..nr).filter(|k| !owned_slots.contains(k)).map(|k| describe_foreign(sysfs, k, running[k])).collect();
+    if !options.takeover && foreign.iter().any(|f| f.running) {
+        return Err(PlanError::Foreign(foreign, "running".into()));
+    }
+
+    let desired_names: BTreeSet<&str> = compiled.kdamonds.iter().map(|k| k.policy.as_str()).collect();
+    let pending_names: BTreeSet<&str> = compiled.skipped.iter().filter(|s| s.pending).map(|s| s.policy.as_str()).collect();
+    let mut ops = Vec::new();
+    let mut plans = Vec::new();
+    let mut state_after = EngineState { boot_id: state.boot_id.clone(), ..Default::default() };
+
+    // Policies that no longer want a kdamond: stop theirs, free the slot (pending and kept
+    // policies keep theirs, so they come back where they were).
+    let mut free: BTreeSet<usize> = spare.clone();
+    for (name, own) in &owned {
+        if desired_names.contains(name) {
+            continue;
+        }
+        if keep.contains(*name) || pending_names.contains(name) {
+            state_after.policies.insert((*name).to_owned(), (*own).clone());
+            continue;
+        }
+        free.insert(own.slot);
+        if running[own.slot] {
+            ops.push(state_op(own.slot, "on", "off", name));
+        }
+        plans.push(KdamondPlan { slot: own.slot, policy: (*name).to_owned(), effect: Effect::Stop, reason: "its policy was removed or disabled".into() });
+    }
+    if options.takeover {
+        for f in &foreign {
+            free.insert(f.slot);
+            if f.running {
+                ops.push(state_op(f.slot, "on", "off", "(taken over)"));
+            }
+        }
+    }
+
+    // Slots: a policy keeps its own; a new one takes the lowest free slot, else grows.
+    let mut slots: Vec<(usize, &Kdamond)> = Vec::new();
+    let mut next_new = nr;
+    for kdamond in &compiled.kdamonds {
+        let slot = match owned.get(kdamond.policy.as_str()) {
+            Some(own) => own.slot,
+            None => match free.pop_first() {
+                Some(slot) => slot,
+                None => {
+                    next_new += 1;
+                    next_new - 1
+                }
+            },
+        };
+        slots.push((slot, kdamond));
+    }
+    let grow = next_new > nr;
+    if grow && !options.takeover && foreign.iter().any(|f| !f.running) {
+        return Err(PlanError::Foreign(foreign, "staged".into()));
+    }
+
+    let mut desired = BTreeMap::new();
+    if grow {
+        // nr_kdamonds recreates every kdamond directory and the kernel refuses it while
+        // any kdamond runs: stop all, grow, rewrite every kdamond, start all.
+        let mut stopped = Vec::new();
+        for (slot, kdamond) in &slots {
+            if *slot < nr && running[*slot] {
+                ops.push(state_op(*slot, "on", "off", &kdamond.policy));
+                stopped.push(*slot);
+            }
+        }
+        ops.push(Op { path: "kdamonds/nr_kdamonds".into(), old: Some(nr.to_string()), new: next_new.to_string(), policy: None, scheme: None });
+        for (slot, kdamond) in &slots {
+            let writes = slot_writes(kdamond, *slot, layout);
+            ops.extend(writes.iter().map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(kdamond.policy.clone()), scheme: scheme_of(p) }));
+            desired.insert(*slot, writes);
+        }
+        for (slot, kdamond) in &slots {
+            ops.push(state_op(*slot, "off", "on", &kdamond.policy));
+            let (effect, reason) = if stopped.contains(slot) {
+                (Effect::Restart, format!("nr_kdamonds grows from {nr} to {next_new}, which the kernel allows only while every kdamond is off"))
+            } else {
+                (Effect::Start, "new policy".to_owned())
+            };
+            plans.push(KdamondPlan { slot: *slot, policy: kdamond.policy.clone(), effect, reason });
+        }
+    } else {
+        for (slot, kdamond) in &slots {
+            let writes = slot_writes(kdamond, *slot, layout);
+            let changes = diff(sysfs, &writes, &kdamond.policy)?;
+            let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
+            let (effect, reason) = match (is_running, changes.is_empty()) {
+                (true, true) => (Effect::Unchanged, "up to date".to_owned()),
+                (true, false) => (Effect::Commit, format!("{} file(s) changed", changes.len())),
+                (false, _) if owned.contains_key(kdamond.policy.as_str()) => (Effect::Start, "its kdamond is off (stopped, or its processes exited)".to_owned()),
+                (false, _) => (Effect::Start, "new policy".to_owned()),
+            };
+            ops.extend(changes);
+            match effect {
+                Effect::Commit => ops.push(state_op(*slot, "on", "commit", &kdamond.policy)),
+                Effect::Start => ops.push(state_op(*slot, "off", "on", &kdamond.policy)),
+                _ => {}
+            }
+            plans.push(KdamondPlan { slot: *slot, policy: kdamond.policy.clone(), effect, reason });
+            desired.insert(*slot, writes);
+        }
+    }
+    // Slots the engine made that stay unused remain its own, for the next new policy.
+    state_after.spare_slots = free;
+    for (slot, kdamond) in &slots {
+        let writes = &desired[slot];
+        state_after.policies.insert(
+            kdamond.policy.clone(),
+            Owned { slot: *slot, file: kdamond.file.clone(), hash: hash_writes(writes), writes: writes.clone() },
+        );
+    }
+    plans.sort_by_key(|p| p.slot);
+    let running_before = (0..nr).filter(|k| running[*k]).collect();
+    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before })
+}
+
+/// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).
+fn free_was_stopped(ops: &[Op], slot: usize) -> bool {
+    let path = format!("kdamonds/{slot}/state");
+    ops.iter().any(|op| op.path == path && op.new == "off")
+}
+
+fn state_op(slot: usize, old: &str, new: &str, policy: &str) -> Op {
+    Op { path: format!("kdamonds/{slot}/state"), old: Some(old.into()), new: new.into(), policy: Some(policy.into()), scheme: None }
+}
+
+/// A kdamond's writes at `slot`, as `(path, value)`.
+pub fn slot_writes(kdamond: &Kdamond, slot: usize, layout: Layout) -> Vec<(String, String)> {
+    let mut at_slot = kdamond.clone();
+    at_slot.index = slot;
+    kdamond_writes(&at_slot, layout).into_iter().map(|w| (w.path, w.value)).collect()
+}
+
+/// The writes of `desired` whose files differ, reading each file at most once; below an
+/// `nr_*` file that changes, everything is written (the kernel recreates it with defaults).
+pub fn diff(sysfs: &dyn Sysfs, desired: &[(String, String)], policy: &str) -> Result<Vec<Op>, SysfsError> {
+    let mut ops = Vec::new();
+    let mut recreated: Vec<String> = Vec::new();
+    for (path, value) in desired {
+        let op = |old| Op { path: path.clone(), old, new: value.clone(), policy: Some(policy.to_owned()), scheme: scheme_of(path) };
+        if recreated.iter().any(|dir| path.starts_with(dir.as_str())) {
+            ops.push(op(None));
+            continue;
+        }
+        let current = match read_retrying(sysfs, path) {
+            Ok(current) => Some(current),
+            Err(e) if e.errno == Some(crate::sysfs::errno::ENOENT) => None,
+            Err(e) => return Err(e),
+        };
+        if current.as_deref().map(str::trim) == Some(value.as_str()) {
+            continue;
+        }
+        let file = path.rsplit('/').next().unwrap_or("");
+        if file.starts_with("nr_") {
+            recreated.push(format!("{}/", path.rsplit_once('/').map_or("", |(dir, _)| dir)));
+        }
+        ops.push(op(current));
+    }
+    Ok(ops)
+}
+
+fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
+    let read = |leaf: &str| read_retrying(sysfs, &format!("kdamonds/{slot}/{leaf}")).unwrap_or_else(|_| "?".into());
+    Foreign {
+        slot,
+        running,
+        pid: read("pid"),
+        ops: read("contexts/0/operations"),
+        schemes: read("contexts/0/schemes/nr_schemes"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,178 @@
+//! Reconcile tests on the fake kernel: minimal writes, online commits, slots, ownership,
+//! refusals and restoring the last good configuration.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::apply::apply;
+use super::*;
+use crate::compile::compile;
+use crate::host::HostPaths;
+use crate::kernel::Version;
+use crate::source::SourceFile;
+use crate::state::EngineState;
+use crate::sysfs::errno;
+use crate::sysfs::fake::FakeKernel;
+
+const V7: Version = Version::new(7, 3);
+const V6: Version = Version::new(6, 12);
+
+fn policy(name: &str, body: &str) -> crate::resolved::Policy {
+    let file = Arc::new(SourceFile::new(format!("{name}.toml"), body.to_owned()));
+    let outcome = crate::validate::validate_file(file, V7);
+    assert!(outcome.diagnostics.iter().all(|d| !d.is_error()), "{name}: {:?}", outcome.diagnostics);
+    outcome.policy.unwrap()
+}
+
+fn reclaim(name: &str, pid: u32, age: &str) -> crate::resolved::Policy {
+    policy(name, &format!(
+        "name = \"{name}\"\n[target]\npids = [{pid}]\n[[scheme]]\naction = \"pageout\"\n\
+access_pattern.access_rate = {{ max = \"0%\" }}\naccess_pattern.age = {{ min = \"{age}\" }}\n"
+    ))
+}
+
+/// One reconcile: compile, plan, apply; returns the plan and the new record.
+fn reconcile(kernel: &FakeKernel, version: Version, policies: &[crate::resolved::Policy], state: &EngineState, options: Options) -> Result<(Plan, EngineState), String> {
+    let compiled = compile(policies, version, &HostPaths::default());
+    let plan = plan(kernel, &compiled, Layout::new(version), state, &BTreeSet::new(), options).map_err(|e| format!("{e:?}"))?;
+    apply(kernel, &plan, state).map_err(|f| format!("{} {:?}", f.error, f.restored))?;
+    let after = plan.state_after.clone();
+    Ok((plan, after))
+}
+
+fn fresh_state() -> EngineState {
+    EngineState { boot_id: "boot".into(), ..Default::default() }
+}
+
+#[test]
+fn apply_then_reapply_writes_nothing() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let policies = [reclaim("a", 11, "60s"), reclaim("b", 12, "30s")];
+        let (plan1, state) = reconcile(&kernel, version, &policies, &fresh_state(), Options::default()).unwrap();
+        assert!(plan1.kdamonds.iter().all(|k| k.effect == Effect::Start));
+        assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "on");
+        assert_eq!(kernel.get("kdamonds/1/state").unwrap(), "on");
+        kernel.clear_log();
+        let (plan2, _) = reconcile(&kernel, version, &policies, &state, Options::default()).unwrap();
+        assert!(plan2.ops.is_empty(), "{:?}", plan2.ops);
+        assert!(kernel.log().is_empty(), "an unchanged directory writes nothing: {:?}", kernel.log());
+        assert!(plan2.kdamonds.iter().all(|k| k.effect == Effect::Unchanged));
+    }
+}
+
+#[test]
+fn one_field_changed_is_one_write_and_a_commit() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    let pid = kernel.get("kdamonds/0/pid").unwrap();
+    kernel.clear_log();
+    let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "30s")], &state, Options::default()).unwrap();
+    let log: Vec<(String, String)> = kernel.log().into_iter().map(|w| (w.path, w.value)).collect();
+    assert_eq!(log, vec![
+        ("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min".to_owned(), "300".to_owned()),
+        ("kdamonds/0/state".to_owned(), "commit".to_owned()),
+    ]);
+    assert_eq!(plan.kdamonds[0].effect, Effect::Commit);
+    assert_eq!(plan.ops[0].old.as_deref(), Some("600"));
+    assert_eq!(plan.ops[0].scheme, Some(0));
+    assert_eq!(kernel.get("kdamonds/0/pid").unwrap(), pid, "same kdamond");
+}
+
+#[test]
+fn removing_one_policy_stops_only_its_kdamond_and_its_slot_is_reused() {
+    let kernel = FakeKernel::new(V7);
+    let all = [reclaim("a", 11, "60s"), reclaim("b", 12, "60s"), reclaim("c", 13, "60s")];
+    let (_, state) = reconcile(&kernel, V7, &all, &fresh_state(), Options::default()).unwrap();
+    let pids: Vec<String> = (0..3).map(|k| kernel.get(&format!("kdamonds/{k}/pid")).unwrap()).collect();
+    kernel.clear_log();
+    let (plan, state) = reconcile(&kernel, V7, &[all[0].clone(), all[2].clone()], &state, Options::default()).unwrap();
+    let log: Vec<String> = kernel.log().into_iter().map(|w| format!("{} {}", w.path, w.value)).collect();
+    assert_eq!(log, vec!["kdamonds/1/state off"]);
+    assert_eq!(plan.kdamonds.iter().find(|k| k.policy == "b").unwrap().effect, Effect::Stop);
+    assert_eq!(kernel.get("kdamonds/0/pid").unwrap(), pids[0]);
+    assert_eq!(kernel.get("kdamonds/2/pid").unwrap(), pids[2]);
+    // A new policy takes the free slot without touching nr_kdamonds.
+    kernel.clear_log();
+    let (plan, _) = reconcile(&kernel, V7, &[all[0].clone(), all[2].clone(), reclaim("d", 14, "10s")], &state, Options::default()).unwrap();
+    assert!(kernel.log().iter().all(|w| w.path.starts_with("kdamonds/1/")), "{:?}", kernel.log());
+    assert_eq!(plan.state_after.policies["d"].slot, 1);
+}
+
+#[test]
+fn growing_nr_kdamonds_restarts_all_and_the_plan_says_so() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s"), reclaim("b", 12, "60s")], &state, Options::default()).unwrap();
+    let a = plan.kdamonds.iter().find(|k| k.policy == "a").unwrap();
+    assert_eq!(a.effect, Effect::Restart);
+    assert!(a.reason.contains("nr_kdamonds grows from 1 to 2"), "{}", a.reason);
+    assert_eq!(kernel.get("kdamonds/1/state").unwrap(), "on");
+}
+
+#[test]
+fn a_foreign_kdamond_is_refused_and_untouched() {
+    let kernel = FakeKernel::new(V7);
+    // Another tool's kdamond.
+    for (path, value) in [("kdamonds/nr_kdamonds", "1"), ("kdamonds/0/contexts/nr_contexts", "1"), ("kdamonds/0/contexts/0/operations", "paddr"), ("kdamonds/0/state", "on")] {
+        kernel.write(path, value).unwrap();
+    }
+    kernel.clear_log();
+    let error = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap_err();
+    assert!(error.contains("Foreign"), "{error}");
+    assert!(kernel.log().is_empty(), "nothing written");
+    let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options { takeover: true }).unwrap();
+    assert_eq!(plan.state_after.policies["a"].slot, 0);
+}
+
+#[test]
+fn an_enabled_module_blocks_on_and_nothing_is_left_running() {
+    let kernel = FakeKernel::new(V7);
+    kernel.set_module_running(true);
+    let compiled = compile(&[reclaim("a", 11, "60s")], V7, &HostPaths::default());
+    let state = fresh_state();
+    let plan = plan(&kernel, &compiled, Layout::new(V7), &state, &BTreeSet::new(), Options::default()).unwrap();
+    let failed = apply(&kernel, &plan, &state).unwrap_err();
+    assert_eq!(failed.error.errno, Some(errno::EBUSY));
+    assert_eq!(failed.op.path, "kdamonds/0/state");
+    let modules = [crate::kernel::probe::ModuleState { name: "damon_stat".into(), enabled: true, param: "/sys/module/damon_stat/parameters/enabled".into() }];
+    let ctx = explain::Context { modules: &modules, cgroup_root: Path::new("/nonexistent"), proc_root: Path::new("/nonexistent"), writes: &plan.desired[&0] };
+    let cause = explain::cause(&failed.op, &failed.error, &ctx);
+    assert!(cause.contains("damon_stat") && cause.contains("--disable-modules"), "{cause}");
+}
+
+#[test]
+fn a_bad_memcg_path_keeps_the_previous_configuration_running() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        kernel.add_cgroup("/batch.slice");
+        let with_filter = |cgroup: &str| policy("p", &format!(
+            "name = \"p\"\n[target]\nphysical = {{ regions = [{{ start = 4096, end = 1048576 }}] }}\n[[scheme]]\naction = \"pageout\"\n\
+[[scheme.filter]]\ntype = \"memcg\"\ncgroup = \"{cgroup}\"\n"
+        ));
+        let (_, state) = reconcile(&kernel, version, &[with_filter("batch.slice")], &fresh_state(), Options::default()).unwrap();
+        let compiled = compile(&[with_filter("no-such.slice")], version, &HostPaths::default());
+        let plan = plan(&kernel, &compiled, Layout::new(version), &state, &BTreeSet::new(), Options::default()).unwrap();
+        let failed = apply(&kernel, &plan, &state).unwrap_err();
+        assert!(failed.restored.is_ok(), "{:?}", failed.restored);
+        assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "on", "{version}: still running");
+        let memcg = kernel.files().into_iter().find(|(p, _)| p.ends_with("memcg_path")).unwrap().1;
+        assert_eq!(memcg, "/batch.slice", "{version}: the previous filter is back");
+        let ctx = explain::Context { modules: &[], cgroup_root: Path::new("/nonexistent"), proc_root: Path::new("/nonexistent"), writes: &plan.desired[&0] };
+        let cause = explain::cause(&failed.op, &failed.error, &ctx);
+        assert!(cause.contains("cgroup `/no-such.slice` not found"), "{version}: {cause}");
+    }
+}
+
+#[test]
+fn a_kdamond_whose_processes_exited_is_started_again() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    kernel.kill_process(11);
+    assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "off");
+    let compiled = compile(&[reclaim("a", 12, "60s")], V7, &HostPaths::default());
+    let plan = plan(&kernel, &compiled, Layout::new(V7), &state, &BTreeSet::new(), Options::default()).unwrap();
+    assert_eq!(plan.kdamonds[0].effect, Effect::Start);
+    assert!(plan.ops.iter().any(|op| op.path.ends_with("pid_target") && op.new == "12"));
+}

@@ -1,0 +1,120 @@
+//! The engine's record of what it applied (`<state-dir>/state.json`): for each policy, its
+//! kdamond slot and the configuration last applied successfully (the "last good" state a
+//! failed apply restores), tied to the kernel's boot id — kdamonds do not survive a reboot,
+//! so a record from another boot owns nothing. Ownership is decided here alone: a kdamond
+//! the record does not name is not ours.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Default state directory.
+pub const DEFAULT_DIR: &str = "/var/lib/damo-policy";
+const FILE: &str = "state.json";
+
+/// One policy's kdamond, as last applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owned {
+    pub slot: usize,
+    pub file: String,
+    /// Hash of `writes`, to tell changed configurations at a glance.
+    pub hash: String,
+    /// The last configuration applied successfully: `(path, value)` in kernel order.
+    pub writes: Vec<(String, String)>,
+}
+
+/// The whole record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineState {
+    pub boot_id: String,
+    /// Policy name → its kdamond.
+    pub policies: BTreeMap<String, Owned>,
+    /// Slots the engine created that no policy uses now (free for the next new policy).
+    #[serde(default)]
+    pub spare_slots: std::collections::BTreeSet<usize>,
+}
+
+impl EngineState {
+    /// The policy owning `slot`, if any.
+    pub fn owner_of(&self, slot: usize) -> Option<&str> {
+        self.policies.iter().find(|(_, o)| o.slot == slot).map(|(name, _)| name.as_str())
+    }
+}
+
+/// Where the record lives.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    dir: PathBuf,
+}
+
+impl StateStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The record for this boot; a missing file or another boot's record owns nothing.
+    pub fn load(&self, boot_id: &str) -> io::Result<EngineState> {
+        let path = self.dir.join(FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EngineState { boot_id: boot_id.into(), ..Default::default() }),
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        };
+        let state: EngineState = serde_json::from_str(&text).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}; remove it if the kernel was rebooted", path.display()))
+        })?;
+        if state.boot_id != boot_id {
+            return Ok(EngineState { boot_id: boot_id.into(), ..Default::default() });
+        }
+        Ok(state)
+    }
+
+    /// Saves atomically (write a temporary file, then rename), so a crash never leaves a
+    /// half-written record.
+    pub fn save(&self, state: &EngineState) -> io::Result<()> {
+        fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
+        let tmp = self.dir.join(format!(".{FILE}.tmp"));
+        let text = serde_json::to_string_pretty(state).map_err(io::Error::other)?;
+        fs::write(&tmp, text + "\n")?;
+        fs::rename(&tmp, self.dir.join(FILE))
+    }
+}
+
+/// A stable hash of a configuration (FNV-1a, 64 bit): identical writes, identical hash.
+pub fn hash_writes(writes: &[(String, String)]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (path, value) in writes {
+        for byte in path.bytes().chain([0]).chain(value.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_forgets_other_boots() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = store.load("boot-a").unwrap();
+        assert!(state.policies.is_empty());
+        let writes = vec![("kdamonds/0/state".to_owned(), "on".to_owned())];
+        state.policies.insert("p".into(), Owned { slot: 0, file: "p.toml".into(), hash: hash_writes(&writes), writes });
+        store.save(&state).unwrap();
+        assert_eq!(store.load("boot-a").unwrap(), state);
+        assert!(store.load("boot-b").unwrap().policies.is_empty());
+        assert_eq!(state.owner_of(0), Some("p"));
+        assert_ne!(hash_writes(&[]), hash_writes(&state.policies["p"].writes));
+    }
+}

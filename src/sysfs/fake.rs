@@ -1,0 +1,533 @@
+//! An in-memory DAMON for the reconcile tests: it emulates what makes the real interface
+//! hard to drive — every `nr_*` write recreates that directory's children with defaults,
+//! `nr_kdamonds` is refused while a kdamond runs, keywords are checked at write time, most
+//! checks happen at `on`/`commit` (with the error reporting of the emulated release),
+//! exclusive modules block `on`, and errors can be scripted. Every write is logged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use super::{Sysfs, SysfsError, errno};
+use crate::kernel::{Feature, Layout, Version};
+
+const EACCES: i32 = 13;
+
+/// One logged write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedWrite {
+    pub path: String,
+    pub value: String,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    files: BTreeMap<String, String>,
+    log: Vec<LoggedWrite>,
+    /// `(path, errno)`: the next write to `path` fails once.
+    scripted: Vec<(String, i32)>,
+    next_pid: u32,
+    /// An exclusive module (damon_stat, …) runs: `on` fails with EBUSY.
+    module_running: bool,
+    known_cgroups: BTreeSet<String>,
+    dead_pids: BTreeSet<u32>,
+}
+
+/// The fake kernel.
+#[derive(Debug)]
+pub struct FakeKernel {
+    layout: Layout,
+    state: Mutex<State>,
+}
+
+fn err(path: &str, value: &str, code: i32) -> SysfsError {
+    let message = match code {
+        errno::EINVAL => "Invalid argument",
+        errno::EBUSY => "Device or resource busy",
+        errno::ENOMEM => "Cannot allocate memory",
+        errno::ENOENT => "No such file or directory",
+        errno::EPERM => "Operation not permitted",
+        _ => "Permission denied",
+    };
+    SysfsError { path: path.into(), value: Some(value.into()), errno: Some(code), message: format!("{message} (os error {code})") }
+}
+
+impl FakeKernel {
+    /// A kernel of `version` with no kdamonds.
+    pub fn new(version: Version) -> Self {
+        let mut state = State { next_pid: 1000, ..State::default() };
+        state.files.insert("kdamonds/nr_kdamonds".into(), "0".into());
+        Self { layout: Layout::new(version), state: Mutex::new(state) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The writes made so far.
+    pub fn log(&self) -> Vec<LoggedWrite> {
+        self.lock().log.clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.lock().log.clear();
+    }
+
+    /// Makes the next write to `path` fail with `code`.
+    pub fn fail_next_write(&self, path: &str, code: i32) {
+        self.lock().scripted.push((path.into(), code));
+    }
+
+    pub fn set_module_running(&self, running: bool) {
+        self.lock().module_running = running;
+    }
+
+    /// Cgroup paths a memcg filter may name (others give ENOMEM at on/commit).
+    pub fn add_cgroup(&self, path: &str) {
+        self.lock().known_cgroups.insert(path.into());
+    }
+
+    /// The process exits: a vaddr kdamond whose targets all exited stops by itself.
+    pub fn kill_process(&self, pid: u32) {
+        let mut st = self.lock();
+        st.dead_pids.insert(pid);
+        let nr = st.files.get("kdamonds/nr_kdamonds").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        for k in 0..nr {
+            let ctx = format!("kdamonds/{k}/contexts/0");
+            if st.files.get(&format!("kdamonds/{k}/state")).map(String::as_str) != Some("on") {
+                continue;
+            }
+            let targets = count(&st.files, &format!("{ctx}/targets/nr_targets"));
+            let all_dead = (0..targets).all(|t| {
+                st.files.get(&format!("{ctx}/targets/{t}/pid_target")).and_then(|p| p.parse().ok()).is_some_and(|p| st.dead_pids.contains(&p))
+            });
+            if targets > 0 && ctx_ops(&st.files, &ctx) != "paddr" && all_dead {
+                stop(&mut st.files, k);
+            }
+        }
+    }
+
+    /// A file's value, for assertions.
+    pub fn get(&self, path: &str) -> Option<String> {
+        self.lock().files.get(path).cloned()
+    }
+
+    /// Every file of the tree, for assertions.
+    pub fn files(&self) -> BTreeMap<String, String> {
+        self.lock().files.clone()
+    }
+}
+
+fn count(files: &BTreeMap<String, String>, path: &str) -> usize {
+    files.get(path).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn ctx_ops<'a>(files: &'a BTreeMap<String, String>, ctx: &str) -> &'a str {
+    files.get(&format!("{ctx}/operations")).map_or("vaddr", String::as_str)
+}
+
+fn stop(files: &mut BTreeMap<String, String>, k: usize) {
+    files.insert(format!("kdamonds/{k}/state"), "off".into());
+    files.insert(format!("kdamonds/{k}/pid"), "-1".into());
+}
+
+/// Removes every file below `dir/` whose next path segment is a number (the children an
+/// `nr_*` file owns), then creates `n` fresh children with `defaults`.
+fn recreate(files: &mut BTreeMap<String, String>, dir: &str, n: usize, defaults: impl Fn(&str) -> Vec<(String, String)>) {
+    let prefix = format!("{dir}/");
+    files.retain(|path, _| {
+        path.strip_prefix(&prefix)
+            .and_then(|rest| rest.split('/').next())
+            .is_none_or(|seg| seg.parse::<usize>().is_err())
+    });
+    for i in 0..n {
+        let child = format!("{dir}/{i}");
+        for (leaf, value) in defaults(&child) {
+            files.insert(format!("{child}/{leaf}"), value);
+        }
+    }
+}
+
+fn leaves(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+impl FakeKernel {
+    fn kdamond_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[("state", "off"), ("pid", "-1"), ("contexts/nr_contexts", "0")]);
+        if self.layout.has(Feature::Dests) {
+            out.extend(leaves(&[("refresh_ms", "0")]));
+        }
+        out
+    }
+
+    fn context_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[
+            ("avail_operations", "vaddr\nfvaddr\npaddr"),
+            ("operations", "vaddr"),
+            ("monitoring_attrs/intervals/sample_us", "5000"),
+            ("monitoring_attrs/intervals/aggr_us", "100000"),
+            ("monitoring_attrs/intervals/update_us", "60000000"),
+            ("monitoring_attrs/nr_regions/min", "10"),
+            ("monitoring_attrs/nr_regions/max", "1000"),
+            ("targets/nr_targets", "0"),
+            ("schemes/nr_schemes", "0"),
+        ]);
+        if self.layout.has(Feature::AddrUnit) {
+            out.extend(leaves(&[("addr_unit", "1")]));
+        }
+        if self.layout.has(Feature::IntervalsGoal) {
+            for leaf in ["access_bp", "aggrs", "min_sample_us", "max_sample_us"] {
+                out.push((format!("monitoring_attrs/intervals/intervals_goal/{leaf}"), "0".into()));
+            }
+        }
+        out
+    }
+
+    fn target_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[("pid_target", "0"), ("regions/nr_regions", "0")]);
+        if self.layout.has(Feature::ObsoleteTarget) {
+            out.extend(leaves(&[("obsolete_target", "N")]));
+        }
+        out
+    }
+
+    fn scheme_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[
+            ("action", "stat"),
+            ("quotas/ms", "0"),
+            ("quotas/bytes", "0"),
+            ("quotas/reset_interval_ms", "0"),
+            ("quotas/weights/sz_permil", "0"),
+            ("quotas/weights/nr_accesses_permil", "0"),
+            ("quotas/weights/age_permil", "0"),
+            ("watermarks/metric", "none"),
+            ("watermarks/interval_us", "0"),
+            ("watermarks/high", "0"),
+            ("watermarks/mid", "0"),
+            ("watermarks/low", "0"),
+            ("stats/nr_tried", "0"),
+            ("stats/sz_tried", "0"),
+            ("stats/nr_applied", "0"),
+            ("stats/sz_applied", "0"),
+            ("stats/qt_exceeds", "0"),
+        ]);
+        for dir in ["sz", "nr_accesses", "age"] {
+            out.push((format!("access_pattern/{dir}/min"), "0".into()));
+            out.push((format!("access_pattern/{dir}/max"), "0".into()));
+        }
+        let optional: [(Feature, &[(&str, &str)]); 9] = [
+            (Feature::ApplyInterval, &[("apply_interval_us", "0")]),
+            (Feature::TargetNid, &[("target_nid", "-1")]),
+            (Feature::QuotaGoals, &[("quotas/goals/nr_goals", "0")]),
+            (Feature::GoalMetric, &[("quotas/effective_bytes", "0")]),
+            (Feature::GoalTuner, &[("quotas/goal_tuner", "consist")]),
+            (Feature::Filters, &[("filters/nr_filters", "0")]),
+            (Feature::SplitFilterDirs, &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")]),
+            (Feature::Dests, &[("dests/nr_dests", "0")]),
+            (Feature::FilterAllow, &[("stats/sz_ops_filter_passed", "0")]),
+        ];
+        for (feature, files) in optional {
+            if self.layout.has(feature) {
+                out.extend(leaves(files));
+            }
+        }
+        if self.layout.version >= Version::new(7, 0) {
+            out.extend(leaves(&[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")]));
+        }
+        if self.layout.version >= Version::new(7, 2) {
+            out.extend(leaves(&[("quotas/fail_charge_num", "0"), ("quotas/fail_charge_denom", "0")]));
+        }
+        out
+    }
+
+    fn goal_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[("target_value", "0"), ("current_value", "0")]);
+        if self.layout.has(Feature::GoalMetric) {
+            out.extend(leaves(&[("target_metric", "user_input")]));
+        }
+        if self.layout.has(Feature::GoalNid) {
+            out.extend(leaves(&[("nid", "0")]));
+        }
+        if self.layout.has(Feature::GoalPath) {
+            out.extend(leaves(&[("path", "")]));
+        }
+        out
+    }
+
+    fn filter_defaults(&self) -> Vec<(String, String)> {
+        let mut out = leaves(&[("type", "anon"), ("matching", "N"), ("memcg_path", ""), ("addr_start", "0"), ("addr_end", "0"), ("damon_target_idx", "0")]);
+        if self.layout.has(Feature::FilterAllow) {
+            out.extend(leaves(&[("allow", "N")]));
+        }
+        if self.layout.has(Feature::SplitFilterDirs) {
+            out.extend(leaves(&[("min", "0"), ("max", "0")]));
+        }
+        out
+    }
+}
+
+/// Which `nr_*` file this is, by its name and parent directory.
+fn nr_kind(path: &str) -> Option<&'static str> {
+    let (dir, file) = path.rsplit_once('/')?;
+    let parent = dir.rsplit('/').next().unwrap_or(dir);
+    Some(match (parent, file) {
+        ("kdamonds", "nr_kdamonds") => "kdamond",
+        ("contexts", "nr_contexts") => "context",
+        ("targets", "nr_targets") => "target",
+        ("regions", "nr_regions") if dir.contains("/targets/") => "region",
+        ("schemes", "nr_schemes") => "scheme",
+        ("goals", "nr_goals") => "goal",
+        ("filters" | "core_filters" | "ops_filters", "nr_filters") => "filter",
+        ("dests", "nr_dests") => "dest",
+        _ => return None,
+    })
+}
+
+fn is_read_only(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    matches!(file, "pid" | "avail_operations" | "effective_bytes")
+        || (path.contains("/stats/") && file != "max_nr_snapshots")
+}
+
+impl Sysfs for FakeKernel {
+    fn read(&self, path: &str) -> Result<String, SysfsError> {
+        self.lock().files.get(path).cloned().ok_or_else(|| SysfsError {
+            path: path.into(),
+            value: None,
+            errno: Some(errno::ENOENT),
+            message: "No such file or directory (os error 2)".into(),
+        })
+    }
+
+    fn write(&self, path: &str, value: &str) -> Result<(), SysfsError> {
+        let mut st = self.lock();
+        st.log.push(LoggedWrite { path: path.into(), value: value.into() });
+        if let Some(i) = st.scripted.iter().position(|(p, _)| p == path) {
+            let (_, code) = st.scripted.remove(i);
+            return Err(err(path, value, code));
+        }
+        if !st.files.contains_key(path) {
+            return Err(err(path, value, errno::ENOENT));
+        }
+        if is_read_only(path) {
+            return Err(err(path, value, EACCES));
+        }
+        if path.ends_with("/state") {
+            return self.state_command(&mut st, path, value);
+        }
+        if let Some(kind) = nr_kind(path) {
+            let n: usize = value.trim().parse().map_err(|_| err(path, value, errno::EINVAL))?;
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            let defaults = match kind {
+                "kdamond" => {
+                    let running = st.files.iter().any(|(p, v)| p.ends_with("/state") && v == "on");
+                    if running {
+                        return Err(err(path, value, errno::EBUSY));
+                    }
+                    self.kdamond_defaults()
+                }
+                "context" if n > 1 => return Err(err(path, value, errno::EINVAL)),
+                "context" => self.context_defaults(),
+                "target" => self.target_defaults(),
+                "region" => leaves(&[("start", "0"), ("end", "0")]),
+                "scheme" => self.scheme_defaults(),
+                "goal" => self.goal_defaults(),
+                "filter" => self.filter_defaults(),
+                _ => leaves(&[("id", "0"), ("weight", "0")]),
+            };
+            recreate(&mut st.files, &dir, n, |_| defaults.clone());
+            st.files.insert(path.into(), n.to_string());
+            return Ok(());
+        }
+        let stored = self.check_value(path, value).ok_or_else(|| err(path, value, errno::EINVAL))?;
+        st.files.insert(path.into(), stored);
+        Ok(())
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        let st = self.lock();
+        st.files.contains_key(path) || st.files.keys().any(|k| k.starts_with(&format!("{path}/")))
+    }
+
+    fn describe(&self) -> String {
+        format!("fake kernel {}", self.layout.version)
+    }
+}
+
+impl FakeKernel {
+    /// The stored form of a leaf value, or `None` where the kernel refuses it at write time.
+    fn check_value(&self, path: &str, value: &str) -> Option<String> {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        let value = value.trim_end_matches('\n');
+        let keyword = |allowed: &[&str]| allowed.contains(&value).then(|| value.to_owned());
+        match file {
+            "action" => {
+                let mut known = vec!["willneed", "cold", "pageout", "hugepage", "nohugepage", "stat", "lru_prio", "lru_deprio"];
+                if self.layout.has(Feature::TargetNid) {
+                    known.extend(["migrate_hot", "migrate_cold"]);
+                }
+                if self.layout.version >= Version::new(7, 2) {
+                    known.push("collapse");
+                }
+                keyword(&known)
+            }
+            "operations" => keyword(&["vaddr", "fvaddr", "paddr"]),
+            "type" if path.contains("/core_filters/") => keyword(&["addr", "target"]),
+            "type" if path.contains("/ops_filters/") => keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active"]),
+            "type" => keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active", "addr", "target"]),
+            "metric" => keyword(&["none", "free_mem_rate"]),
+            "goal_tuner" => keyword(&["consist", "temporal"]),
+            "target_metric" => keyword(&[
+                "user_input", "some_mem_psi_us", "node_mem_used_bp", "node_mem_free_bp", "node_memcg_used_bp",
+                "node_memcg_free_bp", "active_mem_bp", "inactive_mem_bp", "node_eligible_mem_bp",
+            ]),
+            "matching" | "allow" | "obsolete_target" => match value {
+                "Y" | "y" | "1" | "on" => Some("Y".into()),
+                "N" | "n" | "0" | "off" => Some("N".into()),
+                _ => None,
+            },
+            "memcg_path" | "path" => Some(value.to_owned()),
+            "target_nid" | "pid_target" | "damon_target_idx" => value.parse::<i64>().ok().map(|n| n.to_string()),
+            _ => value.parse::<u64>().ok().map(|n| n.to_string()),
+        }
+    }
+
+    fn state_command(&self, st: &mut State, path: &str, value: &str) -> Result<(), SysfsError> {
+        let k: usize = path.split('/').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| err(path, value, errno::EINVAL))?;
+        let on = st.files.get(path).map(String::as_str) == Some("on");
+        match value.trim_end() {
+            "on" => {
+                if on || st.module_running {
+                    return Err(err(path, value, errno::EBUSY));
+                }
+                self.validate_context(st, k).map_err(|code| err(path, value, code))?;
+                st.next_pid += 1;
+                let pid = st.next_pid.to_string();
+                st.files.insert(path.into(), "on".into());
+                st.files.insert(format!("kdamonds/{k}/pid"), pid);
+                Ok(())
+            }
+            "off" if on => {
+                stop(&mut st.files, k);
+                Ok(())
+            }
+            "off" => Ok(()),
+            "commit" if !on => Err(err(path, value, errno::EINVAL)),
+            "commit" => match self.validate_context(st, k) {
+                Ok(()) => Ok(()),
+                // Before 6.15 a bad commit returned 0 and terminated the kdamond.
+                Err(_) if self.layout.version < Version::new(6, 15) => {
+                    stop(&mut st.files, k);
+                    Ok(())
+                }
+                Err(code) => Err(err(path, value, code)),
+            },
+            "update_schemes_stats" | "update_schemes_effective_quotas" | "commit_schemes_quota_goals" if on => {
+                let ctx = format!("kdamonds/{k}/contexts/0");
+                for s in 0..count(&st.files, &format!("{ctx}/schemes/nr_schemes")) {
+                    for stat in ["nr_tried", "sz_tried", "nr_applied", "sz_applied"] {
+                        let key = format!("{ctx}/schemes/{s}/stats/{stat}");
+                        let next = st.files.get(&key).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 4096;
+                        st.files.insert(key, next.to_string());
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(err(path, value, errno::EINVAL)),
+        }
+    }
+
+    /// The checks the kernel makes when it builds a context at `on` or `commit`.
+    fn validate_context(&self, st: &State, k: usize) -> Result<(), i32> {
+        let f = &st.files;
+        let num = |p: String| f.get(&p).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        if count(f, &format!("kdamonds/{k}/contexts/nr_contexts")) != 1 {
+            return Err(errno::EINVAL);
+        }
+        let ctx = format!("kdamonds/{k}/contexts/0");
+        let attrs = format!("{ctx}/monitoring_attrs");
+        if num(format!("{attrs}/intervals/sample_us")) > num(format!("{attrs}/intervals/aggr_us")) {
+            return Err(errno::EINVAL);
+        }
+        let (min, max) = (num(format!("{attrs}/nr_regions/min")), num(format!("{attrs}/nr_regions/max")));
+        if min < 3 || min > max {
+            return Err(errno::EINVAL);
+        }
+        let targets = count(f, &format!("{ctx}/targets/nr_targets"));
+        if ctx_ops(f, &ctx) == "paddr" {
+            if targets > 1 {
+                return Err(errno::EINVAL);
+            }
+        } else {
+            for t in 0..targets {
+                let pid = num(format!("{ctx}/targets/{t}/pid_target"));
+                if pid == 0 || st.dead_pids.contains(&(pid as u32)) {
+                    return Err(errno::EINVAL);
+                }
+            }
+        }
+        for s in 0..count(f, &format!("{ctx}/schemes/nr_schemes")) {
+            for dir in ["filters", "core_filters", "ops_filters"] {
+                let fdir = format!("{ctx}/schemes/{s}/{dir}");
+                for i in 0..count(f, &format!("{fdir}/nr_filters")) {
+                    let memcg = f.get(&format!("{fdir}/{i}/type")).is_some_and(|t| t == "memcg");
+                    let path = f.get(&format!("{fdir}/{i}/memcg_path")).cloned().unwrap_or_default();
+                    if memcg && !st.known_cgroups.contains(&path) {
+                        return Err(errno::ENOMEM);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nr_writes_recreate_children_with_defaults() {
+        let kernel = FakeKernel::new(Version::new(6, 12));
+        kernel.write("kdamonds/nr_kdamonds", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/0/schemes/nr_schemes", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/0/schemes/0/action", "pageout").unwrap();
+        assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/sz/max").unwrap(), "0");
+        // The same count again still recreates: the action is back to its default.
+        kernel.write("kdamonds/0/contexts/0/schemes/nr_schemes", "1").unwrap();
+        assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/action").unwrap(), "stat");
+        assert!(kernel.get("kdamonds/0/contexts/0/schemes/0/core_filters/nr_filters").is_none(), "6.12 has no core_filters");
+        assert_eq!(kernel.write("kdamonds/0/contexts/0/schemes/0/action", "bogus").unwrap_err().errno, Some(errno::EINVAL));
+    }
+
+    #[test]
+    fn kdamond_lifecycle_and_refusals() {
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        kernel.write("kdamonds/nr_kdamonds", "1").unwrap();
+        assert_eq!(kernel.write("kdamonds/0/state", "on").unwrap_err().errno, Some(errno::EINVAL), "no context");
+        kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/0/operations", "paddr").unwrap();
+        kernel.set_module_running(true);
+        assert_eq!(kernel.write("kdamonds/0/state", "on").unwrap_err().errno, Some(errno::EBUSY));
+        kernel.set_module_running(false);
+        kernel.write("kdamonds/0/state", "on").unwrap();
+        assert_ne!(kernel.get("kdamonds/0/pid").unwrap(), "-1");
+        assert_eq!(kernel.write("kdamonds/nr_kdamonds", "2").unwrap_err().errno, Some(errno::EBUSY));
+        kernel.write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2").unwrap();
+        assert_eq!(kernel.write("kdamonds/0/state", "commit").unwrap_err().errno, Some(errno::EINVAL));
+        assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "on", "7.3 refuses a bad commit and keeps running");
+    }
+
+    #[test]
+    fn old_kernels_stop_on_a_bad_commit() {
+        let kernel = FakeKernel::new(Version::new(6, 12));
+        kernel.write("kdamonds/nr_kdamonds", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
+        kernel.write("kdamonds/0/contexts/0/operations", "paddr").unwrap();
+        kernel.write("kdamonds/0/state", "on").unwrap();
+        kernel.write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2").unwrap();
+        kernel.write("kdamonds/0/state", "commit").unwrap();
+        assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "off");
+    }
+}

@@ -1,0 +1,107 @@
+//! The one seam between the engine and the kernel's DAMON sysfs tree.
+//!
+//! Everything that reads or writes DAMON goes through [`Sysfs`], with paths relative to the
+//! admin root (`kdamonds/0/state`). [`real::RealSysfs`] is the kernel (or any directory);
+//! [`fake::FakeKernel`] emulates DAMON's semantics in memory for the reconcile tests.
+//! Errors keep the errno, because DAMON gives `EINVAL`, `EBUSY` and `ENOMEM` distinct
+//! meanings.
+
+pub mod fake;
+pub mod real;
+
+use std::fmt;
+use std::time::Duration;
+
+/// The default DAMON sysfs admin root.
+pub const DEFAULT_ROOT: &str = "/sys/kernel/mm/damon/admin";
+
+/// errno values DAMON uses.
+pub mod errno {
+    pub const EPERM: i32 = 1;
+    pub const ENOENT: i32 = 2;
+    pub const ENOMEM: i32 = 12;
+    pub const EBUSY: i32 = 16;
+    pub const EINVAL: i32 = 22;
+}
+
+/// A failed read or write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SysfsError {
+    pub path: String,
+    /// The value being written, for writes.
+    pub value: Option<String>,
+    pub errno: Option<i32>,
+    pub message: String,
+}
+
+impl SysfsError {
+    pub fn is_busy(&self) -> bool {
+        self.errno == Some(errno::EBUSY)
+    }
+
+    pub fn errno_name(&self) -> &'static str {
+        match self.errno {
+            Some(errno::EPERM) => "EPERM",
+            Some(errno::ENOENT) => "ENOENT",
+            Some(errno::ENOMEM) => "ENOMEM",
+            Some(errno::EBUSY) => "EBUSY",
+            Some(errno::EINVAL) => "EINVAL",
+            _ => "error",
+        }
+    }
+}
+
+impl fmt::Display for SysfsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(f, "writing `{value}` to {}: {}", self.path, self.message),
+            None => write!(f, "reading {}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for SysfsError {}
+
+/// Reads and writes of DAMON's sysfs files, relative to the admin root.
+pub trait Sysfs {
+    /// The file's content without the trailing newline.
+    fn read(&self, path: &str) -> Result<String, SysfsError>;
+    /// One write(2) of `value`.
+    fn write(&self, path: &str, value: &str) -> Result<(), SysfsError>;
+    fn exists(&self, path: &str) -> bool;
+    /// Where the tree is, for messages.
+    fn describe(&self) -> String;
+}
+
+/// How often and how long to retry a write that failed with `EBUSY`: DAMON takes its
+/// sysfs lock with trylock, so a concurrent reader makes writes fail transiently.
+pub const BUSY_RETRIES: u32 = 8;
+const BUSY_BACKOFF: Duration = Duration::from_millis(5);
+
+/// Writes, retrying transient `EBUSY`.
+pub fn write_retrying(sysfs: &dyn Sysfs, path: &str, value: &str) -> Result<(), SysfsError> {
+    let mut attempt = 0;
+    loop {
+        match sysfs.write(path, value) {
+            Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
+                attempt += 1;
+                std::thread::sleep(BUSY_BACKOFF * attempt);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Reads, retrying transient `EBUSY` (newer kernels trylock on reads of `state` too).
+pub fn read_retrying(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
+    let mut attempt = 0;
+    loop {
+        match sysfs.read(path) {
+            Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
+                attempt += 1;
+                std::thread::sleep(BUSY_BACKOFF * attempt);
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Runner of the VM suite (used by `tests/vm_e2e.rs`): finds the kernels cached by
+//! `tests/vm/fetch-kernels.sh`, builds an initramfs per kernel with `tests/vm/build-initramfs.sh`,
+//! boots it under qemu (TCG), streams the serial console into a log file, enforces a timeout,
+//! and parses the guest's `RESULT` and `MEASURE` lines (protocol: `tests/vm/guest/lib.sh`).
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Upper bound for one boot, scenarios included. Both kernels run at once on two cores under
+/// TCG; a normal run takes well under a minute, so hitting this means the guest hung.
+pub const TIMEOUT: Duration = Duration::from_secs(240);
+
+const QEMU: &str = "qemu-system-x86_64";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `$DAMO_POLICY_VM_CACHE`, else `$HOME/.cache/damo-policy-vm`: the fetch script's default.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("DAMO_POLICY_VM_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/damo-policy-vm"),
+    }
+}
+
+/// Host tools the suite needs and does not find, as human-readable items.
+pub fn missing_tools() -> Vec<String> {
+    let runs = |program: &str, arg: &str| {
+        Command::new(program)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    };
+    let mut missing = Vec::new();
+    if !runs(QEMU, "--version") {
+        missing.push(format!("missing {QEMU} (package qemu-system-x86)"));
+    }
+    if !runs("cpio", "--version") {
+        missing.push("missing cpio (package cpio)".to_string());
+    }
+    // ldd fails on a static binary; a dynamic busybox would need its libraries in the guest.
+    let busybox_static = Command::new("sh")
+        .args([
+            "-c",
+            "b=$(command -v busybox) && ! ldd \"$b\" >/dev/null 2>&1",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !busybox_static {
+        missing.push("missing a static busybox (package busybox-static)".to_string());
+    }
+    missing
+}
+
+/// A kernel cache entry: `vmlinuz`, `modules/`, `release`.
+pub struct Kernel {
+    pub series: &'static str,
+    pub dir: PathBuf,
+    pub release: String,
+}
+
+pub fn find_kernel(series: &'static str) -> Result<Kernel, String> {
+    let dir = cache_dir().join(series);
+    let release = fs::read_to_string(dir.join("release"))
+        .map_err(|_| format!("kernel {series} is not cached in {}", dir.display()))?;
+    if !dir.join("vmlinuz").is_file() || !dir.join("modules/load-order").is_file() {
+        return Err(format!(
+            "kernel cache entry {} is incomplete",
+            dir.display()
+        ));
+    }
+    Ok(Kernel {
+        series,
+        dir,
+        release: release.trim().to_string(),
+    })
+}
+
+/// One `RESULT` line.
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub pass: bool,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Step {
+    pub fn field(&self, key: &str) -> &str {
+        self.fields.get(key).map_or("", String::as_str)
+    }
+}
+
+/// What one boot produced.
+pub struct VmRun {
+    pub series: &'static str,
+    pub release: String,
+    pub log: PathBuf,
+    pub console: String,
+    pub steps: Vec<Step>,
+    pub measures: BTreeMap<String, String>,
+    pub elapsed: Duration,
+}
+
+impl VmRun {
+    /// Panics with the whole console, so a failing assertion shows what the guest saw.
+    pub fn fail(&self, message: &str) -> ! {
+        panic!(
+            "kernel {} ({}): {message}\n----- guest console ({}) -----\n{}\n----- end of console -----",
+            self.series,
+            self.release,
+            self.log.display(),
+            self.console
+        )
+    }
+
+    pub fn check(&self, condition: bool, message: impl FnOnce() -> String) {
+        if !condition {
+            self.fail(&message());
+        }
+    }
+
+    /// The step, which must exist and have passed.
+    pub fn passed(&self, name: &str) -> &Step {
+        match self.steps.iter().find(|s| s.name == name) {
+            Some(step) if step.pass => step,
+            Some(step) => self.fail(&format!("step {name} failed: {:?}", step.fields)),
+            None => self.fail(&format!("step {name} never reported")),
+        }
+    }
+
+    pub fn measure(&self, name: &str) -> u64 {
+        match self.measures.get(name).map(|v| v.parse()) {
+            Some(Ok(value)) => value,
+            Some(Err(_)) => self.fail(&format!(
+                "measure {name} is not a number: {:?}",
+                self.measures[name]
+            )),
+            None => self.fail(&format!("measure {name} never reported")),
+        }
+    }
+}
+
+/// Splits `key=value key="quoted value"` into a map; text without `=` is ignored.
+fn parse_fields(text: &str) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
+    let mut rest = text.trim();
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq]
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let after = &rest[eq + 1..];
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            },
+            None => after.split_once(' ').unwrap_or((after, "")),
+        };
+        fields.insert(key, value.to_string());
+        rest = next.trim_start();
+    }
+    fields
+}
+
+/// Reads the guest's protocol lines out of the console. Kernel messages may precede a marker on
+/// the same line, so markers are searched, not expected at the line start.
+fn parse_console(console: &str) -> (Vec<Step>, BTreeMap<String, String>) {
+    let mut steps = Vec::new();
+    let mut measures = BTreeMap::new();
+    for line in console.lines() {
+        if let Some(at) = line.find("RESULT step=") {
+            let mut fields = parse_fields(&line[at + "RESULT ".len()..]);
+            let name = fields.remove("step").unwrap_or_default();
+            let pass = fields.remove("status").as_deref() == Some("pass");
+            steps.push(Step { name, pass, fields });
+        } else if let Some(at) = line.find("MEASURE ") {
+            measures.extend(parse_fields(&line[at + "MEASURE ".len()..]));
+        }
+    }
+    (steps, measures)
+}
+
+/// Builds the initramfs for `kernel` in `work` and boots it; `Err` carries the console when the
+/// guest did not finish its scenarios.
+pub fn boot(
+    kernel: &Kernel,
+    work: &Path,
+    damo_policy: &Path,
+    damo_workload: &Path,
+) -> Result<VmRun, String> {
+    let _ = fs::remove_dir_all(work);
+    fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let initramfs = work.join("initramfs.cpio");
+    let built = Command::new("bash")
+        .arg(repo().join("tests/vm/build-initramfs.sh"))
+        .args([&initramfs, &kernel.dir, damo_policy, damo_workload].map(|p| p.as_os_str()))
+        .output()
+        .map_err(|e| format!("cannot run build-initramfs.sh: {e}"))?;
+    if !built.status.success() {
+        return Err(format!(
+            "build-initramfs.sh failed:\n{}",
+            String::from_utf8_lossy(&built.stderr)
+        ));
+    }
+
+    let log = work.join("console.log");
+    let stderr_log = work.join("qemu-stderr.log");
+    let start = Instant::now();
+    let mut child = Command::new(QEMU)
+        .args([
+            "-accel",
+            "tcg",
+            "-smp",
+            "2",
+            "-m",
+            "1024",
+            "-nographic",
+            "-no-reboot",
+        ])
+        // No network card: the guest needs none, and its boot ROM only costs time.
+        .args(["-nic", "none"])
+        .arg("-kernel")
+        .arg(kernel.dir.join("vmlinuz"))
+        .arg("-initrd")
+        .arg(&initramfs)
+        .args(["-append", "console=ttyS0 quiet panic=-1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(File::create(&stderr_log).map_err(|e| e.to_string())?)
+        .spawn()
+        .map_err(|e| format!("cannot start {QEMU}: {e}"))?;
+
+    // The reader copies each console line to the log as it arrives, so a hung guest still
+    // leaves a log to read, and returns the whole console at EOF (qemu's exit or kill).
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut log_file = File::create(&log).map_err(|e| e.to_string())?;
+    let reader = thread::spawn(move || {
+        let mut console = String::new();
+        let mut lines = BufReader::new(stdout);
+        let mut raw = Vec::new();
+        while lines.read_until(b'\n', &mut raw).is_ok_and(|n| n > 0) {
+            let line = String::from_utf8_lossy(&raw).replace('\r', "");
+            let _ = log_file.write_all(line.as_bytes());
+            console.push_str(&line);
+            raw.clear();
+        }
+        console
+    });
+
+    let timed_out = loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break false,
+            Ok(None) if start.elapsed() > TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break true;
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("waiting for {QEMU}: {e}")),
+        }
+    };
+    let console = reader.join().unwrap_or_default();
+    let elapsed = start.elapsed();
+    let failure = if timed_out {
+        Some(format!(
+            "timed out after {}s, qemu killed",
+            TIMEOUT.as_secs()
+        ))
+    } else if !console.contains("VM-END") {
+        Some("the guest stopped before finishing its scenarios (no VM-END)".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = failure {
+        let stderr = fs::read_to_string(&stderr_log).unwrap_or_default();
+        return Err(format!(
+            "kernel {} ({}): {why}\n----- guest console ({}) -----\n{console}\n----- qemu stderr -----\n{stderr}",
+            kernel.series,
+            kernel.release,
+            log.display()
+        ));
+    }
+    let (steps, measures) = parse_console(&console);
+    Ok(VmRun {
+        series: kernel.series,
+        release: kernel.release.clone(),
+        log,
+        console,
+        steps,
+        measures,
+        elapsed,
+    })
+}
+
+#[test]
+fn parses_protocol_lines_among_kernel_noise() {
+    let console = "[ 1.2] zram: Added device: zram0\n\
+                   RESULT step=probe status=pass avail_operations=vaddr,fvaddr,paddr damon_stat=absent\n\
+                   [ 3.4] oops RESULT step=kdamond_on status=fail error=\"/sys/x: write error: Device or resource busy\"\n\
+                   MEASURE seed_rss_before_kib=74000\n";
+    let (steps, measures) = parse_console(console);
+    assert_eq!(steps.len(), 2);
+    assert!(steps[0].pass);
+    assert_eq!(steps[0].field("avail_operations"), "vaddr,fvaddr,paddr");
+    assert_eq!(steps[0].field("damon_stat"), "absent");
+    assert!(!steps[1].pass);
+    assert_eq!(
+        steps[1].field("error"),
+        "/sys/x: write error: Device or resource busy"
+    );
+    assert_eq!(measures["seed_rss_before_kib"], "74000");
+}
