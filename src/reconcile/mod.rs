@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod explain;
+pub mod run;
 
 use std::collections::{BTreeMap, BTreeSet};
 

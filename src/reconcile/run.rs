@@ -1,0 +1,228 @@
+//! One full, idempotent reconcile — load → validate → compile → plan → apply — as data,
+//! shared by `plan`, `apply` and the watching service. Nothing here prints; a
+//! [`Report`] says what happened at each stage, and on any refusal the kernel keeps its
+//! last good configuration.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::apply::{Applied, Failed, apply};
+use super::{Options, Plan, PlanError, plan};
+use crate::compile::{self, Compiled};
+use crate::diag::Diagnostic;
+use crate::host::HostPaths;
+use crate::kernel::Layout;
+use crate::kernel::probe::{KernelInfo, ModuleState};
+use crate::pipeline::{self, Checked, KernelChoice};
+use crate::state::{EngineState, StateStore};
+use crate::sysfs::Sysfs;
+
+/// What a reconcile reads and how it may act.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub paths: Vec<PathBuf>,
+    pub host: HostPaths,
+    pub sysfs_root: PathBuf,
+    pub options: Options,
+    /// Disable exclusive DAMON modules that would make `on` fail.
+    pub disable_modules: bool,
+}
+
+/// How far a reconcile got.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The policies are invalid: nothing was written.
+    Invalid,
+    /// The paths could not be read or the kernel not observed: nothing was written.
+    Unreadable(String),
+    /// Kdamonds of another tool, or an enabled module, are in the way: nothing was written.
+    Refused(String),
+    /// Planned only (`plan`).
+    Planned,
+    /// Applied and verified.
+    Applied(Applied),
+    /// The kernel refused a write; the last good configuration was restored.
+    Failed(Box<Failed>),
+}
+
+/// Everything one reconcile found and did.
+pub struct Report {
+    pub checked: Option<Checked>,
+    pub compiled: Option<Compiled>,
+    pub plan: Option<Plan>,
+    /// Modules disabled on the way.
+    pub disabled_modules: Vec<String>,
+    pub outcome: Outcome,
+}
+
+impl Report {
+    fn stop(checked: Option<Checked>, outcome: Outcome) -> Self {
+        Report { checked, compiled: None, plan: None, disabled_modules: Vec::new(), outcome }
+    }
+
+    /// Policies whose targets failed to resolve (left as they were).
+    pub fn unresolved(&self) -> usize {
+        self.compiled.as_ref().map_or(0, |c| c.skipped.iter().filter(|s| !s.pending).count())
+    }
+}
+
+/// The module that blocks starting a kdamond, if the plan starts one.
+pub fn blocking_module<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Option<&'a ModuleState> {
+    let starts = plan.ops.iter().any(|op| op.path.ends_with("/state") && op.new == "on");
+    starts.then(|| modules.iter().find(|m| m.enabled)).flatten()
+}
+
+/// Reconciles once. With `write == false` it stops after planning. On success `state`
+/// becomes the new record and is saved to `store`.
+pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &StateStore, state: &mut EngineState, write: bool) -> Report {
+    let choice = KernelChoice::Version(info.version);
+    let checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
+        Ok(checked) => checked,
+        Err(message) => return Report::stop(None, Outcome::Unreadable(message)),
+    };
+    if checked.has_io_errors() {
+        return Report::stop(Some(checked), Outcome::Unreadable("policy files could not be read".into()));
+    }
+    if checked.error_count() > 0 {
+        return Report::stop(Some(checked), Outcome::Invalid);
+    }
+    let mut checked = checked;
+    let policies = checked.policies();
+    for p in policies.iter().filter(|p| p.enabled && !info.avail_ops.contains(&p.ops)) {
+        checked.general.push(
+            Diagnostic::error("kernel-feature", format!("policy `{}` uses `{}`, which this kernel has not registered", p.name, p.ops.keyword()))
+                .help("check `damo-policy kernel` for the available operations sets"),
+        );
+    }
+    if checked.error_count() > 0 {
+        return Report::stop(Some(checked), Outcome::Invalid);
+    }
+    let compiled = compile::compile(&policies, info.version, &settings.host);
+    let keep: BTreeSet<String> = compiled.skipped.iter().filter(|s| !s.pending).map(|s| s.policy.clone()).collect();
+    let planned = match plan(sysfs, &compiled, Layout::new(info.version), state, &keep, settings.options) {
+        Ok(planned) => planned,
+        Err(PlanError::Sysfs(e)) => return Report::stop(Some(checked), Outcome::Unreadable(e.to_string())),
+        Err(PlanError::Foreign(foreign, why)) => {
+            let list: Vec<String> = foreign
+                .iter()
+                .map(|f| format!("kdamond {} ({}, pid {}, ops {}, {} scheme(s))", f.slot, if f.running { "running" } else { "staged" }, f.pid, f.ops, f.schemes))
+                .collect();
+            let reason = if why == "running" {
+                "damo-policy never changes or stops a kdamond it did not start"
+            } else {
+                "adding a kdamond rewrites nr_kdamonds, which would erase them"
+            };
+            let message = format!(
+                "kdamonds of another tool are in {}: {}; {reason}. Stop them with the tool that started them, or run again with --takeover",
+                sysfs.describe(),
+                list.join("; ")
+            );
+            return Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Refused(message) };
+        }
+    };
+    let mut report = Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Planned };
+    if !write {
+        report.plan = Some(planned);
+        return report;
+    }
+    if let Some(module) = blocking_module(&planned, &info.modules) {
+        if !settings.disable_modules {
+            report.outcome = Outcome::Refused(format!(
+                "the DAMON module `{}` is enabled, and the kernel runs no sysfs kdamond beside it; \
+run again with --disable-modules, or write N to {}. Nothing was written",
+                module.name,
+                module.param.display()
+            ));
+            report.plan = Some(planned);
+            return report;
+        }
+        if let Err(e) = std::fs::write(&module.param, "N") {
+            report.outcome = Outcome::Refused(format!("cannot disable `{}` ({}): {e}", module.name, module.param.display()));
+            return report;
+        }
+        report.disabled_modules.push(module.name.clone());
+    }
+    report.outcome = match apply(sysfs, &planned, state) {
+        Ok(applied) => {
+            *state = planned.state_after.clone();
+            match store.save(state) {
+                Ok(()) => Outcome::Applied(applied),
+                Err(e) => Outcome::Unreadable(format!("applied, but cannot record it in {}: {e}", store.dir().display())),
+            }
+        }
+        Err(failed) => Outcome::Failed(failed),
+    };
+    report.plan = Some(planned);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use super::*;
+    use crate::kernel::{Ops, Version};
+    use crate::sysfs::fake::FakeKernel;
+
+    fn info(version: Version, modules: Vec<ModuleState>) -> KernelInfo {
+        KernelInfo { release: version.to_string(), version, evidence: "test".into(), avail_ops: vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr], modules }
+    }
+
+    fn settings(dir: &Path) -> Settings {
+        Settings {
+            paths: vec![dir.join("policies")],
+            host: HostPaths::default(),
+            sysfs_root: dir.join("no-sysfs"),
+            options: Options::default(),
+            disable_modules: false,
+        }
+    }
+
+    const PHYSICAL: &str = "[target]\nphysical = { regions = [{ start = 4096, end = 1048576 }] }\n[[scheme]]\naction = \"pageout\"\n";
+
+    #[test]
+    fn invalid_policies_write_nothing_and_keep_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+        assert_eq!(store.load("b").unwrap(), state);
+        let applied = state.clone();
+        kernel.clear_log();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL.replace("pageout", "pagout")).unwrap();
+        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        assert!(matches!(report.outcome, Outcome::Invalid));
+        assert!(kernel.log().is_empty());
+        assert_eq!(state, applied);
+    }
+
+    #[test]
+    fn an_enabled_module_refuses_before_writing_unless_disabled() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        let param = dir.path().join("enabled");
+        fs::write(&param, "Y\n").unwrap();
+        let module = ModuleState { name: "damon_stat".into(), enabled: true, param: param.clone() };
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![module.clone()]), &store, &mut state, true);
+        match &report.outcome {
+            Outcome::Refused(message) => assert!(message.contains("damon_stat") && message.contains("--disable-modules"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(kernel.log().is_empty(), "nothing written");
+        let mut with_disable = settings(dir.path());
+        with_disable.disable_modules = true;
+        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), vec![module]), &store, &mut state, true);
+        assert_eq!(report.disabled_modules, vec!["damon_stat".to_owned()]);
+        assert_eq!(fs::read_to_string(&param).unwrap(), "N");
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+    }
+}
