@@ -32,6 +32,9 @@ pub struct ApplyArgs {
     /// exclusive kdamond makes the kernel refuse ours.
     #[arg(long)]
     pub disable_modules: bool,
+    /// Load policy files and directories even if users other than root can write them.
+    #[arg(long)]
+    pub allow_insecure_permissions: bool,
     /// Output format of the plan.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -50,6 +53,7 @@ fn settings(args: &ApplyArgs) -> Settings {
         sysfs_root: args.live.host.sysfs_root.clone(),
         options: Options { takeover: args.takeover },
         disable_modules: args.disable_modules,
+        strict_permissions: !args.allow_insecure_permissions,
     }
 }
 

@@ -27,6 +27,13 @@ pub fn run(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
         CompileFormat::Json => {
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&compiled).unwrap_or_default());
         }
+        CompileFormat::DamoJson => {
+            // damo's JSON has no place for pending policies: name them beside it.
+            for skipped in compiled.skipped.iter().filter(|s| s.pending) {
+                let _ = writeln!(err, "note: policy `{}` ({}): pending, not in the JSON: {}", skipped.policy, skipped.file, skipped.reason);
+            }
+            let _ = writeln!(out, "{}", crate::interop::damo_json::kdamonds(&compiled));
+        }
         CompileFormat::Sysfs => {
             let _ = writeln!(out, "# damo-policy compile: kernel {}, {} kdamond(s)", compiled.kernel, compiled.kdamonds.len());
             for kdamond in &compiled.kdamonds {

@@ -14,6 +14,7 @@ use crate::pipeline::{self, Checked, KernelChoice};
 
 mod apply;
 mod check;
+mod import;
 mod compile;
 mod kernel;
 mod live;
@@ -58,6 +59,8 @@ pub enum Command {
     Kernel(kernel::KernelArgs),
     /// Translate damo's legacy one-line schemes into a policy file.
     Translate(translate::TranslateArgs),
+    /// Import damo's kdamonds JSON (or a --schemes list) as policy files.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +101,8 @@ pub struct CompileArgs {
 pub enum CompileFormat {
     Sysfs,
     Json,
+    /// damo's kdamonds JSON, for `damo start --kdamonds FILE`.
+    DamoJson,
 }
 
 /// The kernel to validate for, and where the host's files are (all read-only here).
@@ -166,6 +171,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Stop(args) => status::run_stop(args),
         Command::Kernel(args) => kernel::run(args),
         Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal())),
+        Command::Import(args) => import::run(args, &renderer(std::io::stderr().is_terminal())),
         Command::Schema => {
             print!("{}", crate::schema::COMMITTED);
             ExitCode::SUCCESS

@@ -20,6 +20,19 @@ pub struct TranslateArgs {
     /// Write the policy here instead of standard output (only when there are no errors).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetChoiceArgs,
+    /// The policy's name (default: the output file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Kernel release the policy is checked for. Default: the newest damo-policy knows.
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<Version>,
+}
+
+/// What generated schemes monitor, where damo's input names no target.
+#[derive(Debug, Args)]
+pub struct TargetChoiceArgs {
     /// Monitor these processes (repeatable).
     #[arg(long = "pid", value_name = "PID", conflicts_with_all = ["process", "physical"])]
     pub pids: Vec<u32>,
@@ -29,12 +42,18 @@ pub struct TranslateArgs {
     /// Monitor physical memory (the default without a target, as in damo).
     #[arg(long)]
     pub physical: bool,
-    /// The policy's name (default: the output file name).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Kernel release the policy is checked for. Default: the newest damo-policy knows.
-    #[arg(long, value_name = "VERSION")]
-    pub kernel: Option<Version>,
+}
+
+impl TargetChoiceArgs {
+    pub(crate) fn choice(&self) -> TargetChoice {
+        if !self.pids.is_empty() {
+            TargetChoice::Pids(self.pids.clone())
+        } else if let Some(name) = &self.process {
+            TargetChoice::Process(name.clone())
+        } else {
+            TargetChoice::Physical { chosen: self.physical }
+        }
+    }
 }
 
 pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
@@ -42,15 +61,8 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
         Ok(file) => file,
         Err(diagnostic) => return report(renderer, &[*diagnostic], true),
     };
-    let target = if !args.pids.is_empty() {
-        TargetChoice::Pids(args.pids.clone())
-    } else if let Some(name) = &args.process {
-        TargetChoice::Process(name.clone())
-    } else {
-        TargetChoice::Physical { chosen: args.physical }
-    };
     let options = Options {
-        target,
+        target: args.target.choice(),
         name: args.name.clone(),
         kernel: args.kernel.unwrap_or(Version::NEWEST_KNOWN),
         output: args.output.clone().unwrap_or_else(|| PathBuf::from("translated.toml")),

@@ -131,7 +131,9 @@ pub fn plan(
         running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
     }
     let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr).map(|(n, o)| (n.as_str(), o)).collect();
-    let spare: BTreeSet<usize> = state.spare_slots.iter().copied().filter(|s| *s < nr).collect();
+    // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
+    // started it, and it is not ours to reuse.
+    let spare: BTreeSet<usize> = state.spare_slots.iter().copied().filter(|s| *s < nr && !running[*s]).collect();
     let owned_slots: BTreeSet<usize> = owned.values().map(|o| o.slot).chain(spare.iter().copied()).collect();
     let foreign: Vec<Foreign> = (0..nr).filter(|k| !owned_slots.contains(k)).map(|k| describe_foreign(sysfs, k, running[k])).collect();
     if !options.takeover && foreign.iter().any(|f| f.running) {

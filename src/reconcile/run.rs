@@ -26,6 +26,8 @@ pub struct Settings {
     pub options: Options,
     /// Disable exclusive DAMON modules that would make `on` fail.
     pub disable_modules: bool,
+    /// Refuse policy files and directories that users other than root can write.
+    pub strict_permissions: bool,
 }
 
 /// How far a reconcile got.
@@ -76,17 +78,27 @@ pub fn blocking_module<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Option<&'
 /// becomes the new record and is saved to `store`.
 pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &StateStore, state: &mut EngineState, write: bool) -> Report {
     let choice = KernelChoice::Version(info.version);
-    let checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
+    let mut checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
         Ok(checked) => checked,
         Err(message) => return Report::stop(None, Outcome::Unreadable(message)),
     };
+    // An existing directory without policies is a valid desired state: no kdamonds.
+    checked.general.retain(|d| d.code != "no-policies");
     if checked.has_io_errors() {
         return Report::stop(Some(checked), Outcome::Unreadable("policy files could not be read".into()));
     }
     if checked.error_count() > 0 {
         return Report::stop(Some(checked), Outcome::Invalid);
     }
-    let mut checked = checked;
+    if settings.strict_permissions {
+        let dirs: Vec<PathBuf> = settings.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        let files: Vec<PathBuf> = checked.outcomes.iter().map(|o| o.file.path.clone()).collect();
+        let insecure = crate::perms::insecure(&dirs, &files);
+        if !insecure.is_empty() {
+            let list: Vec<String> = insecure.iter().map(ToString::to_string).collect();
+            return Report::stop(Some(checked), Outcome::Refused(format!("policy paths that users other than root can change: {}", list.join("; "))));
+        }
+    }
     let policies = checked.policies();
     for p in policies.iter().filter(|p| p.enabled && !info.avail_ops.contains(&p.ops)) {
         checked.general.push(
@@ -176,6 +188,7 @@ mod tests {
             sysfs_root: dir.join("no-sysfs"),
             options: Options::default(),
             disable_modules: false,
+            strict_permissions: true,
         }
     }
 

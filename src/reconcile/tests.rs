@@ -176,3 +176,25 @@ fn a_kdamond_whose_processes_exited_is_started_again() {
     assert_eq!(plan.kdamonds[0].effect, Effect::Start);
     assert!(plan.ops.iter().any(|op| op.path.ends_with("pid_target") && op.new == "12"));
 }
+
+#[test]
+fn a_kdamond_another_tool_started_in_a_spare_slot_is_foreign() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s"), reclaim("b", 12, "60s")], &fresh_state(), Options::default()).unwrap();
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &state, Options::default()).unwrap();
+    assert_eq!(state.spare_slots, BTreeSet::from([1]));
+    // Another tool configures the free slot and starts its kdamond there.
+    for (path, value) in [("kdamonds/1/contexts/nr_contexts", "1"), ("kdamonds/1/contexts/0/operations", "paddr"), ("kdamonds/1/state", "on")] {
+        kernel.write(path, value).unwrap();
+    }
+    let theirs = kernel.files();
+    kernel.clear_log();
+    // A new policy would take slot 1: refused, and nothing is written.
+    let error = reconcile(&kernel, V7, &[reclaim("a", 11, "60s"), reclaim("c", 13, "60s")], &state, Options::default()).unwrap_err();
+    assert!(error.contains("Foreign") && error.contains("slot: 1"), "{error}");
+    assert!(kernel.log().is_empty(), "nothing written: {:?}", kernel.log());
+    assert_eq!(kernel.files(), theirs);
+    // Taking it over is explicit.
+    let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s"), reclaim("c", 13, "60s")], &state, Options { takeover: true }).unwrap();
+    assert_eq!(plan.state_after.policies["c"].slot, 1);
+}

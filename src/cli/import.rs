@@ -1,0 +1,76 @@
+//! `damo-policy import`: damo's kdamonds JSON (or a --schemes list) → policy files.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::translate::{TargetChoiceArgs, report, write_whole};
+use crate::diag::Renderer;
+use crate::interop::import::{self, checked_texts, name_from_stem};
+use crate::interop::input;
+use crate::kernel::Version;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// damo's kdamonds JSON (`damo args damon --format json`), or a --schemes list of
+    /// schemes; `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    pub input: PathBuf,
+    /// Write one `<name>.toml` per kdamond context into this directory (created if
+    /// missing) instead of printing them; only when there are no errors.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The target of a list of schemes (a kdamonds tree names its own).
+    #[command(flatten)]
+    pub target: TargetChoiceArgs,
+    /// Kernel release the policies are checked for. Default: the newest damo-policy knows.
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<Version>,
+}
+
+pub fn run(args: &ImportArgs, renderer: &Renderer) -> ExitCode {
+    let file = match input::read(&args.input) {
+        Ok(file) => file,
+        Err(diagnostic) => return report(renderer, &[*diagnostic], true),
+    };
+    let stem = match args.input.file_stem() {
+        Some(stem) if args.input.as_os_str() != "-" => name_from_stem(&stem.to_string_lossy()),
+        _ => "imported".to_owned(),
+    };
+    let (imported, mut diagnostics) = import::import(&file, &stem, &args.target.choice());
+    let dir = args.output.clone().unwrap_or_default();
+    let (texts, checked) = checked_texts(&imported, &dir, args.kernel.unwrap_or(Version::NEWEST_KNOWN));
+    diagnostics.extend(checked);
+    let status = report(renderer, &diagnostics, false);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return status;
+    }
+    match &args.output {
+        None => {
+            let mut out = std::io::stdout().lock();
+            for (i, (path, text)) in texts.iter().enumerate() {
+                if texts.len() > 1 {
+                    let _ = writeln!(out, "{}# ---- {} ----", if i > 0 { "\n" } else { "" }, path.display());
+                }
+                let _ = out.write_all(text.as_bytes());
+            }
+            ExitCode::SUCCESS
+        }
+        Some(dir) => write_all(dir, &texts),
+    }
+}
+
+fn write_all(dir: &Path, texts: &[(PathBuf, String)]) -> ExitCode {
+    if let Err(error) = std::fs::create_dir_all(dir) {
+        return super::usage_error(&format!("{}: {error}", dir.display()));
+    }
+    for (path, text) in texts {
+        if let Err(error) = write_whole(path, text) {
+            return super::usage_error(&format!("{}: {error}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    ExitCode::SUCCESS
+}

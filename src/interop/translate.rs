@@ -1,0 +1,181 @@
+//! A legacy one-line scheme file → one policy file.
+//!
+//! Each scheme line becomes a `[[scheme]]` (through [`super::scheme::to_wire`]) with the
+//! line kept as a comment above it; monitoring is written with damo's default intervals,
+//! which the percent and time thresholds were converted with. The generated text is then
+//! validated like any policy, and every finding is moved back onto the field of the
+//! legacy line it came from, so the user sees `file:line:column` of their own input.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::kernel::Version;
+use crate::model::{Duration, Monitoring, Physical, PolicyFile, RegionCount, Target};
+use crate::source::{self, SourceFile};
+use crate::validate;
+
+use super::emit::{self, Comments};
+use super::legacy::{self, LegacyScheme};
+use super::scheme;
+
+/// What the translated policy monitors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetChoice {
+    Pids(Vec<u32>),
+    Process(String),
+    /// Physical memory; `chosen` is false when no target was given.
+    Physical { chosen: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: TargetChoice,
+    pub name: Option<String>,
+    /// The kernel the result is checked for.
+    pub kernel: Version,
+    /// Where the policy will be written (its file name is the policy's default name).
+    pub output: PathBuf,
+}
+
+/// The policy text, when there are no errors, and every finding.
+pub struct Translation {
+    pub text: Option<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Translates the legacy schemes of `input`.
+pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
+    let (schemes, mut diagnostics) = legacy::parse(input);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Translation { text: None, diagnostics };
+    }
+    let (policy, comments, notes) = policy(input, &schemes, options);
+    let text = emit::policy_text(&policy, &comments);
+    for (i, note) in notes {
+        let span = schemes[i].roles.iter().zip(&schemes[i].line.fields)
+            .find(|(role, _)| role.key().starts_with(note.key))
+            .map_or_else(|| schemes[i].line.span.clone(), |(_, field)| field.span.clone());
+        diagnostics.push(Diagnostic::warning("translate-note", note.text).label("here").at(input, Some(span)));
+    }
+    let checked = validate::validate_file(Arc::new(SourceFile::new(&options.output, text.clone())), options.kernel);
+    let origins = Origins::new(&text, &schemes);
+    diagnostics.extend(checked.diagnostics.into_iter().map(|d| origins.relocate(d, input)));
+    diagnostics.sort_by_key(|d| (d.span.as_ref().map_or(0, |s| s.start), !d.is_error()));
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    Translation { text: ok.then_some(text), diagnostics }
+}
+
+type SchemeNote = (usize, scheme::Note);
+
+fn policy(input: &SourceFile, schemes: &[LegacyScheme], options: &Options) -> (PolicyFile, Comments, Vec<SchemeNote>) {
+    let mut comments = Comments {
+        header: vec![
+            format!("Translated by `damo-policy translate` from damo's one-line schemes in {}.", input.display_path()),
+            "Each scheme keeps its original line as a comment above it.".into(),
+        ],
+        ..Comments::default()
+    };
+    let mut target = Target { pids: None, process: None, cgroup: None, physical: None, regions: None, ops: None };
+    match &options.target {
+        TargetChoice::Pids(pids) => target.pids = Some(pids.clone()),
+        TargetChoice::Process(name) => target.process = Some(name.clone()),
+        TargetChoice::Physical { chosen } => {
+            target.physical = Some(Physical::Whole(true));
+            if !chosen {
+                comments.target.push(
+                    "No target was given (--pid, --process or --physical): physical memory, as damo monitors without one.".into(),
+                );
+            }
+        }
+    }
+    comments.monitoring.push("damo's default monitoring, written out: the access rates (percent) and ages".into());
+    comments.monitoring.push("of the schemes become samples and aggregation intervals with these intervals.".into());
+    let mut notes = Vec::new();
+    let mut wire_schemes = Vec::new();
+    for (i, legacy) in schemes.iter().enumerate() {
+        let (wire, scheme_notes) = scheme::to_wire(&legacy.scheme);
+        let mut lines = vec![format!("damo: {}", input.text[legacy.line.span.clone()].trim())];
+        for note in scheme_notes {
+            lines.push(note.text.clone());
+            if note.warning {
+                notes.push((i, note));
+            }
+        }
+        comments.schemes.push(lines);
+        wire_schemes.push(wire);
+    }
+    let policy = PolicyFile {
+        name: options.name.clone(),
+        description: Some(format!("damo schemes translated from {}", input.path.file_name().map_or_else(|| input.display_path(), |n| n.to_string_lossy().into_owned()))),
+        enabled: None,
+        mode: None,
+        target,
+        monitoring: Some(Monitoring {
+            sample_interval: Some(Duration("5ms".into())),
+            aggregation_interval: Some(Duration("100ms".into())),
+            update_interval: Some(Duration("1s".into())),
+            regions: Some(RegionCount { min: Some(10), max: Some(1000) }),
+            autotune: None,
+        }),
+        scheme: wire_schemes,
+    };
+    (policy, comments, notes)
+}
+
+/// Maps spans of the generated policy back to the legacy fields they came from.
+struct Origins {
+    /// (span in the policy, span in the legacy file), narrowest first.
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Origins {
+    fn new(text: &str, schemes: &[LegacyScheme]) -> Self {
+        let mut pairs = Vec::new();
+        let Ok(parsed) = source::parse(text) else { return Self { pairs } };
+        let headers: Vec<usize> = text.match_indices("[[scheme]]\n").map(|(i, _)| i).collect();
+        for (i, legacy) in schemes.iter().enumerate() {
+            let base = crate::key_path!["scheme", i];
+            for (role, field) in legacy.roles.iter().zip(&legacy.line.fields) {
+                for depth in 1..=role.key().len() {
+                    let prefix = &role.key()[..depth];
+                    let path = prefix.iter().fold(base.clone(), |p, k| p.join(*k));
+                    if !parsed.index.contains(&path) {
+                        continue;
+                    }
+                    // A group (a table or inline table) maps to all the fields inside it.
+                    let legacy_span = legacy.roles.iter().zip(&legacy.line.fields)
+                        .filter(|(r, _)| r.key().starts_with(prefix))
+                        .fold(field.span.clone(), |s, (_, f)| s.start.min(f.span.start)..s.end.max(f.span.end));
+                    for generated in [parsed.index.value(&path), parsed.index.key(&path)].into_iter().flatten() {
+                        pairs.push((generated, legacy_span.clone()));
+                    }
+                }
+            }
+            if let Some(&start) = headers.get(i) {
+                let end = headers.get(i + 1).copied().unwrap_or(text.len());
+                pairs.push((start..end, legacy.line.span.clone()));
+            }
+        }
+        pairs.sort_by_key(|(generated, _)| generated.len());
+        Self { pairs }
+    }
+
+    /// The diagnostic, located in the legacy file.
+    fn relocate(&self, diagnostic: Diagnostic, input: &Arc<SourceFile>) -> Diagnostic {
+        let at = diagnostic.span.as_ref().map(|s| s.start);
+        let legacy = at.and_then(|at| self.pairs.iter().find(|(g, _)| g.contains(&at) || g.start == at).map(|(_, l)| l.clone()));
+        let help = match diagnostic.code {
+            "action-ops" if diagnostic.message.contains("`paddr`") => {
+                Some("translate for processes: `--pid PID` or `--process NAME`".to_owned())
+            }
+            "action-ops" => Some("translate for physical memory: `--physical`".to_owned()),
+            "migrate-destination" => Some(
+                "the one-line format cannot name a destination node; translate the other schemes and add this one by hand with `target_node = N`".to_owned(),
+            ),
+            _ => diagnostic.help.clone(),
+        };
+        Diagnostic { file: None, span: None, related: Vec::new(), help, ..diagnostic }.at(input, legacy)
+    }
+}

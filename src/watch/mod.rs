@@ -1,0 +1,219 @@
+//! The long-running service (`apply --watch`): keeps the kernel in step with the policy
+//! directory. Wake-ups ([`sources`]) are debounced into batches; each batch, SIGHUP and the
+//! periodic resync run one full reconcile ([`crate::reconcile::run::once`]). A bad edit
+//! changes nothing in the kernel (the last good configuration keeps running) and is
+//! logged with its diagnostics; the next good edit applies. The service reports to
+//! systemd ([`sdnotify`]) and writes a status file beside its state record.
+
+pub mod sdnotify;
+pub mod sources;
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+pub use sources::{DirWatcher, Event};
+
+use crate::kernel::probe::{self, KernelInfo};
+use crate::reconcile::run::{Outcome, Report, Settings, once};
+use crate::state::{EngineState, StateStore};
+use crate::sysfs::{Sysfs, read_retrying, write_retrying};
+
+/// How the service watches.
+#[derive(Debug, Clone)]
+pub struct WatchSettings {
+    /// Quiet time that ends a batch of file events.
+    pub debounce: Duration,
+    /// Longest a batch may grow under a constant stream of events.
+    pub max_batch: Duration,
+    /// Period of the full resync (re-resolves targets, repairs drift).
+    pub resync: Duration,
+    /// Turn the owned kdamonds off on exit (default: leave them running).
+    pub stop_on_exit: bool,
+    pub module_root: PathBuf,
+}
+
+/// The kernel and the record the service works on.
+pub struct Env<'a> {
+    pub sysfs: &'a (dyn Sysfs + Sync),
+    pub info: KernelInfo,
+    pub store: StateStore,
+    pub state: EngineState,
+}
+
+/// Why a reconcile ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Start,
+    Files,
+    Rescan,
+    Signal,
+    Resync,
+}
+
+/// The status file (`<state-dir>/status.json`) `damo-policy status` shows.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct ServiceStatus {
+    pub pid: u32,
+    pub generation: u64,
+    pub last_reload: String,
+    pub cause: String,
+    pub result: String,
+    pub message: Option<String>,
+    pub errors: Vec<serde_json::Value>,
+}
+
+pub const STATUS_FILE: &str = "status.json";
+
+/// Runs until an [`Event::Exit`] (or the channel closes). `on_report` sees every reconcile.
+pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, events: &Receiver<Event>, mut rewatch: impl FnMut(), mut on_report: impl FnMut(Cause, &Report)) {
+    let mut generation = 0;
+    let mut reconcile = |env: &mut Env<'_>, cause: Cause| {
+        sdnotify::notify("RELOADING=1");
+        // Modules can be toggled at any time; their state is cheap to re-read.
+        env.info.modules = probe::modules(&watch.module_root);
+        let report = once(settings, env.sysfs, &env.info, &env.store, &mut env.state, true);
+        generation += 1;
+        log(cause, &report);
+        let status = status_of(generation, cause, &report);
+        sdnotify::notify(&format!("READY=1\nSTATUS={}", status.result));
+        if let Ok(text) = serde_json::to_string_pretty(&status) {
+            let _ = std::fs::create_dir_all(env.store.dir());
+            let _ = std::fs::write(env.store.dir().join(STATUS_FILE), text + "\n");
+        }
+        on_report(cause, &report);
+    };
+    reconcile(env, Cause::Start);
+    let mut next_resync = Instant::now() + watch.resync;
+    loop {
+        let timeout = next_resync.saturating_duration_since(Instant::now());
+        let cause = match events.recv_timeout(timeout) {
+            Ok(Event::Exit) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Event::Reload) => Cause::Signal,
+            Ok(first @ (Event::Changed | Event::Overflow)) => match collect_batch(events, first, watch) {
+                Batch::Exit => break,
+                Batch::Changed(overflow) => {
+                    rewatch();
+                    if overflow { Cause::Rescan } else { Cause::Files }
+                }
+            },
+            Err(RecvTimeoutError::Timeout) => Cause::Resync,
+        };
+        reconcile(env, cause);
+        next_resync = Instant::now() + watch.resync;
+    }
+    sdnotify::notify("STOPPING=1");
+    if watch.stop_on_exit {
+        stop_owned(env);
+    }
+    tracing::info!(policies = env.state.policies.len(), stop_on_exit = watch.stop_on_exit, "exiting");
+}
+
+enum Batch {
+    Changed(bool),
+    Exit,
+}
+
+/// Collects events until `debounce` passes without one (or the batch reaches
+/// `max_batch`); a `git checkout` of many files becomes one reconcile.
+fn collect_batch(events: &Receiver<Event>, first: Event, watch: &WatchSettings) -> Batch {
+    let deadline = Instant::now() + watch.max_batch;
+    let mut overflow = first == Event::Overflow;
+    loop {
+        let quiet = watch.debounce.min(deadline.saturating_duration_since(Instant::now()));
+        match events.recv_timeout(quiet) {
+            Ok(Event::Exit) | Err(RecvTimeoutError::Disconnected) => return Batch::Exit,
+            Ok(event) => overflow |= event == Event::Overflow,
+            Err(RecvTimeoutError::Timeout) => return Batch::Changed(overflow),
+        }
+        if Instant::now() >= deadline {
+            return Batch::Changed(overflow);
+        }
+    }
+}
+
+fn stop_owned(env: &Env<'_>) {
+    for (name, own) in &env.state.policies {
+        let path = format!("kdamonds/{}/state", own.slot);
+        if read_retrying(env.sysfs, &path).is_ok_and(|s| s == "on") {
+            match write_retrying(env.sysfs, &path, "off") {
+                Ok(()) => tracing::info!(policy = %name, slot = own.slot, "stopped"),
+                Err(e) => tracing::error!(policy = %name, error = %e, "cannot stop"),
+            }
+        }
+    }
+}
+
+fn result_word(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Invalid => "invalid",
+        Outcome::Unreadable(_) => "unreadable",
+        Outcome::Refused(_) => "refused",
+        Outcome::Planned => "planned",
+        Outcome::Applied(_) => "applied",
+        Outcome::Failed(_) => "failed",
+    }
+}
+
+fn status_of(generation: u64, cause: Cause, report: &Report) -> ServiceStatus {
+    let message = match &report.outcome {
+        Outcome::Unreadable(m) | Outcome::Refused(m) => Some(m.clone()),
+        Outcome::Failed(f) => Some(format!("{} (the previous configuration is kept)", f.error)),
+        Outcome::Applied(a) => Some(format!("{} write(s)", a.writes)),
+        _ => None,
+    };
+    let errors = report
+        .checked
+        .iter()
+        .flat_map(|c| c.all_diagnostics())
+        .filter_map(|d| serde_json::to_value(d.to_json()).ok())
+        .collect();
+    ServiceStatus {
+        pid: std::process::id(),
+        generation,
+        last_reload: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        cause: format!("{cause:?}").to_lowercase(),
+        result: result_word(&report.outcome).into(),
+        message,
+        errors,
+    }
+}
+
+/// One log event per reconcile, plus one per diagnostic, readable in journald.
+fn log(cause: Cause, report: &Report) {
+    if let Some(checked) = &report.checked {
+        for d in checked.all_diagnostics() {
+            let json = d.to_json();
+            let at = format!("{}:{}:{}", json.file.unwrap_or_default(), json.line.unwrap_or(0), json.column.unwrap_or(0));
+            if d.is_error() {
+                tracing::error!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
+            } else {
+                tracing::warn!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
+            }
+        }
+    }
+    let cause = format!("{cause:?}").to_lowercase();
+    match &report.outcome {
+        Outcome::Applied(applied) => {
+            let effects: Vec<String> = report
+                .plan
+                .iter()
+                .flat_map(|p| p.kdamonds.iter())
+                .filter(|k| k.effect != crate::reconcile::Effect::Unchanged)
+                .map(|k| format!("{}={:?}", k.policy, k.effect).to_lowercase())
+                .collect();
+            tracing::info!(cause, writes = applied.writes, changes = %effects.join(","), "applied");
+        }
+        Outcome::Invalid => tracing::error!(cause, "invalid policies; the last good configuration keeps running"),
+        Outcome::Unreadable(m) => tracing::error!(cause, "{m}; the last good configuration keeps running"),
+        Outcome::Refused(m) => tracing::error!(cause, "{m}"),
+        Outcome::Failed(f) => tracing::error!(cause, path = %f.op.path, error = %f.error, restored = f.restored.is_ok(), "the kernel refused the change; the previous configuration is restored"),
+        Outcome::Planned => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+//! `damo-policy import`: damo's JSON (kdamonds trees, `--schemes` lists, damo's printed and
+//! raw forms) → policy files, snapshotted; what a policy cannot hold is reported.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::common::run;
+
+fn json_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json")
+}
+
+#[test]
+fn damo_json_fixtures_import_and_pass_check() {
+    for (name, extra) in [
+        ("damo-args-paddr.json", &[][..]),
+        ("damo-args-vaddr-raw.json", &[][..]),
+        ("translate-damos-v2.0.9.json", &["--process", "mysqld"][..]),
+        ("two-kdamonds.json", &[][..]),
+    ] {
+        let mut args = vec!["import", name];
+        args.extend_from_slice(extra);
+        let result = run(&json_fixtures(), &args);
+        assert_eq!(result.code, 0, "{name}:\n{}", result.transcript());
+        insta::assert_snapshot!(name, result.transcript());
+        let dir = tempfile::tempdir().unwrap();
+        let input = json_fixtures().join(name);
+        let mut out = vec!["import", input.to_str().unwrap(), "-o", "out"];
+        out.extend_from_slice(extra);
+        let written = run(dir.path(), &out);
+        assert_eq!(written.code, 0, "{name}:\n{}", written.transcript());
+        let checked = run(dir.path(), &["check", "out"]);
+        assert_eq!(checked.code, 0, "{name}: imported policies fail check:\n{}", checked.transcript());
+    }
+}
+
+/// damo's `--raw` JSON prints ages and quota times in nanoseconds under µs and ms keys; the
+/// import reads them as damo itself reads them back (7 s becomes 7000 s), and damo's `max`
+/// (1000 × 2^64 - 1 there) as `max`.
+#[test]
+fn damo_raw_output_reads_as_damo_reads_it() {
+    let result = run(&json_fixtures(), &["import", "damo-args-vaddr-raw.json"]);
+    assert!(result.stdout.contains("access_pattern.age = { min = \"7000s\" }"), "{}", result.transcript());
+}
+
+#[test]
+fn several_kdamonds_write_one_file_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = json_fixtures().join("two-kdamonds.json");
+    let result = run(dir.path(), &["import", input.to_str().unwrap(), "-o", "policies"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    let mut names: Vec<String> = fs::read_dir(dir.path().join("policies")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["two-kdamonds-0.toml", "two-kdamonds-1.toml"]);
+}
+
+#[test]
+fn what_a_policy_cannot_hold_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = json_fixtures().join("unsupported.json");
+    let result = run(&json_fixtures(), &["import", "unsupported.json"]);
+    assert_eq!(result.code, 1, "{}", result.transcript());
+    assert!(result.stdout.is_empty());
+    insta::assert_snapshot!(result.transcript());
+    let written = run(dir.path(), &["import", input.to_str().unwrap(), "-o", "out"]);
+    assert_eq!(written.code, 1);
+    assert!(!dir.path().join("out").exists(), "nothing is written on errors");
+}
+
+#[test]
+fn not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ethp.damos"), "min max 5 max min max hugepage\n").unwrap();
+    fs::write(dir.path().join("broken.json"), "{\"kdamonds\": [\n  {\"contexts\": [}\n]}\n").unwrap();
+    fs::write(dir.path().join("empty.json"), "{\"kdamonds\": []}").unwrap();
+    let mut transcripts = String::new();
+    for name in ["ethp.damos", "broken.json", "empty.json"] {
+        let result = run(dir.path(), &["import", name]);
+        assert_eq!(result.code, 1, "{}", result.transcript());
+        transcripts.push_str(&result.transcript());
+    }
+    insta::assert_snapshot!(transcripts);
+}

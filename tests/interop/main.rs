@@ -1,0 +1,17 @@
+//! damo interoperability, end to end: the legacy one-line translator against damo's golden
+//! vectors, its diagnostics and bad input (CLI snapshots), damo JSON round trips, real damo
+//! when it is installed, and a property test of the translator on arbitrary input.
+
+#[path = "../cli/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+mod bad_input;
+mod damo;
+mod export;
+mod fuzz;
+mod golden;
+mod import;
+mod roundtrip;
+mod support;
+mod translate;
