@@ -38,6 +38,18 @@ pub struct ApplyArgs {
     /// Output format of the plan.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Keep running: reconcile whenever the directory changes (apply only).
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: quiet time that ends a batch of file changes.
+    #[arg(long, default_value = "200ms", value_name = "DURATION")]
+    pub debounce: humantime::Duration,
+    /// With --watch: period of the full resync (re-resolves targets, repairs drift).
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub resync: humantime::Duration,
+    /// With --watch: turn the policies' kdamonds off on exit (default: leave them running).
+    #[arg(long)]
+    pub stop_on_exit: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,7 +58,7 @@ pub enum PlanFormat {
     Json,
 }
 
-fn settings(args: &ApplyArgs) -> Settings {
+pub(super) fn settings(args: &ApplyArgs) -> Settings {
     Settings {
         paths: args.paths.clone(),
         host: args.live.host.host(),
@@ -167,6 +179,9 @@ pub fn run_plan(args: &ApplyArgs, renderer: &Renderer) -> ExitCode {
 
 /// `damo-policy apply`.
 pub fn run_apply(args: &ApplyArgs, renderer: &Renderer) -> ExitCode {
+    if args.watch {
+        return super::watch::run(args);
+    }
     run(args, renderer, true)
 }
 

@@ -19,6 +19,7 @@ mod compile;
 mod kernel;
 mod live;
 mod status;
+mod watch;
 mod translate;
 
 /// Declarative, data-access-aware memory management for Linux: TOML policies → DAMON.

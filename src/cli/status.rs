@@ -121,11 +121,26 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         live.state.policies.iter().map(|(name, own)| collect(&live.sysfs, name, &own.file, own.slot)).collect();
     let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
-        let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses });
+        let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         return ExitCode::SUCCESS;
     }
     let _ = writeln!(out, "kernel {} ({}), {} polic{} applied", live.info.version, live.info.release, statuses.len(), if statuses.len() == 1 { "y" } else { "ies" });
+    if let Some(service) = service_status(&live.store) {
+        let _ = writeln!(
+            out,
+            "service: pid {}, generation {}, last reload {} ({}): {}{}",
+            service.pid,
+            service.generation,
+            service.last_reload,
+            service.cause,
+            service.result,
+            service.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
+        );
+        for error in &service.errors {
+            let _ = writeln!(out, "  {}:{}:{}: {}", error["file"].as_str().unwrap_or("?"), error["line"], error["column"], error["message"].as_str().unwrap_or(""));
+        }
+    }
     for s in &statuses {
         let _ = writeln!(out, "policy `{}` ({}): kdamond {} {} pid {}", s.policy, s.file, s.slot, s.state, s.pid);
         if let Some(note) = &s.note {
@@ -142,6 +157,12 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The watching service's status file, if one is running (or ran) on this state directory.
+fn service_status(store: &crate::state::StateStore) -> Option<crate::watch::ServiceStatus> {
+    let text = std::fs::read_to_string(store.dir().join(crate::watch::STATUS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// `damo-policy stop`: turns off owned kdamonds only; their slots stay reserved.

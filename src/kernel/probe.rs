@@ -76,9 +76,10 @@ pub fn probe(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<Ker
     }
     let released: Option<Version> = release.parse().ok();
     let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let scratch = nr == 0 && stage_scratch(sysfs).is_ok();
-    let tree = inspect(sysfs, nr.max(usize::from(scratch)));
-    if scratch {
+    let staged = nr == 0 && stage_scratch(sysfs).is_ok();
+    let tree = inspect(sysfs, nr.max(usize::from(staged)));
+    if nr == 0 && read_retrying(sysfs, "kdamonds/nr_kdamonds").is_ok_and(|n| n != "0") {
+        // Staging may have failed half-way: leave the tree as it was.
         let _ = write_retrying(sysfs, "kdamonds/nr_kdamonds", "0");
     }
     let (version, evidence) = match (tree, released) {
