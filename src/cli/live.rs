@@ -39,10 +39,39 @@ impl LiveArgs {
         let host = self.host.host();
         let sysfs = RealSysfs::new(&self.host.sysfs_root);
         let release = host.kernel_release().map_err(|e| format!("cannot read the kernel release: {e}"))?;
-        let info = probe::probe(&sysfs, &release, &self.module_root)?;
         let boot_id = host.boot_id().map_err(|e| format!("cannot read the boot id: {e}"))?;
         let store = StateStore::new(&self.state_dir);
+        let info = cached_probe(&store, &boot_id, &self.module_root, || probe::probe(&sysfs, &release, &self.module_root))?;
         let state = store.load(&boot_id).map_err(|e| format!("cannot read the state record: {e}"))?;
         Ok(Live { sysfs, host, info, store, state })
     }
+}
+
+const PROBE_CACHE: &str = "kernel.json";
+
+/// A kernel's files do not change while it runs: probe once per boot, and keep the result
+/// beside the state record. Module states change at any time and are always read afresh.
+fn cached_probe(store: &StateStore, boot_id: &str, module_root: &std::path::Path, probe: impl FnOnce() -> Result<KernelInfo, String>) -> Result<KernelInfo, String> {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Cached {
+        boot_id: String,
+        info: KernelInfo,
+    }
+    let path = store.dir().join(PROBE_CACHE);
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(cached) = serde_json::from_str::<Cached>(&text)
+        && cached.boot_id == boot_id
+    {
+        let mut info = cached.info;
+        info.modules = probe::modules(module_root);
+        return Ok(info);
+    }
+    let info = probe()?;
+    let cached = Cached { boot_id: boot_id.to_owned(), info };
+    if std::fs::create_dir_all(store.dir()).is_ok()
+        && let Ok(text) = serde_json::to_string_pretty(&cached)
+    {
+        let _ = std::fs::write(&path, text + "\n");
+    }
+    Ok(cached.info)
 }

@@ -37,7 +37,7 @@ const EVIDENCE: &[(&str, Version)] = &[
 pub const MODULES: &[&str] = &["damon_reclaim", "damon_lru_sort", "damon_stat"];
 
 /// An exclusive module's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ModuleState {
     pub name: String,
     pub enabled: bool,
@@ -46,7 +46,7 @@ pub struct ModuleState {
 }
 
 /// What a live kernel offers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct KernelInfo {
     pub release: String,
     /// The release whose DAMON features validation and compilation assume.
@@ -71,14 +71,23 @@ pub fn modules(module_root: &Path) -> Vec<ModuleState> {
 
 /// Probes the kernel behind `sysfs`. `release` is the running kernel's release string.
 pub fn probe(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, String> {
+    probe_with(sysfs, release, module_root, true)
+}
+
+/// Probes without writing anything: only the kdamonds already in the tree are inspected.
+pub fn probe_readonly(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, String> {
+    probe_with(sysfs, release, module_root, false)
+}
+
+fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: bool) -> Result<KernelInfo, String> {
     if !sysfs.exists("kdamonds/nr_kdamonds") {
         return Err(format!("no DAMON sysfs interface at {} (is CONFIG_DAMON_SYSFS enabled?)", sysfs.describe()));
     }
     let released: Option<Version> = release.parse().ok();
     let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let staged = nr == 0 && stage_scratch(sysfs).is_ok();
+    let staged = may_stage && nr == 0 && stage_scratch(sysfs).is_ok();
     let tree = inspect(sysfs, nr.max(usize::from(staged)));
-    if nr == 0 && read_retrying(sysfs, "kdamonds/nr_kdamonds").is_ok_and(|n| n != "0") {
+    if may_stage && nr == 0 && read_retrying(sysfs, "kdamonds/nr_kdamonds").is_ok_and(|n| n != "0") {
         // Staging may have failed half-way: leave the tree as it was.
         let _ = write_retrying(sysfs, "kdamonds/nr_kdamonds", "0");
     }
@@ -163,6 +172,15 @@ mod tests {
             assert_eq!(kernel.get("kdamonds/nr_kdamonds").unwrap(), "0", "the scratch kdamond is removed");
             assert_eq!(info.avail_ops, vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr]);
         }
+    }
+
+    #[test]
+    fn a_readonly_probe_writes_nothing() {
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let info = probe_readonly(&kernel, "7.3.4", Path::new("/nonexistent")).unwrap();
+        assert!(kernel.log().is_empty());
+        assert_eq!(info.version, Version::new(7, 3));
+        assert!(info.evidence.contains("no scheme to inspect"), "{}", info.evidence);
     }
 
     #[test]

@@ -1,22 +1,19 @@
-//! The running kernel, read-only: its release and whether it has the DAMON sysfs
-//! interface. Used by `--kernel running`; never writes.
+//! The running kernel, read-only: `--kernel running` validates against what the live
+//! kernel's DAMON offers, as far as reading (never writing) its sysfs tree can tell.
 
 use std::path::Path;
 
 use super::Version;
+use super::probe::probe_readonly;
 use crate::host::HostPaths;
+use crate::sysfs::real::RealSysfs;
 
-/// The running kernel's version, if DAMON's sysfs interface is present under `sysfs_root`.
+/// The DAMON feature level of the running kernel behind `sysfs_root`.
 pub fn detect(host: &HostPaths, sysfs_root: &Path) -> Result<Version, String> {
     let release = host
         .kernel_release()
         .map_err(|e| format!("cannot read the running kernel's release: {e}"))?;
-    let version: Version = release.parse()?;
-    if !sysfs_root.join("kdamonds").is_dir() {
-        return Err(format!(
-            "the running kernel ({release}) has no DAMON sysfs interface at {}",
-            sysfs_root.display()
-        ));
-    }
-    Ok(version)
+    let sysfs = RealSysfs::new(sysfs_root);
+    // Module states do not matter for validation; no module root is read.
+    probe_readonly(&sysfs, &release, Path::new("/nonexistent")).map(|info| info.version)
 }
