@@ -66,7 +66,7 @@ fn comment_lines(out: &mut String, lines: &[String]) {
         let mut current = String::new();
         for word in line.split(' ') {
             if !current.is_empty() && current.len() + 1 + word.len() > WIDTH && !line.starts_with("damo: ") {
-                let _ = writeln!(out, "# {current}");
+                let _ = writeln!(out, "# {}", printable(&current));
                 current.clear();
             }
             if !current.is_empty() {
@@ -74,8 +74,13 @@ fn comment_lines(out: &mut String, lines: &[String]) {
             }
             current.push_str(word);
         }
-        let _ = writeln!(out, "#{}{current}", if current.is_empty() { "" } else { " " });
+        let _ = writeln!(out, "#{}{}", if current.is_empty() { "" } else { " " }, printable(&current));
     }
+}
+
+/// TOML comments hold no control characters but tab: show others escaped (`\u{c}`).
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() }).collect()
 }
 
 /// A TOML basic string (JSON's escapes are all valid TOML escapes).

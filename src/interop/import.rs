@@ -51,6 +51,10 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
     let kdamonds = match &value {
         Value::Object(map) if map.contains_key("kdamonds") => value.get("kdamonds").cloned().unwrap_or(Value::Null),
         Value::Array(items) if items.iter().all(|i| i.get("contexts").is_some()) && !items.is_empty() => value.clone(),
+        Value::Array(items) if items.is_empty() => {
+            ctx.error("$", "the list is empty: there is nothing to import".into(), IMPORT_HELP);
+            return (Vec::new(), ctx.diags);
+        }
         Value::Array(items) => {
             let policy = schemes_list(&mut ctx, items, target, stem);
             return (policy.into_iter().map(|(policy, comments)| Imported { name: stem.to_owned(), policy, comments }).collect(), ctx.diags);

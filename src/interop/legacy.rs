@@ -148,16 +148,16 @@ pub fn scheme_lines(text: &str) -> Vec<Line> {
     for (index, raw) in text.split('\n').enumerate() {
         let start = offset;
         offset += raw.len() + 1;
-        let stripped = raw.trim();
+        let stripped = raw.trim_matches(is_python_space);
         if stripped.is_empty() || stripped.starts_with('#') {
             continue;
         }
-        let lead = raw.len() - raw.trim_start().len();
+        let lead = raw.len() - raw.trim_start_matches(is_python_space).len();
         let span = start + lead..start + lead + stripped.len();
         let mut fields = Vec::new();
         let mut field_start = None;
         for (i, c) in raw.char_indices().chain(std::iter::once((raw.len(), ' '))) {
-            match (c.is_whitespace(), field_start) {
+            match (is_python_space(c), field_start) {
                 (false, None) => field_start = Some(i),
                 (true, Some(s)) => {
                     fields.push(Field { text: raw[s..i].to_owned(), span: start + s..start + i });
@@ -169,6 +169,12 @@ pub fn scheme_lines(text: &str) -> Vec<Line> {
         lines.push(Line { number: index + 1, span, fields });
     }
     lines
+}
+
+/// Whitespace as Python's `str.split()` sees it: Unicode whitespace and the separators
+/// U+001C..U+001F, which Rust does not count.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
 /// Parses every scheme line of `file`; the diagnostics cover every bad line and field.

@@ -4,10 +4,10 @@
 //! - [`legacy`]: its legacy one-line scheme format, parsed with located diagnostics.
 //! - [`scheme`]: damo's view of a scheme and the rules that make it a policy scheme.
 //! - [`translate`]: a legacy file → one policy file, validated, findings on the input.
+//! - [`damo_json`]: compiled policies → damo's kdamonds JSON.
+//! - [`import`]: damo's kdamonds JSON or `--schemes` list → policy files.
 //! - [`emit`]: writes generated policies as reviewable TOML.
 //! - [`input`]: reads a file or standard input defensively.
-//!
-//! damo's kdamonds JSON is written by [`damo_json`] and read back by [`import`].
 
 pub mod damo_json;
 pub mod damo_units;

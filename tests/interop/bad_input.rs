@@ -54,6 +54,16 @@ fn inline_comment() {
     insta::assert_snapshot!(translate("inline.damos", b"4K max min min 5s max pageout # cold pages\n", 1));
 }
 
+/// Control characters that Python splits on are field separators; the original line is
+/// kept in a comment with them escaped, which TOML requires.
+#[test]
+fn control_characters() {
+    let out = translate("control.damos", b"4K max\x0cmin min\x1c5s max pageout\n", 0);
+    assert!(out.contains("# damo: 4K max\\u{c}min min\\u{1c}5s max pageout\n"), "{out}");
+    let bad = translate("bell.damos", b"4K max min min 5s\x07 max pageout\n", 1);
+    assert!(bad.contains("bell.damos:1:16"), "{bad}");
+}
+
 #[test]
 fn numbers_beyond_64_bits() {
     let content = b"18446744073709551616 max min min 5s max pageout\n\
