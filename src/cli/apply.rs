@@ -38,6 +38,9 @@ pub struct ApplyArgs {
     /// Output format of the plan.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Print every write of the plan, not only each kdamond's effect (apply; plan always does).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Keep running: reconcile whenever the directory changes (apply only).
     #[arg(long)]
     pub watch: bool,
@@ -70,7 +73,7 @@ pub(super) fn settings(args: &ApplyArgs) -> Settings {
 }
 
 /// Prints a report; returns the exit status.
-fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanFormat, renderer: &Renderer) -> ExitCode {
+fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanFormat, writes_too: bool, renderer: &Renderer) -> ExitCode {
     let mut err = std::io::stderr().lock();
     if let Some(checked) = &report.checked {
         for diagnostic in checked.all_diagnostics() {
@@ -87,7 +90,7 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
         let _ = writeln!(err, "disabled the DAMON module `{module}`");
     }
     if let Some(plan) = &report.plan {
-        print_plan(plan, info, format);
+        print_plan(plan, info, format, writes_too);
     }
     match &report.outcome {
         Outcome::Invalid => {
@@ -116,7 +119,14 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
             let ctx = explain::Context { modules: &info.modules, cgroup_root: &host.cgroup_root, proc_root: &host.proc_root, writes: &writes };
             let policy = failed.op.policy.clone().unwrap_or_else(|| "all".into());
             let scheme = failed.op.scheme.map(|s| format!(", scheme {s}")).unwrap_or_default();
-            let _ = writeln!(err, "error: the kernel refused {} (policy `{policy}`{scheme}): {} [{}]", failed.op.path, failed.error.message, failed.error.errno_name());
+            let _ = writeln!(
+                err,
+                "error: the kernel refused `{}` written to {} (policy `{policy}`{scheme}): {} [{}]",
+                failed.op.new,
+                failed.op.path,
+                failed.error.message,
+                failed.error.errno_name()
+            );
             let _ = writeln!(err, "  cause: {}", explain::cause(&failed.op, &failed.error, &ctx));
             match &failed.restored {
                 Ok(()) => {
@@ -131,7 +141,8 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
     }
 }
 
-fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat) {
+/// Prints the plan: each kdamond's effect, and with `writes_too` every write.
+fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bool) {
     let mut out = std::io::stdout().lock();
     if format == PlanFormat::Json {
         let json = serde_json::json!({
@@ -146,7 +157,7 @@ fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat) {
     for k in &plan.kdamonds {
         let _ = writeln!(out, "kdamond {}: policy `{}`: {} ({})", k.slot, k.policy, effect_word(k.effect), k.reason);
     }
-    for op in &plan.ops {
+    for op in plan.ops.iter().filter(|_| writes_too) {
         let old = op.old.as_deref().unwrap_or("(new)");
         let scheme = op.scheme.map(|s| format!("  [scheme {s}]")).unwrap_or_default();
         let _ = writeln!(out, "  {} : {old} -> {}{scheme}", op.path, op.new);
@@ -168,8 +179,12 @@ fn run(args: &ApplyArgs, renderer: &Renderer, write: bool) -> ExitCode {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
-    let result = once(&settings(args), &live.sysfs, &live.info, &live.store, &mut live.state, write);
-    report(&result, &live.info, &live.host, args.format, renderer)
+    let result = once(&settings(args), live.kernel.sysfs(), &live.info, &live.store, &mut live.state, write);
+    let code = report(&result, &live.info, &live.host, args.format, !write || args.verbose, renderer);
+    match live.kernel.save() {
+        Ok(()) => code,
+        Err(message) => usage_error(&message),
+    }
 }
 
 /// `damo-policy plan`.

@@ -9,6 +9,9 @@ use super::HostArgs;
 use crate::host::HostPaths;
 use crate::kernel::probe::{self, KernelInfo};
 use crate::state::{EngineState, StateStore};
+use crate::kernel::Version;
+use crate::sysfs::Sysfs;
+use crate::sysfs::fake::FakeKernel;
 use crate::sysfs::real::RealSysfs;
 
 /// Options of the commands that read or write the kernel's DAMON.
@@ -24,9 +27,45 @@ pub struct LiveArgs {
     pub state_dir: PathBuf,
 }
 
+/// The DAMON behind `--sysfs-root`: the kernel's tree (or any directory), or — for tests of
+/// the command line — a fake kernel kept in a file (`fake:VERSION:FILE`).
+pub enum Kernel {
+    Real(RealSysfs),
+    Fake { kernel: FakeKernel, file: PathBuf },
+}
+
+impl Kernel {
+    fn open(root: &std::path::Path, module_root: &std::path::Path, cgroup_root: &std::path::Path) -> Result<Self, String> {
+        let text = root.to_string_lossy();
+        let Some(spec) = text.strip_prefix("fake:") else {
+            return Ok(Kernel::Real(RealSysfs::new(root)));
+        };
+        let (version, file) = spec.split_once(':').ok_or("write a fake kernel as fake:VERSION:FILE")?;
+        let version: Version = version.parse()?;
+        let file = PathBuf::from(file);
+        let kernel = FakeKernel::open(version, &file).map_err(|e| format!("{}: {e}", file.display()))?;
+        Ok(Kernel::Fake { kernel: kernel.with_module_root(module_root).with_cgroup_root(cgroup_root), file })
+    }
+
+    pub fn sysfs(&self) -> &(dyn Sysfs + Sync) {
+        match self {
+            Kernel::Real(real) => real,
+            Kernel::Fake { kernel, .. } => kernel,
+        }
+    }
+
+    /// Keeps a fake kernel's tree for the next command; the real kernel keeps itself.
+    pub fn save(&self) -> Result<(), String> {
+        match self {
+            Kernel::Real(_) => Ok(()),
+            Kernel::Fake { kernel, file } => kernel.save(file).map_err(|e| format!("{}: {e}", file.display())),
+        }
+    }
+}
+
 /// A live kernel, probed, with the engine's record of it.
 pub struct Live {
-    pub sysfs: RealSysfs,
+    pub kernel: Kernel,
     pub host: HostPaths,
     pub info: KernelInfo,
     pub store: StateStore,
@@ -37,13 +76,17 @@ impl LiveArgs {
     /// Probes the kernel and loads the record; the message says what is missing.
     pub fn open(&self) -> Result<Live, String> {
         let host = self.host.host();
-        let sysfs = RealSysfs::new(&self.host.sysfs_root);
-        let release = host.kernel_release().map_err(|e| format!("cannot read the kernel release: {e}"))?;
+        let kernel = Kernel::open(&self.host.sysfs_root, &self.module_root, &self.host.cgroup_root)?;
+        let sysfs = kernel.sysfs();
+        let release = match &kernel {
+            Kernel::Fake { kernel, .. } => kernel.version().to_string(),
+            Kernel::Real(_) => host.kernel_release().map_err(|e| format!("cannot read the kernel release: {e}"))?,
+        };
         let boot_id = host.boot_id().map_err(|e| format!("cannot read the boot id: {e}"))?;
         let store = StateStore::new(&self.state_dir);
-        let info = cached_probe(&store, &boot_id, &self.module_root, || probe::probe(&sysfs, &release, &self.module_root))?;
+        let info = cached_probe(&store, &boot_id, &self.module_root, || probe::probe(sysfs, &release, &self.module_root))?;
         let state = store.load(&boot_id).map_err(|e| format!("cannot read the state record: {e}"))?;
-        Ok(Live { sysfs, host, info, store, state })
+        Ok(Live { kernel, host, info, store, state })
     }
 }
 

@@ -118,12 +118,12 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     let statuses: Vec<PolicyStatus> =
-        live.state.policies.iter().map(|(name, own)| collect(&live.sysfs, name, &own.file, own.slot)).collect();
+        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, &own.file, own.slot)).collect();
     let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
-        return ExitCode::SUCCESS;
+        return live.kernel.save().map_or_else(|m| usage_error(&m), |()| ExitCode::SUCCESS);
     }
     let _ = writeln!(out, "kernel {} ({}), {} polic{} applied", live.info.version, live.info.release, statuses.len(), if statuses.len() == 1 { "y" } else { "ies" });
     if let Some(service) = service_status(&live.store) {
@@ -156,7 +156,10 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
             );
         }
     }
-    ExitCode::SUCCESS
+    match live.kernel.save() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => usage_error(&message),
+    }
 }
 
 /// The watching service's status file, if one is running (or ran) on this state directory.
@@ -180,8 +183,8 @@ pub fn run_stop(args: &StopArgs) -> ExitCode {
             continue;
         }
         let path = format!("kdamonds/{}/state", own.slot);
-        if read_retrying(&live.sysfs, &path).is_ok_and(|s| s == "on") {
-            match write_retrying(&live.sysfs, &path, "off") {
+        if read_retrying(live.kernel.sysfs(), &path).is_ok_and(|s| s == "on") {
+            match write_retrying(live.kernel.sysfs(), &path, "off") {
                 Ok(()) => println!("stopped `{name}` (kdamond {})", own.slot),
                 Err(e) => {
                     eprintln!("error: stopping `{name}`: {e}");
@@ -191,6 +194,9 @@ pub fn run_stop(args: &StopArgs) -> ExitCode {
         } else {
             println!("`{name}` (kdamond {}) is not running", own.slot);
         }
+    }
+    if let Err(message) = live.kernel.save() {
+        return usage_error(&message);
     }
     if failed { ExitCode::from(super::apply::KERNEL_REFUSED) } else { ExitCode::SUCCESS }
 }

@@ -52,7 +52,10 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         module_root: args.live.module_root.clone(),
     };
     tracing::info!(dir = %dir.display(), kernel = %live.info.version, release = %live.info.release, "watching");
-    let mut env = Env { sysfs: &live.sysfs, info: live.info.clone(), store: live.store.clone(), state: live.state.clone() };
+    let mut env = Env { sysfs: live.kernel.sysfs(), info: live.info.clone(), store: live.store.clone(), state: live.state.clone() };
     watch::serve(&settings(args), &watch_settings, &mut env, &rx, || watcher.rewatch(), |_, _| {});
-    ExitCode::SUCCESS
+    match live.kernel.save() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => usage_error(&message),
+    }
 }

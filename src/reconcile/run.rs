@@ -145,7 +145,6 @@ run again with --disable-modules, or write N to {}. Nothing was written",
                 module.name,
                 module.param.display()
             ));
-            report.plan = Some(planned);
             return report;
         }
         if let Err(e) = std::fs::write(&module.param, "N") {

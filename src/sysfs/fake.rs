@@ -19,9 +19,10 @@ pub struct LoggedWrite {
     pub value: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct State {
     files: BTreeMap<String, String>,
+    #[serde(skip)]
     log: Vec<LoggedWrite>,
     /// `(path, errno)`: the next write to `path` fails once.
     scripted: Vec<(String, i32)>,
@@ -37,6 +38,18 @@ struct State {
 pub struct FakeKernel {
     layout: Layout,
     state: Mutex<State>,
+    /// Where the exclusive modules' `enabled` parameters are, when they decide `on`.
+    module_root: Option<std::path::PathBuf>,
+    /// A cgroup mount whose directories memcg paths may name, besides `add_cgroup`'s.
+    cgroup_root: Option<std::path::PathBuf>,
+}
+
+/// A fake kernel saved to a file, so that a sequence of commands can drive one
+/// (`--sysfs-root fake:VERSION:FILE`, for tests of the command line).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    version: String,
+    state: State,
 }
 
 fn err(path: &str, value: &str, code: i32) -> SysfsError {
@@ -56,7 +69,56 @@ impl FakeKernel {
     pub fn new(version: Version) -> Self {
         let mut state = State { next_pid: 1000, ..State::default() };
         state.files.insert("kdamonds/nr_kdamonds".into(), "0".into());
-        Self { layout: Layout::new(version), state: Mutex::new(state) }
+        Self { layout: Layout::new(version), state: Mutex::new(state), module_root: None, cgroup_root: None }
+    }
+
+    /// Makes `on` fail with EBUSY while a module under `module_root` reads `Y` in its
+    /// `parameters/enabled`, as the real kernel does.
+    pub fn with_module_root(mut self, module_root: impl Into<std::path::PathBuf>) -> Self {
+        self.module_root = Some(module_root.into());
+        self
+    }
+
+    /// Lets memcg paths name the directories of a cgroup mount.
+    pub fn with_cgroup_root(mut self, cgroup_root: impl Into<std::path::PathBuf>) -> Self {
+        self.cgroup_root = Some(cgroup_root.into());
+        self
+    }
+
+    /// The emulated release.
+    pub fn version(&self) -> Version {
+        self.layout.version
+    }
+
+    /// Opens a saved fake kernel, or a new one of `version` if `path` does not exist.
+    pub fn open(version: Version, path: &std::path::Path) -> std::io::Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let saved: Saved = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+                let version = saved.version.parse().map_err(std::io::Error::other)?;
+                Ok(Self { layout: Layout::new(version), state: Mutex::new(saved.state), module_root: None, cgroup_root: None })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::new(version)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Saves the tree (not the write log) for the next [`FakeKernel::open`].
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let state = std::mem::take(&mut *self.lock());
+        let saved = Saved { version: self.layout.version.to_string(), state };
+        let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other);
+        *self.lock() = saved.state;
+        std::fs::write(path, text? + "\n")
+    }
+
+    fn module_enabled(&self, st: &State) -> bool {
+        let by_param = self.module_root.as_ref().is_some_and(|root| {
+            crate::kernel::probe::MODULES.iter().any(|m| {
+                std::fs::read_to_string(root.join(m).join("parameters/enabled")).is_ok_and(|v| v.trim() == "Y")
+            })
+        });
+        st.module_running || by_param
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -397,7 +459,7 @@ impl FakeKernel {
         let on = st.files.get(path).map(String::as_str) == Some("on");
         match value.trim_end() {
             "on" => {
-                if on || st.module_running {
+                if on || self.module_enabled(st) {
                     return Err(err(path, value, errno::EBUSY));
                 }
                 self.validate_context(st, k).map_err(|code| err(path, value, code))?;
@@ -422,7 +484,8 @@ impl FakeKernel {
                 }
                 Err(code) => Err(err(path, value, code)),
             },
-            "update_schemes_stats" | "update_schemes_effective_quotas" | "commit_schemes_quota_goals" if on => {
+            "update_schemes_effective_quotas" | "commit_schemes_quota_goals" if on => Ok(()),
+            "update_schemes_stats" if on => {
                 let ctx = format!("kdamonds/{k}/contexts/0");
                 for s in 0..count(&st.files, &format!("{ctx}/schemes/nr_schemes")) {
                     for stat in ["nr_tried", "sz_tried", "nr_applied", "sz_applied"] {
@@ -472,7 +535,9 @@ impl FakeKernel {
                 for i in 0..count(f, &format!("{fdir}/nr_filters")) {
                     let memcg = f.get(&format!("{fdir}/{i}/type")).is_some_and(|t| t == "memcg");
                     let path = f.get(&format!("{fdir}/{i}/memcg_path")).cloned().unwrap_or_default();
-                    if memcg && !st.known_cgroups.contains(&path) {
+                    let exists = st.known_cgroups.contains(&path)
+                        || self.cgroup_root.as_ref().is_some_and(|root| root.join(path.trim_start_matches('/')).is_dir());
+                    if memcg && !exists {
                         return Err(errno::ENOMEM);
                     }
                 }

@@ -6,3 +6,4 @@ mod check;
 mod common;
 mod compile;
 mod deploy;
+mod live;

@@ -1,0 +1,134 @@
+//! `plan`, `apply`, `status`, `stop` and `kernel` against a fake kernel kept in a file
+//! (`--sysfs-root fake:VERSION:FILE`): the user-facing text of the live commands, and their
+//! exit statuses. The same behaviours run on real kernels in `tests/vm_e2e.rs`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::common::{Run, run};
+
+const COLD: &str = "name = \"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }\n\
+[[scheme]]\nname = \"cold\"\naction = \"pageout\"\naccess_pattern.access_rate = { max = \"0%\" }\naccess_pattern.age = { min = \"60s\" }\n";
+
+fn setup(version: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["policies", "modules", "cgroup/batch.slice"] {
+        fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    fs::write(dir.path().join("version"), version).unwrap();
+    dir
+}
+
+/// Runs a live command on the directory's fake kernel and record.
+fn live(dir: &Path, args: &[&str]) -> Run {
+    live_as(dir, "state", args)
+}
+
+/// The same, with the record of another installation (`state_dir`).
+fn live_as(dir: &Path, state_dir: &str, args: &[&str]) -> Run {
+    let version = fs::read_to_string(dir.join("version")).unwrap();
+    let root = format!("fake:{version}:kernel.json");
+    let mut full: Vec<&str> = args.to_vec();
+    full.extend(["--sysfs-root", &root, "--state-dir", state_dir, "--module-root", "modules", "--cgroup-root", "cgroup"]);
+    run(dir, &full)
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    fs::write(dir.join("policies").join(name), text).unwrap();
+}
+
+#[test]
+fn plan_apply_reapply_change_and_remove() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    write(dir.path(), "hot.toml", &COLD.replace("\"cold\"", "\"hot\"").replace("pageout", "stat"));
+    let plan = live(dir.path(), &["plan", "policies"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    insta::assert_snapshot!("fresh_plan", plan.transcript());
+    let apply = live(dir.path(), &["apply", "policies", "--format", "json"]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    let ops = serde_json::from_str::<serde_json::Value>(apply.stdout.split("applied:").next().unwrap()).unwrap()["ops"].as_array().unwrap().len();
+    assert!(apply.stdout.ends_with(&format!("applied: {ops} write(s), verified\n")), "{}", apply.stdout);
+    // Unchanged: nothing to write.
+    let again = live(dir.path(), &["apply", "policies"]);
+    insta::assert_snapshot!("unchanged_apply", again.transcript());
+    // One field: one write and an online commit.
+    write(dir.path(), "cold.toml", &COLD.replace("60s", "90s"));
+    let changed = live(dir.path(), &["apply", "policies", "--verbose"]);
+    insta::assert_snapshot!("one_field_changed", changed.transcript());
+    // A removed policy: only its kdamond stops.
+    fs::remove_file(dir.path().join("policies/hot.toml")).unwrap();
+    let removed = live(dir.path(), &["apply", "policies"]);
+    insta::assert_snapshot!("policy_removed", removed.transcript());
+    let status = live(dir.path(), &["status"]);
+    insta::assert_snapshot!("status", status.transcript());
+    let stop = live(dir.path(), &["stop", "cold"]);
+    assert_eq!(stop.code, 0);
+    insta::assert_snapshot!("stop", stop.transcript());
+    assert_eq!(live(dir.path(), &["stop", "nobody"]).code, 2);
+}
+
+#[test]
+fn invalid_policies_and_missing_features_write_nothing() {
+    let dir = setup("6.12");
+    write(dir.path(), "tuned.toml", &COLD.replace("[[scheme]]", "[monitoring]\nautotune = { access = \"4%\" }\n[[scheme]]"));
+    let result = live(dir.path(), &["apply", "policies"]);
+    assert_eq!(result.code, 1, "{}", result.transcript());
+    assert!(result.stderr.contains("interval autotuning needs kernel 6.15 or later"), "{}", result.stderr);
+    assert!(result.stderr.contains("nothing was written"));
+    assert!(!dir.path().join("state/state.json").exists());
+}
+
+#[test]
+fn another_tools_kdamond_is_refused_and_untouched() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    // Another tool (here: another state record) runs a kdamond.
+    let other = live_as(dir.path(), "other-tool", &["apply", "policies"]);
+    assert_eq!(other.code, 0, "{}", other.transcript());
+    let before = fs::read_to_string(dir.path().join("kernel.json")).unwrap();
+    let refused = live(dir.path(), &["apply", "policies"]);
+    assert_eq!(refused.code, 3);
+    assert_eq!(fs::read_to_string(dir.path().join("kernel.json")).unwrap(), before, "untouched");
+    insta::assert_snapshot!("foreign_refused", refused.transcript());
+    let taken = live(dir.path(), &["apply", "policies", "--takeover"]);
+    assert_eq!(taken.code, 0, "{}", taken.transcript());
+}
+
+#[test]
+fn an_enabled_damon_module_is_explained_then_disabled_on_request() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    fs::create_dir_all(dir.path().join("modules/damon_stat/parameters")).unwrap();
+    fs::write(dir.path().join("modules/damon_stat/parameters/enabled"), "Y\n").unwrap();
+    let refused = live(dir.path(), &["apply", "policies"]);
+    assert_eq!(refused.code, 3);
+    insta::assert_snapshot!("module_refused", refused.transcript());
+    let kernel = live(dir.path(), &["kernel"]);
+    assert!(kernel.stdout.contains("module damon_stat: enabled (blocks damo-policy's kdamonds; apply --disable-modules)"), "{}", kernel.stdout);
+    let applied = live(dir.path(), &["apply", "policies", "--disable-modules"]);
+    assert_eq!(applied.code, 0, "{}", applied.transcript());
+    assert!(applied.stderr.contains("disabled the DAMON module `damon_stat`"));
+    assert_eq!(fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(), "N");
+}
+
+#[test]
+fn a_missing_memcg_keeps_the_previous_configuration() {
+    for version in ["6.12", "7.3"] {
+        let dir = setup(version);
+        let with_filter = |cgroup: &str| format!("{COLD}[[scheme.filter]]\ntype = \"memcg\"\ncgroup = \"{cgroup}\"\n");
+        write(dir.path(), "cold.toml", &with_filter("batch.slice"));
+        assert_eq!(live(dir.path(), &["apply", "policies"]).code, 0);
+        write(dir.path(), "cold.toml", &with_filter("no-such.slice"));
+        let failed = live(dir.path(), &["apply", "policies"]);
+        assert_eq!(failed.code, 3, "{}", failed.transcript());
+        assert!(failed.stderr.contains("cgroup `/no-such.slice` not found"), "{version}: {}", failed.stderr);
+        assert!(failed.stderr.contains("the previous configuration is restored"), "{}", failed.stderr);
+        let status = live(dir.path(), &["status", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        assert_eq!(json["policies"][0]["state"], "on", "{version}: still running");
+        if version == "7.3" {
+            insta::assert_snapshot!("memcg_missing", failed.stderr);
+        }
+    }
+}
