@@ -3,12 +3,16 @@
 //!
 //! ```text
 //! damo-workload [--name NAME] [--cold SIZE]... [--hot SIZE]... [--cools-after SIZE:DURATION]...
-//!               [--report-every DURATION] [--report-file PATH] [--duration DURATION]
+//!               [--gap SIZE]... [--report-every DURATION] [--report-file PATH] [--duration DURATION]
 //! ```
 //!
 //! - `--cold SIZE`: a region whose pages are each written once at start, then never touched.
 //! - `--hot SIZE`: a region whose pages are all written again and again for the whole run.
 //! - `--cools-after SIZE:DURATION`: hot until DURATION after start, then left alone (cold).
+//! - `--gap SIZE`: SIZE of address space between the regions given before and after it that
+//!   stays unmapped (reserved while the regions are allocated, then freed), as between a real
+//!   program's mappings. DAMON's regions then meet an unmapped hole, not each other, where a
+//!   cold region borders a hot one: a random split anywhere in the hole separates them.
 //!
 //! Sizes take `K`, `M`, `G` suffixes (powers of 1024); durations `ms`, `s`, `m` (bare = seconds).
 //! The process runs until `--duration` elapses, or until it is killed.
@@ -43,6 +47,8 @@ enum Kind {
     Cold,
     Hot,
     Cooling,
+    /// Not a region: address space left unmapped between its neighbours.
+    Gap,
 }
 
 struct Region {
@@ -88,6 +94,7 @@ impl Region {
             Kind::Cold => false,
             Kind::Hot => true,
             Kind::Cooling => elapsed < self.cools_after,
+            Kind::Gap => false,
         }
     }
 
@@ -183,13 +190,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 opts.regions
                     .push((Kind::Cooling, parse_size(size)?, parse_duration(after)?));
             }
+            "--gap" => opts
+                .regions
+                .push((Kind::Gap, parse_size(&value)?, Duration::ZERO)),
             "--report-every" => opts.report_every = Some(parse_duration(&value)?),
             "--report-file" => opts.report_file = Some(PathBuf::from(value)),
             "--duration" => opts.duration = Some(parse_duration(&value)?),
             _ => return Err(format!("unknown argument {flag:?}")),
         }
     }
-    if opts.regions.is_empty() {
+    if opts.regions.iter().all(|(kind, _, _)| *kind == Kind::Gap) {
         return Err("give at least one of --cold, --hot, --cools-after".into());
     }
     Ok(opts)
@@ -250,7 +260,7 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: damo-workload [--name NAME] [--cold SIZE]... [--hot SIZE]... \
-                 [--cools-after SIZE:DURATION]... [--report-every DURATION] \
+                 [--cools-after SIZE:DURATION]... [--gap SIZE]... [--report-every DURATION] \
                  [--report-file PATH] [--duration DURATION]"
             );
             return if msg.is_empty() {
@@ -268,7 +278,7 @@ fn main() -> ExitCode {
         }
     }
 
-    let mut counts = [0usize; 3];
+    let mut counts = [0usize; 4];
     let mut regions: Vec<Region> = opts
         .regions
         .iter()
@@ -277,12 +287,16 @@ fn main() -> ExitCode {
                 Kind::Cold => ("cold", &mut counts[0]),
                 Kind::Hot => ("hot", &mut counts[1]),
                 Kind::Cooling => ("cooling", &mut counts[2]),
+                Kind::Gap => ("gap", &mut counts[3]),
             };
             let label = format!("{prefix}{n}");
             *n += 1;
             Region::new(label, kind, len, cools_after)
         })
         .collect();
+    // Allocations this large are mappings of their own, placed one after the other: freeing
+    // a gap's (never touched) mapping leaves a hole between its neighbours.
+    regions.retain(|r| r.kind != Kind::Gap);
 
     // Every region is written once up front, so all of it is resident when READY is printed.
     for region in &mut regions {

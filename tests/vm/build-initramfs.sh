@@ -6,8 +6,9 @@
 # KERNEL_DIR is a cache entry made by fetch-kernels.sh. The archive holds: a static busybox,
 # both project binaries (stripped when `strip` exists, to keep the archive small) with the
 # shared libraries ldd lists for them, the repository's policies/ as /policies, the kernel's
-# decompressed modules as /modules, tests/vm/guest/ as /vm (its init becomes /init), and the
-# marker file /damo-policy-vm-guest that the guest scripts insist on before touching sysfs.
+# decompressed modules as /modules, tests/vm/guest/ as /vm (its init becomes /init; the
+# scenarios, the demo's guest half and the test policies come along), and the marker file
+# /damo-policy-vm-guest that the guest scripts insist on before touching sysfs.
 # Nothing here writes outside OUT and a scratch directory.
 set -euo pipefail
 

@@ -1,7 +1,10 @@
 //! Runner of the VM suite (used by `tests/vm_e2e.rs`): finds the kernels cached by
 //! `tests/vm/fetch-kernels.sh`, builds an initramfs per kernel with `tests/vm/build-initramfs.sh`,
-//! boots it under qemu (TCG), streams the serial console into a log file, enforces a timeout,
-//! and parses the guest's `RESULT` and `MEASURE` lines (protocol: `tests/vm/guest/lib.sh`).
+//! boots it under qemu (TCG) with two NUMA nodes, streams the serial console into a log file,
+//! enforces a timeout, and parses the guest's `RESULT`, `MEASURE` and `JSON` lines (protocol:
+//! `tests/vm/guest/lib.sh`). The guest prints those lines on the console, for people, and on
+//! a second serial port that qemu writes to `results.log`, for this parser: kernel messages,
+//! which go to the console only, can never split a line there.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -12,8 +15,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Upper bound for one boot, scenarios included. Both kernels run at once on two cores under
-/// TCG; a normal run takes well under a minute, so hitting this means the guest hung.
-pub const TIMEOUT: Duration = Duration::from_secs(240);
+/// TCG; a run takes 100–170 s (the seed scenario alone may wait 90 s for DAMON), so hitting
+/// this means the guest hung.
+pub const TIMEOUT: Duration = Duration::from_secs(300);
 
 const QEMU: &str = "qemu-system-x86_64";
 
@@ -107,6 +111,8 @@ pub struct VmRun {
     pub console: String,
     pub steps: Vec<Step>,
     pub measures: BTreeMap<String, String>,
+    /// `JSON <name> <document>` lines: command output the guest captured.
+    pub documents: BTreeMap<String, String>,
     pub elapsed: Duration,
 }
 
@@ -130,11 +136,15 @@ impl VmRun {
 
     /// The step, which must exist and have passed.
     pub fn passed(&self, name: &str) -> &Step {
-        match self.steps.iter().find(|s| s.name == name) {
+        match self.step(name) {
             Some(step) if step.pass => step,
             Some(step) => self.fail(&format!("step {name} failed: {:?}", step.fields)),
             None => self.fail(&format!("step {name} never reported")),
         }
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
     }
 
     pub fn measure(&self, name: &str) -> u64 {
@@ -145,6 +155,22 @@ impl VmRun {
                 self.measures[name]
             )),
             None => self.fail(&format!("measure {name} never reported")),
+        }
+    }
+
+    /// The JSON document the guest reported as `name`.
+    pub fn json(&self, name: &str) -> serde_json::Value {
+        match self
+            .documents
+            .get(name)
+            .map(|text| serde_json::from_str(text))
+        {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => self.fail(&format!(
+                "document {name} is not JSON ({e}): {:?}",
+                self.documents[name]
+            )),
+            None => self.fail(&format!("document {name} never reported")),
         }
     }
 }
@@ -174,12 +200,20 @@ fn parse_fields(text: &str) -> BTreeMap<String, String> {
     fields
 }
 
-/// Reads the guest's protocol lines out of the console. Kernel messages may precede a marker on
-/// the same line, so markers are searched, not expected at the line start.
-fn parse_console(console: &str) -> (Vec<Step>, BTreeMap<String, String>) {
+/// What the guest reported: steps, measures and documents.
+type Reported = (
+    Vec<Step>,
+    BTreeMap<String, String>,
+    BTreeMap<String, String>,
+);
+
+/// Reads the guest's protocol lines. Markers are searched, not expected at the line start, so
+/// that the same parser reads the console (where kernel messages may precede them).
+fn parse_results(text: &str) -> Reported {
     let mut steps = Vec::new();
     let mut measures = BTreeMap::new();
-    for line in console.lines() {
+    let mut documents = BTreeMap::new();
+    for line in text.lines() {
         if let Some(at) = line.find("RESULT step=") {
             let mut fields = parse_fields(&line[at + "RESULT ".len()..]);
             let name = fields.remove("step").unwrap_or_default();
@@ -187,21 +221,56 @@ fn parse_console(console: &str) -> (Vec<Step>, BTreeMap<String, String>) {
             steps.push(Step { name, pass, fields });
         } else if let Some(at) = line.find("MEASURE ") {
             measures.extend(parse_fields(&line[at + "MEASURE ".len()..]));
+        } else if let Some(at) = line.find("JSON ") {
+            let rest = &line[at + "JSON ".len()..];
+            if let Some((name, document)) = rest.split_once(' ') {
+                documents.insert(name.to_string(), document.to_string());
+            }
         }
     }
-    (steps, measures)
+    (steps, measures, documents)
 }
 
-/// Builds the initramfs for `kernel` in `work` and boots it; `Err` carries the console when the
-/// guest did not finish its scenarios.
-pub fn boot(
+/// How to boot.
+#[derive(Debug, Clone, Default)]
+pub struct BootOptions {
+    /// Run only the guest scenarios whose names start with one of these (all when empty).
+    pub only: Vec<String>,
+    /// Run `/vm/demo.sh` instead of the scenarios.
+    pub demo: bool,
+}
+
+/// The qemu command line for `kernel` and `initramfs`: 2 CPUs and 1 GiB in two NUMA nodes,
+/// node 1 without CPUs (like CXL memory, for the tiering policies); the console on stdout and
+/// the results port in `results`.
+pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, append: &str) -> Command {
+    let mut qemu = Command::new(QEMU);
+    qemu.args(["-accel", "tcg", "-smp", "2", "-m", "1024"])
+        .args(["-object", "memory-backend-ram,id=m0,size=512M"])
+        .args(["-object", "memory-backend-ram,id=m1,size=512M"])
+        .args(["-numa", "node,nodeid=0,cpus=0-1,memdev=m0"])
+        .args(["-numa", "node,nodeid=1,memdev=m1"])
+        .args(["-nographic", "-no-reboot"])
+        // No network card: the guest needs none, and its boot ROM only costs time.
+        .args(["-nic", "none"])
+        .args(["-serial", "mon:stdio", "-serial"])
+        .arg(format!("file:{}", results.display()))
+        .arg("-kernel")
+        .arg(kernel.dir.join("vmlinuz"))
+        .arg("-initrd")
+        .arg(initramfs)
+        .arg("-append")
+        .arg(format!("console=ttyS0 quiet panic=-1 {append}"));
+    qemu
+}
+
+/// Builds the initramfs for `kernel` in `work` with build-initramfs.sh.
+pub fn build_initramfs(
     kernel: &Kernel,
     work: &Path,
     damo_policy: &Path,
     damo_workload: &Path,
-) -> Result<VmRun, String> {
-    let _ = fs::remove_dir_all(work);
-    fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+) -> Result<PathBuf, String> {
     let initramfs = work.join("initramfs.cpio");
     let built = Command::new("bash")
         .arg(repo().join("tests/vm/build-initramfs.sh"))
@@ -214,28 +283,39 @@ pub fn boot(
             String::from_utf8_lossy(&built.stderr)
         ));
     }
+    Ok(initramfs)
+}
+
+/// The kernel command line parameters that pass `options` to the guest's init.
+fn append(options: &BootOptions) -> String {
+    let mut append = String::new();
+    if !options.only.is_empty() {
+        append.push_str(&format!("damo.only={}", options.only.join(",")));
+    }
+    if options.demo {
+        append.push_str(" damo.demo=1");
+    }
+    append
+}
+
+/// Builds the initramfs for `kernel` in `work` and boots it; `Err` carries the console when the
+/// guest did not finish its scenarios.
+pub fn boot(
+    kernel: &Kernel,
+    work: &Path,
+    damo_policy: &Path,
+    damo_workload: &Path,
+    options: &BootOptions,
+) -> Result<VmRun, String> {
+    let _ = fs::remove_dir_all(work);
+    fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+    let initramfs = build_initramfs(kernel, work, damo_policy, damo_workload)?;
 
     let log = work.join("console.log");
+    let results = work.join("results.log");
     let stderr_log = work.join("qemu-stderr.log");
     let start = Instant::now();
-    let mut child = Command::new(QEMU)
-        .args([
-            "-accel",
-            "tcg",
-            "-smp",
-            "2",
-            "-m",
-            "1024",
-            "-nographic",
-            "-no-reboot",
-        ])
-        // No network card: the guest needs none, and its boot ROM only costs time.
-        .args(["-nic", "none"])
-        .arg("-kernel")
-        .arg(kernel.dir.join("vmlinuz"))
-        .arg("-initrd")
-        .arg(&initramfs)
-        .args(["-append", "console=ttyS0 quiet panic=-1"])
+    let mut child = qemu_command(kernel, &initramfs, &results, &append(options))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(File::create(&stderr_log).map_err(|e| e.to_string())?)
@@ -292,7 +372,9 @@ pub fn boot(
             log.display()
         ));
     }
-    let (steps, measures) = parse_console(&console);
+    let reported = fs::read(&results).map_err(|e| format!("{}: {e}", results.display()))?;
+    let (steps, measures, documents) =
+        parse_results(&String::from_utf8_lossy(&reported).replace('\r', ""));
     Ok(VmRun {
         series: kernel.series,
         release: kernel.release.clone(),
@@ -300,6 +382,7 @@ pub fn boot(
         console,
         steps,
         measures,
+        documents,
         elapsed,
     })
 }
@@ -309,8 +392,9 @@ fn parses_protocol_lines_among_kernel_noise() {
     let console = "[ 1.2] zram: Added device: zram0\n\
                    RESULT step=probe status=pass avail_operations=vaddr,fvaddr,paddr damon_stat=absent\n\
                    [ 3.4] oops RESULT step=kdamond_on status=fail error=\"/sys/x: write error: Device or resource busy\"\n\
-                   MEASURE seed_rss_before_kib=74000\n";
-    let (steps, measures) = parse_console(console);
+                   MEASURE seed_rss_before_kib=74000\n\
+                   JSON status_after {\"policies\": [{\"state\": \"on\"}]}\n";
+    let (steps, measures, documents) = parse_results(console);
     assert_eq!(steps.len(), 2);
     assert!(steps[0].pass);
     assert_eq!(steps[0].field("avail_operations"), "vaddr,fvaddr,paddr");
@@ -321,4 +405,8 @@ fn parses_protocol_lines_among_kernel_noise() {
         "/sys/x: write error: Device or resource busy"
     );
     assert_eq!(measures["seed_rss_before_kib"], "74000");
+    assert_eq!(
+        documents["status_after"],
+        "{\"policies\": [{\"state\": \"on\"}]}"
+    );
 }

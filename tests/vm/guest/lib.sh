@@ -1,21 +1,34 @@
-# lib.sh: helpers shared by the guest scenarios: the result protocol that tests/vm_e2e.rs
-# parses from the console, checked sysfs writes, and polling.
+# lib.sh: helpers shared by the guest scenarios: the result protocol that tests/vm/harness.rs
+# parses, checked sysfs writes, polling, the damo-policy wrapper, workloads and cgroups.
 #
-# Protocol, one line each:
+# Protocol, one line each, printed on the console and on the results port (/dev/ttyS1):
 #   RESULT step=<name> status=pass|fail [key=value]...
 #   MEASURE <name>=<value>
+#   JSON <name> <a JSON document on one line>
 # Values contain no spaces unless double-quoted; quote() makes any text safe to print.
 
 # Guest scripts write DAMON sysfs; the marker exists only at the root of the test initramfs.
 [ -e /damo-policy-vm-guest ] || { echo "lib.sh: not in the damo-policy test VM, refusing" >&2; exit 1; }
 
+ADMIN=/sys/kernel/mm/damon/admin
+RESULTS_PORT=/dev/ttyS1
+export NO_COLOR=1
+
+emit() {
+    echo "$*"
+    [ -c $RESULTS_PORT ] && echo "$*" >$RESULTS_PORT
+}
+
 result() {
     _step=$1 _status=$2
     shift 2
-    echo "RESULT step=$_step status=$_status $*"
+    emit "RESULT step=$_step status=$_status $*"
 }
 
-measure() { echo "MEASURE $1=$2"; }
+measure() { emit "MEASURE $1=$2"; }
+
+# json NAME FILE: FILE's JSON document as one line (JSON strings hold no raw newlines).
+json() { emit "JSON $1 $(tr -d '\n' <"$2")"; }
 
 quote() { printf '"%s"' "$(printf '%s' "$*" | tr -d '"' | tr '\n' ' ')"; }
 
@@ -38,4 +51,111 @@ wait_until() {
         [ "$_left" -gt 0 ] || return 1
         usleep 200000
     done
+}
+
+# Hundredths of a second since boot (busybox's date has no nanoseconds).
+now_cs() { tr -d '.' </proc/uptime | cut -d' ' -f1; }
+
+# dp COMMAND ARGS...: damo-policy on the guest's DAMON, every root given explicitly, with
+# the ownership record in $DP_STATE. Output: $DP_OUT (stdout), $DP_ERR (stderr), $DP_RC;
+# $DP_MS: the command's wall time in ms (10 ms resolution).
+DP_STATE=/run/damo-policy
+dp() {
+    _t0=$(now_cs)
+    /bin/damo-policy "$@" --sysfs-root $ADMIN --module-root /sys/module --proc-root /proc \
+        --cgroup-root /sys/fs/cgroup --system-root /sys/devices/system \
+        --state-dir "$DP_STATE" >/tmp/dp.out 2>/tmp/dp.err
+    DP_RC=$?
+    DP_MS=$((($(now_cs) - _t0) * 10))
+    DP_OUT=$(cat /tmp/dp.out)
+    DP_ERR=$(cat /tmp/dp.err)
+    # For the log: what each command did.
+    echo "+ damo-policy $* -> exit $DP_RC (${DP_MS} ms)"
+    [ -n "$DP_OUT" ] && echo "$DP_OUT" | sed 's/^/  | /' | head -n 40
+    [ -n "$DP_ERR" ] && echo "$DP_ERR" | sed 's/^/  ! /' | head -n 40
+    return $DP_RC
+}
+
+# applied_writes: N of "applied: N write(s)" in the last dp output, else -1.
+applied_writes() {
+    _n=$(echo "$DP_OUT" | sed -n 's/^applied: \([0-9]*\) write.*/\1/p')
+    echo "${_n:--1}"
+}
+
+# plan_ops: the number of operations of the `plan --format json` in the last dp output.
+plan_ops() { echo "$DP_OUT" | grep -c '"path":'; }
+
+# kd SLOT FILE: a file of kdamond SLOT (relative to kdamonds/SLOT/).
+kd() { cat $ADMIN/kdamonds/$1/$2 2>/dev/null; }
+
+# kdamonds_summary: "slot:state:pid ..." for every kdamond, to compare before and after.
+kdamonds_summary() {
+    _nr=$(cat $ADMIN/kdamonds/nr_kdamonds)
+    _k=0 _out=
+    while [ $_k -lt "$_nr" ]; do
+        _out="$_out $_k:$(kd $_k state):$(kd $_k pid)"
+        _k=$((_k + 1))
+    done
+    echo "${_out# }"
+}
+
+# damon_reset: turns every kdamond off, removes them all and forgets the ownership record,
+# so the next scenario starts from a clean kernel.
+damon_reset() {
+    _nr=$(cat $ADMIN/kdamonds/nr_kdamonds)
+    _k=0
+    while [ $_k -lt "$_nr" ]; do
+        [ "$(kd $_k state)" = on ] && sysfs_write $ADMIN/kdamonds/$_k/state off
+        _k=$((_k + 1))
+    done
+    sysfs_write $ADMIN/kdamonds/nr_kdamonds 0 || echo "damon_reset: $SYSFS_ERROR"
+    rm -rf "$DP_STATE"
+}
+
+# start_workload NAME ARGS...: starts damo-workload as process NAME, waits for its first
+# report (/tmp/NAME.report); WL_PID is its pid.
+start_workload() {
+    _name=$1
+    shift
+    rm -f /tmp/$_name.report
+    /bin/damo-workload --name "$_name" --report-every 1s --report-file /tmp/$_name.report "$@" \
+        >/tmp/$_name.out 2>&1 &
+    WL_PID=$!
+    wait_until 60 test -s /tmp/$_name.report
+}
+
+# report_value NAME KEY: KEY's value in workload NAME's latest report.
+report_value() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" /tmp/$1.report; }
+
+# memcg DIR...: creates cgroups (paths below the cgroup2 mount) with the memory controller
+# enabled on the way down, so that each has its own memcg for DAMON's memcg filters.
+memcg() {
+    for _path in "$@"; do
+        _dir=/sys/fs/cgroup
+        for _part in $(echo "$_path" | tr '/' ' '); do
+            grep -qw memory $_dir/cgroup.subtree_control || echo +memory >$_dir/cgroup.subtree_control
+            _dir=$_dir/$_part
+            mkdir -p $_dir
+        done
+    done
+}
+
+# zram_on: 256 MiB of zram swap (the modules come from the kernel package, decompressed).
+zram_on() {
+    for _module in $(cat /modules/load-order); do
+        insmod /modules/$_module || return 1
+    done
+    wait_until 5 test -e /sys/block/zram0/disksize &&
+        echo 256M >/sys/block/zram0/disksize &&
+        mkswap /dev/zram0 >/dev/null &&
+        swapon /dev/zram0 &&
+        grep -q '^/dev/zram0' /proc/swaps
+}
+
+# tree_digest: a digest of every writable file of every kdamond (values, not statistics),
+# to show that a refused command changed nothing.
+tree_digest() {
+    find $ADMIN/kdamonds -type f ! -path '*/stats/*' ! -path '*/tried_regions/*' \
+        ! -name pid ! -name avail_operations ! -name effective_bytes ! -name current_value |
+        sort | while read -r _f; do echo "$_f=$(cat "$_f" 2>/dev/null)"; done | md5sum | cut -c1-16
 }
