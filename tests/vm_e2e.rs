@@ -216,6 +216,9 @@ on_both_kernels! {
     bad_memcg_filter_keeps_the_previous_configuration => memcg;
     /// A 6.15 feature is refused before any write on older kernels, applied on newer ones.
     newer_feature_is_gated_by_the_running_kernel => feature_gate;
+    /// `apply --watch`: an edit is committed within 1 s on the same kdamond, a bad edit
+    /// changes nothing, a deleted file stops only its kdamond, SIGTERM leaves policies running.
+    watch_service_reloads_on_edits => watch;
 }
 
 /// `major.minor` of a release string (`6.12.117+deb12-amd64` → `6.12`).
@@ -727,6 +730,19 @@ fn lifecycle(run: &VmRun) {
         || format!("status after restart: {restarted}"),
     );
     run.passed("lifecycle_stop_one");
+}
+
+fn watch(run: &VmRun) {
+    run.passed("watch_start");
+    let edit = run.passed("watch_edit");
+    let latency: u64 = edit.field("latency_ms").parse().unwrap_or(u64::MAX);
+    run.check(latency <= 1000 && edit.field("pid_before") == edit.field("pid_after"), || {
+        format!("watch_edit: {:?}", edit.fields)
+    });
+    let bad = run.passed("watch_bad_edit");
+    run.check(bad.field("digest_before") == bad.field("digest_after"), || format!("watch_bad_edit: {:?}", bad.fields));
+    run.passed("watch_delete");
+    run.passed("watch_sigterm");
 }
 
 fn foreign(run: &VmRun) {
