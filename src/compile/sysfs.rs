@@ -57,7 +57,7 @@ fn yes_no(value: bool) -> &'static str {
 }
 
 /// A cgroup path as the kernel resolves it: absolute below the cgroup mount.
-fn cgroup_path(path: &str) -> String {
+pub fn cgroup_path(path: &str) -> String {
     format!("/{}", path.trim_start_matches('/'))
 }
 

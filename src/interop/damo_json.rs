@@ -7,6 +7,7 @@
 //! aggregation intervals through floats; kernel units skip that, so damo stages the same
 //! integers damo-policy compiles. Observe mode is written as its effective `stat` action.
 
+use crate::compile::sysfs::cgroup_path;
 use serde::Serialize;
 
 use crate::compile::{Compiled, Kdamond};
@@ -268,7 +269,3 @@ fn filter(f: &Filter) -> DamoFilter {
     out
 }
 
-/// A cgroup path as the kernel resolves it, as the sysfs compiler writes it.
-fn cgroup_path(path: &str) -> String {
-    format!("/{}", path.trim_start_matches('/'))
-}
