@@ -178,21 +178,14 @@ pub fn run_stop(args: &StopArgs) -> ExitCode {
         return usage_error(&format!("`{unknown}` is not a policy damo-policy applied on this boot"));
     }
     let mut failed = false;
-    for (name, own) in &live.state.policies {
-        if !args.policies.is_empty() && !args.policies.contains(name) {
-            continue;
-        }
-        let path = format!("kdamonds/{}/state", own.slot);
-        if read_retrying(live.kernel.sysfs(), &path).is_ok_and(|s| s == "on") {
-            match write_retrying(live.kernel.sysfs(), &path, "off") {
-                Ok(()) => println!("stopped `{name}` (kdamond {})", own.slot),
-                Err(e) => {
-                    eprintln!("error: stopping `{name}`: {e}");
-                    failed = true;
-                }
+    for (name, slot, result) in crate::reconcile::stop_owned(live.kernel.sysfs(), &live.state, &args.policies) {
+        match result {
+            Ok(true) => println!("stopped `{name}` (kdamond {slot})"),
+            Ok(false) => println!("`{name}` (kdamond {slot}) is not running"),
+            Err(e) => {
+                eprintln!("error: stopping `{name}`: {e}");
+                failed = true;
             }
-        } else {
-            println!("`{name}` (kdamond {}) is not running", own.slot);
         }
     }
     if let Err(message) = live.kernel.save() {

@@ -299,6 +299,26 @@ pub fn diff(sysfs: &dyn Sysfs, desired: &[(String, String)], policy: &str) -> Re
     Ok(ops)
 }
 
+/// Turns off the owned kdamonds of the named policies (all when `names` is empty); no other
+/// kdamond is touched. Per policy: its slot and `Ok(true)` if stopped, `Ok(false)` if it was
+/// not running.
+pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String]) -> Vec<(&'a str, usize, Result<bool, SysfsError>)> {
+    state
+        .policies
+        .iter()
+        .filter(|(name, _)| names.is_empty() || names.contains(name))
+        .map(|(name, own)| {
+            let path = format!("kdamonds/{}/state", own.slot);
+            let result = if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
+                crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| true)
+            } else {
+                Ok(false)
+            };
+            (name.as_str(), own.slot, result)
+        })
+        .collect()
+}
+
 fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
     let read = |leaf: &str| read_retrying(sysfs, &format!("kdamonds/{slot}/{leaf}")).unwrap_or_else(|_| "?".into());
     Foreign {

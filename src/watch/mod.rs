@@ -19,7 +19,7 @@ pub use sources::{DirWatcher, Event};
 use crate::kernel::probe::{self, KernelInfo};
 use crate::reconcile::run::{Outcome, Report, Settings, once};
 use crate::state::{EngineState, StateStore};
-use crate::sysfs::{Sysfs, read_retrying, write_retrying};
+use crate::sysfs::Sysfs;
 
 /// How the service watches.
 #[derive(Debug, Clone)]
@@ -136,13 +136,11 @@ fn collect_batch(events: &Receiver<Event>, first: Event, watch: &WatchSettings) 
 }
 
 fn stop_owned(env: &Env<'_>) {
-    for (name, own) in &env.state.policies {
-        let path = format!("kdamonds/{}/state", own.slot);
-        if read_retrying(env.sysfs, &path).is_ok_and(|s| s == "on") {
-            match write_retrying(env.sysfs, &path, "off") {
-                Ok(()) => tracing::info!(policy = %name, slot = own.slot, "stopped"),
-                Err(e) => tracing::error!(policy = %name, error = %e, "cannot stop"),
-            }
+    for (name, slot, result) in crate::reconcile::stop_owned(env.sysfs, &env.state, &[]) {
+        match result {
+            Ok(true) => tracing::info!(policy = %name, slot, "stopped"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(policy = %name, error = %e, "cannot stop"),
         }
     }
 }
