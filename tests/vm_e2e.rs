@@ -610,6 +610,8 @@ fn examples(run: &VmRun) {
         || format!("re-apply plan: {plan}"),
     );
 
+    gated_change(run);
+
     run.passed("examples_stop");
     let stopped = run.json("examples_status_stopped");
     run.check(
@@ -618,6 +620,31 @@ fn examples(run: &VmRun) {
             .is_some_and(|p| p.iter().all(|p| p["state"] == "off")),
         || format!("status after stop: {stopped}"),
     );
+}
+
+/// lru-sort edited while its watermarks keep every scheme inactive: restarted before 6.16
+/// (the kernel would hold the `commit` write until a scheme activates), committed after.
+fn gated_change(run: &VmRun) {
+    let change = run.passed("examples_gated_change");
+    let plan = run.json("examples_gated_plan");
+    let (before, after) = (run.json("examples_gated_before"), run.json("examples_gated_after"));
+    let pid = |status: &serde_json::Value| int(run, &policy(run, status, "lru-sort")["pid"], "pid");
+    let quota_writes = ops(&plan).iter().filter(|(path, _, new)| path.ends_with("/quotas/ms") && new == "20").count();
+    run.check(quota_writes == 2, || format!("plan: {plan}"));
+    let old_kernel = run.series == "6.12";
+    let expected = if old_kernel { "restart" } else { "commit" };
+    run.check(effect(run, &plan, "lru-sort") == expected, || format!("lru-sort should {expected}: {plan}"));
+    let others_unchanged = plan["kdamonds"]
+        .as_array()
+        .is_some_and(|all| all.iter().filter(|k| k["policy"] != "lru-sort").all(|k| k["effect"] == "unchanged"));
+    run.check(others_unchanged, || format!("only lru-sort changes: {plan}"));
+    // Two quota files, then `commit`, or `off` and `on`.
+    let writes = if old_kernel { "4" } else { "3" };
+    run.check(change.field("writes") == writes, || format!("gated change: {:?}", change.fields));
+    run.check(policy(run, &after, "lru-sort")["state"] == "on", || format!("after: {after}"));
+    run.check((pid(&before) == pid(&after)) != old_kernel, || {
+        format!("lru-sort pid {} -> {} on {}", pid(&before), pid(&after), run.series)
+    });
 }
 
 fn lifecycle(run: &VmRun) {

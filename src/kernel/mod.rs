@@ -5,6 +5,7 @@
 //! compiler asks "which files does the target kernel's tree have?" through [`Version`] and
 //! [`Layout`] alone. The sysfs file names themselves live in [`crate::compile::sysfs`].
 
+pub mod defaults;
 pub mod keywords;
 pub mod probe;
 pub mod running;
@@ -118,6 +119,14 @@ impl Layout {
 
     pub fn has(self, feature: Feature) -> bool {
         self.version >= feature.since()
+    }
+
+    /// Whether `commit` waits until a scheme is active. Before 6.16 ("mm/damon/core: handle
+    /// damon_call_control as normal under kdmond deactivation") a kdamond whose schemes all
+    /// wait for their watermarks handles no `commit`, and the write blocks until one
+    /// activates, possibly forever; such a kdamond must be restarted instead.
+    pub fn commit_needs_active_scheme(self) -> bool {
+        self.version < Version::new(6, 16)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Op, Plan, diff};
+use super::{Op, Plan, diff, waits_for_watermarks};
 use crate::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
@@ -96,13 +96,20 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<()
     }
     for (name, own) in &prior.policies {
         let state_path = format!("kdamonds/{}/state", own.slot);
-        let changes = diff(sysfs, &own.writes, name).map_err(|e| e.to_string())?;
+        let changes = diff(sysfs, plan.layout, &own.writes, name).map_err(|e| e.to_string())?;
         for op in &changes {
             write_retrying(sysfs, &op.path, &op.new).map_err(|e| e.to_string())?;
         }
         let running = read_retrying(sysfs, &state_path).is_ok_and(|s| s == "on");
+        // Whichever configuration runs now, a commit must not wait for watermarks.
+        let commit_would_block = plan.layout.commit_needs_active_scheme()
+            && (waits_for_watermarks(&own.writes) || plan.desired.get(&own.slot).is_some_and(|w| waits_for_watermarks(w)));
         match (running, changes.is_empty()) {
             (true, true) => {}
+            (true, false) if commit_would_block => {
+                write_retrying(sysfs, &state_path, "off").map_err(|e| e.to_string())?;
+                write_retrying(sysfs, &state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+            }
             (true, false) => write_retrying(sysfs, &state_path, "commit").map_err(|e| e.to_string())?,
             (false, _) if plan.running_before.contains(&own.slot) => {
                 write_retrying(sysfs, &state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;

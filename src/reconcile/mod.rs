@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::compile::sysfs::kdamond_writes;
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
+use crate::kernel::defaults::fresh_value;
 use crate::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_retrying};
 
@@ -82,6 +83,9 @@ pub struct Plan {
     /// Slots running before the plan: what a failed apply must leave running.
     #[serde(skip)]
     pub running_before: BTreeSet<usize>,
+    /// The tree the plan was made for (a restore diffs against the same defaults).
+    #[serde(skip)]
+    pub layout: Layout,
 }
 
 /// Why no plan could be made.
@@ -207,7 +211,9 @@ pub fn plan(
         ops.push(Op { path: "kdamonds/nr_kdamonds".into(), old: Some(nr.to_string()), new: next_new.to_string(), policy: None, scheme: None });
         for (slot, kdamond) in &slots {
             let writes = slot_writes(kdamond, *slot, layout);
-            ops.extend(writes.iter().map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(kdamond.policy.clone()), scheme: scheme_of(p) }));
+            // Every kdamond directory is fresh: files already at their default stay as they are.
+            let changed = writes.iter().filter(|(p, v)| fresh_value(layout, p).as_deref() != Some(v.as_str()));
+            ops.extend(changed.map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(kdamond.policy.clone()), scheme: scheme_of(p) }));
             desired.insert(*slot, writes);
         }
         for (slot, kdamond) in &slots {
@@ -222,10 +228,13 @@ pub fn plan(
     } else {
         for (slot, kdamond) in &slots {
             let writes = slot_writes(kdamond, *slot, layout);
-            let changes = diff(sysfs, &writes, &kdamond.policy)?;
+            let changes = diff(sysfs, layout, &writes, &kdamond.policy)?;
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
+            let commit_would_block = layout.commit_needs_active_scheme()
+                && owned.get(kdamond.policy.as_str()).is_some_and(|own| waits_for_watermarks(&own.writes));
             let (effect, reason) = match (is_running, changes.is_empty()) {
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
+                (true, false) if commit_would_block => (Effect::Restart, format!("{} file(s) changed; {RESTART_NOT_COMMIT}", changes.len())),
                 (true, false) => (Effect::Commit, format!("{} file(s) changed", changes.len())),
                 (false, _) if owned.contains_key(kdamond.policy.as_str()) => (Effect::Start, "its kdamond is off (stopped, or its processes exited)".to_owned()),
                 (false, _) => (Effect::Start, "new policy".to_owned()),
@@ -234,6 +243,10 @@ pub fn plan(
             match effect {
                 Effect::Commit => ops.push(state_op(*slot, "on", "commit", &kdamond.policy)),
                 Effect::Start => ops.push(state_op(*slot, "off", "on", &kdamond.policy)),
+                Effect::Restart => {
+                    ops.push(state_op(*slot, "on", "off", &kdamond.policy));
+                    ops.push(state_op(*slot, "off", "on", &kdamond.policy));
+                }
                 _ => {}
             }
             plans.push(KdamondPlan { slot: *slot, policy: kdamond.policy.clone(), effect, reason });
@@ -251,7 +264,19 @@ pub fn plan(
     }
     plans.sort_by_key(|p| p.slot);
     let running_before = (0..nr).filter(|k| running[*k]).collect();
-    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before })
+    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before, layout })
+}
+
+/// Why a changed kdamond restarts instead of taking a `commit` on older kernels.
+const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme is active (before Linux 6.16), \
+and every scheme of the running configuration waits for its watermarks";
+
+/// Whether every scheme of a kdamond's writes waits for watermarks: while none is active,
+/// kernels before 6.16 handle no `commit` (see [`Layout::commit_needs_active_scheme`]).
+pub fn waits_for_watermarks(writes: &[(String, String)]) -> bool {
+    let schemes = writes.iter().find(|(p, _)| p.ends_with("/schemes/nr_schemes")).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
+    let gated = writes.iter().filter(|(p, v)| p.ends_with("/watermarks/metric") && v != "none").count();
+    schemes > 0 && gated == schemes
 }
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).
@@ -272,14 +297,17 @@ pub fn slot_writes(kdamond: &Kdamond, slot: usize, layout: Layout) -> Vec<(Strin
 }
 
 /// The writes of `desired` whose files differ, reading each file at most once; below an
-/// `nr_*` file that changes, everything is written (the kernel recreates it with defaults).
-pub fn diff(sysfs: &dyn Sysfs, desired: &[(String, String)], policy: &str) -> Result<Vec<Op>, SysfsError> {
+/// `nr_*` file that changes, the kernel recreates everything with its defaults, so every
+/// file whose desired value is not that default is written.
+pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], policy: &str) -> Result<Vec<Op>, SysfsError> {
     let mut ops = Vec::new();
     let mut recreated: Vec<String> = Vec::new();
     for (path, value) in desired {
         let op = |old| Op { path: path.clone(), old, new: value.clone(), policy: Some(policy.to_owned()), scheme: scheme_of(path) };
         if recreated.iter().any(|dir| path.starts_with(dir.as_str())) {
-            ops.push(op(None));
+            if fresh_value(layout, path).as_deref() != Some(value.as_str()) {
+                ops.push(op(None));
+            }
             continue;
         }
         let current = match read_retrying(sysfs, path) {

@@ -10,6 +10,7 @@ use super::*;
 use crate::compile::compile;
 use crate::host::HostPaths;
 use crate::kernel::Version;
+use crate::kernel::defaults::fresh_value;
 use crate::source::SourceFile;
 use crate::state::EngineState;
 use crate::sysfs::errno;
@@ -197,4 +198,58 @@ fn a_kdamond_another_tool_started_in_a_spare_slot_is_foreign() {
     // Taking it over is explicit.
     let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s"), reclaim("c", 13, "60s")], &state, Options { takeover: true }).unwrap();
     assert_eq!(plan.state_after.policies["c"].slot, 1);
+}
+
+#[test]
+fn a_fresh_apply_leaves_files_at_their_defaults_alone() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let policies = [reclaim("a", 11, "60s")];
+        let (plan, _) = reconcile(&kernel, version, &policies, &fresh_state(), Options::default()).unwrap();
+        let layout = Layout::new(version);
+        let log = kernel.log();
+        let at_default: Vec<_> = log.iter().filter(|w| fresh_value(layout, &w.path).as_deref() == Some(w.value.as_str())).collect();
+        assert!(at_default.is_empty(), "{version}: wrote defaults {at_default:?}");
+        // The read-back after apply checked every desired file, defaults included.
+        let desired = plan.desired.values().map(Vec::len).sum::<usize>();
+        assert!(log.len() < desired, "{version}: {} writes for {desired} desired files", log.len());
+        for (path, value) in plan.desired.values().flatten() {
+            assert_eq!(kernel.get(path).as_deref(), Some(value.as_str()), "{version}: {path}");
+        }
+    }
+}
+
+fn gated(name: &str, age: &str) -> crate::resolved::Policy {
+    policy(name, &format!(
+        "name = \"{name}\"\n[target]\nphysical = {{ regions = [{{ start = 4096, end = 1048576 }}] }}\n[[scheme]]\naction = \"lru_deprio\"\n\
+access_pattern.age = {{ min = \"{age}\" }}\n\
+watermarks = {{ interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }}\n"
+    ))
+}
+
+#[test]
+fn a_watermark_gated_kdamond_restarts_instead_of_a_commit_before_6_16() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let (_, state) = reconcile(&kernel, version, &[gated("g", "60s")], &fresh_state(), Options::default()).unwrap();
+        let pid = kernel.get("kdamonds/0/pid").unwrap();
+        // The kernel would block a commit here (the fake refuses it instead).
+        if version < Version::new(6, 16) {
+            assert_eq!(kernel.write("kdamonds/0/state", "commit").unwrap_err().errno, Some(110));
+        }
+        kernel.clear_log();
+        let (plan, _) = reconcile(&kernel, version, &[gated("g", "30s")], &state, Options::default()).unwrap();
+        let commands: Vec<String> = kernel.log().into_iter().filter(|w| w.path.ends_with("/state")).map(|w| w.value).collect();
+        if version < Version::new(6, 16) {
+            assert_eq!(plan.kdamonds[0].effect, Effect::Restart, "{:?}", plan.kdamonds);
+            assert!(plan.kdamonds[0].reason.contains("watermarks"), "{}", plan.kdamonds[0].reason);
+            assert_eq!(commands, ["off", "on"]);
+            assert_ne!(kernel.get("kdamonds/0/pid").unwrap(), pid);
+        } else {
+            assert_eq!(plan.kdamonds[0].effect, Effect::Commit);
+            assert_eq!(commands, ["commit"]);
+            assert_eq!(kernel.get("kdamonds/0/pid").unwrap(), pid);
+        }
+        assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min").unwrap(), "300");
+    }
 }

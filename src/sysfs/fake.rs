@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use super::{Sysfs, SysfsError, errno};
+use crate::kernel::defaults::{Child, fresh_leaves};
 use crate::kernel::{Feature, Layout, Version};
 
 const EACCES: i32 = 13;
+const ETIMEDOUT: i32 = 110;
 
 /// One logged write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,9 @@ struct State {
     module_running: bool,
     known_cgroups: BTreeSet<String>,
     dead_pids: BTreeSet<u32>,
+    /// Running kdamonds whose schemes all wait for watermarks (as of their last on/commit).
+    #[serde(default)]
+    gated: BTreeSet<usize>,
 }
 
 /// The fake kernel.
@@ -209,142 +214,6 @@ fn recreate(files: &mut BTreeMap<String, String>, dir: &str, n: usize, defaults:
     }
 }
 
-fn leaves(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
-impl FakeKernel {
-    fn kdamond_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[("state", "off"), ("pid", "-1"), ("contexts/nr_contexts", "0")]);
-        if self.layout.has(Feature::Dests) {
-            out.extend(leaves(&[("refresh_ms", "0")]));
-        }
-        out
-    }
-
-    fn context_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[
-            ("avail_operations", "vaddr\nfvaddr\npaddr"),
-            ("operations", "vaddr"),
-            ("monitoring_attrs/intervals/sample_us", "5000"),
-            ("monitoring_attrs/intervals/aggr_us", "100000"),
-            ("monitoring_attrs/intervals/update_us", "60000000"),
-            ("monitoring_attrs/nr_regions/min", "10"),
-            ("monitoring_attrs/nr_regions/max", "1000"),
-            ("targets/nr_targets", "0"),
-            ("schemes/nr_schemes", "0"),
-        ]);
-        if self.layout.has(Feature::AddrUnit) {
-            out.extend(leaves(&[("addr_unit", "1")]));
-        }
-        if self.layout.has(Feature::IntervalsGoal) {
-            for leaf in ["access_bp", "aggrs", "min_sample_us", "max_sample_us"] {
-                out.push((format!("monitoring_attrs/intervals/intervals_goal/{leaf}"), "0".into()));
-            }
-        }
-        out
-    }
-
-    fn target_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[("pid_target", "0"), ("regions/nr_regions", "0")]);
-        if self.layout.has(Feature::ObsoleteTarget) {
-            out.extend(leaves(&[("obsolete_target", "N")]));
-        }
-        out
-    }
-
-    fn scheme_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[
-            ("action", "stat"),
-            ("quotas/ms", "0"),
-            ("quotas/bytes", "0"),
-            ("quotas/reset_interval_ms", "0"),
-            ("quotas/weights/sz_permil", "0"),
-            ("quotas/weights/nr_accesses_permil", "0"),
-            ("quotas/weights/age_permil", "0"),
-            ("watermarks/metric", "none"),
-            ("watermarks/interval_us", "0"),
-            ("watermarks/high", "0"),
-            ("watermarks/mid", "0"),
-            ("watermarks/low", "0"),
-            ("stats/nr_tried", "0"),
-            ("stats/sz_tried", "0"),
-            ("stats/nr_applied", "0"),
-            ("stats/sz_applied", "0"),
-            ("stats/qt_exceeds", "0"),
-        ]);
-        for dir in ["sz", "nr_accesses", "age"] {
-            out.push((format!("access_pattern/{dir}/min"), "0".into()));
-            out.push((format!("access_pattern/{dir}/max"), "0".into()));
-        }
-        let optional: [(Feature, &[(&str, &str)]); 9] = [
-            (Feature::ApplyInterval, &[("apply_interval_us", "0")]),
-            (Feature::TargetNid, &[("target_nid", "-1")]),
-            (Feature::QuotaGoals, &[("quotas/goals/nr_goals", "0")]),
-            (Feature::GoalMetric, &[("quotas/effective_bytes", "0")]),
-            (Feature::GoalTuner, &[("quotas/goal_tuner", "consist")]),
-            (Feature::Filters, &[("filters/nr_filters", "0")]),
-            (Feature::SplitFilterDirs, &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")]),
-            (Feature::Dests, &[("dests/nr_dests", "0")]),
-            (Feature::FilterAllow, &[("stats/sz_ops_filter_passed", "0")]),
-        ];
-        for (feature, files) in optional {
-            if self.layout.has(feature) {
-                out.extend(leaves(files));
-            }
-        }
-        if self.layout.version >= Version::new(7, 0) {
-            out.extend(leaves(&[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")]));
-        }
-        if self.layout.version >= Version::new(7, 2) {
-            out.extend(leaves(&[("quotas/fail_charge_num", "0"), ("quotas/fail_charge_denom", "0")]));
-        }
-        out
-    }
-
-    fn goal_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[("target_value", "0"), ("current_value", "0")]);
-        if self.layout.has(Feature::GoalMetric) {
-            out.extend(leaves(&[("target_metric", "user_input")]));
-        }
-        if self.layout.has(Feature::GoalNid) {
-            out.extend(leaves(&[("nid", "0")]));
-        }
-        if self.layout.has(Feature::GoalPath) {
-            out.extend(leaves(&[("path", "")]));
-        }
-        out
-    }
-
-    fn filter_defaults(&self) -> Vec<(String, String)> {
-        let mut out = leaves(&[("type", "anon"), ("matching", "N"), ("memcg_path", ""), ("addr_start", "0"), ("addr_end", "0"), ("damon_target_idx", "0")]);
-        if self.layout.has(Feature::FilterAllow) {
-            out.extend(leaves(&[("allow", "N")]));
-        }
-        if self.layout.has(Feature::SplitFilterDirs) {
-            out.extend(leaves(&[("min", "0"), ("max", "0")]));
-        }
-        out
-    }
-}
-
-/// Which `nr_*` file this is, by its name and parent directory.
-fn nr_kind(path: &str) -> Option<&'static str> {
-    let (dir, file) = path.rsplit_once('/')?;
-    let parent = dir.rsplit('/').next().unwrap_or(dir);
-    Some(match (parent, file) {
-        ("kdamonds", "nr_kdamonds") => "kdamond",
-        ("contexts", "nr_contexts") => "context",
-        ("targets", "nr_targets") => "target",
-        ("regions", "nr_regions") if dir.contains("/targets/") => "region",
-        ("schemes", "nr_schemes") => "scheme",
-        ("goals", "nr_goals") => "goal",
-        ("filters" | "core_filters" | "ops_filters", "nr_filters") => "filter",
-        ("dests", "nr_dests") => "dest",
-        _ => return None,
-    })
-}
-
 fn is_read_only(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     matches!(file, "pid" | "avail_operations" | "effective_bytes")
@@ -377,26 +246,17 @@ impl Sysfs for FakeKernel {
         if path.ends_with("/state") {
             return self.state_command(&mut st, path, value);
         }
-        if let Some(kind) = nr_kind(path) {
+        if let Some(child) = Child::of_nr_file(path) {
             let n: usize = value.trim().parse().map_err(|_| err(path, value, errno::EINVAL))?;
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
-            let defaults = match kind {
-                "kdamond" => {
-                    let running = st.files.iter().any(|(p, v)| p.ends_with("/state") && v == "on");
-                    if running {
-                        return Err(err(path, value, errno::EBUSY));
-                    }
-                    self.kdamond_defaults()
+            match child {
+                Child::Kdamond if st.files.iter().any(|(p, v)| p.ends_with("/state") && v == "on") => {
+                    return Err(err(path, value, errno::EBUSY));
                 }
-                "context" if n > 1 => return Err(err(path, value, errno::EINVAL)),
-                "context" => self.context_defaults(),
-                "target" => self.target_defaults(),
-                "region" => leaves(&[("start", "0"), ("end", "0")]),
-                "scheme" => self.scheme_defaults(),
-                "goal" => self.goal_defaults(),
-                "filter" => self.filter_defaults(),
-                _ => leaves(&[("id", "0"), ("weight", "0")]),
-            };
+                Child::Context if n > 1 => return Err(err(path, value, errno::EINVAL)),
+                _ => {}
+            }
+            let defaults = fresh_leaves(self.layout, child);
             recreate(&mut st.files, &dir, n, |_| defaults.clone());
             st.files.insert(path.into(), n.to_string());
             return Ok(());
@@ -467,6 +327,7 @@ impl FakeKernel {
                 let pid = st.next_pid.to_string();
                 st.files.insert(path.into(), "on".into());
                 st.files.insert(format!("kdamonds/{k}/pid"), pid);
+                self.note_gating(st, k);
                 Ok(())
             }
             "off" if on => {
@@ -475,8 +336,18 @@ impl FakeKernel {
             }
             "off" => Ok(()),
             "commit" if !on => Err(err(path, value, errno::EINVAL)),
+            // The real write would block until a watermark activates a scheme.
+            "commit" if self.layout.commit_needs_active_scheme() && st.gated.contains(&k) => Err(SysfsError {
+                path: path.into(),
+                value: Some(value.into()),
+                errno: Some(ETIMEDOUT),
+                message: "the kernel would block this commit until a watermark activates a scheme".into(),
+            }),
             "commit" => match self.validate_context(st, k) {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    self.note_gating(st, k);
+                    Ok(())
+                }
                 // Before 6.15 a bad commit returned 0 and terminated the kdamond.
                 Err(_) if self.layout.version < Version::new(6, 15) => {
                     stop(&mut st.files, k);
@@ -497,6 +368,18 @@ impl FakeKernel {
                 Ok(())
             }
             _ => Err(err(path, value, errno::EINVAL)),
+        }
+    }
+
+    /// Records whether every scheme of kdamond `k` now waits for its watermarks.
+    fn note_gating(&self, st: &mut State, k: usize) {
+        let schemes = format!("kdamonds/{k}/contexts/0/schemes");
+        let nr = count(&st.files, &format!("{schemes}/nr_schemes"));
+        let gated = nr > 0 && (0..nr).all(|s| st.files.get(&format!("{schemes}/{s}/watermarks/metric")).is_some_and(|m| m != "none"));
+        if gated {
+            st.gated.insert(k);
+        } else {
+            st.gated.remove(&k);
         }
     }
 
