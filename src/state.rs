@@ -24,6 +24,10 @@ pub struct Owned {
     pub hash: String,
     /// The last configuration applied successfully: `(path, value)` in kernel order.
     pub writes: Vec<(String, String)>,
+    /// The kdamond's pid when last seen running after an apply: a running kdamond in this
+    /// slot with another pid was started by someone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
 }
 
 /// The whole record.
@@ -41,6 +45,17 @@ impl EngineState {
     /// The policy owning `slot`, if any.
     pub fn owner_of(&self, slot: usize) -> Option<&str> {
         self.policies.iter().find(|(_, o)| o.slot == slot).map(|(name, _)| name.as_str())
+    }
+
+    /// Records the pid of every owned kdamond that runs now (after an apply, or after a
+    /// restore that may have restarted some).
+    pub fn note_pids(&mut self, sysfs: &dyn crate::sysfs::Sysfs) {
+        for own in self.policies.values_mut() {
+            let read = |leaf: &str| crate::sysfs::read_retrying(sysfs, &format!("kdamonds/{}/{leaf}", own.slot)).ok();
+            if read("state").as_deref() == Some("on") {
+                own.pid = read("pid").and_then(|pid| pid.trim().parse().ok());
+            }
+        }
     }
 }
 
@@ -110,7 +125,7 @@ mod tests {
         let mut state = store.load("boot-a").unwrap();
         assert!(state.policies.is_empty());
         let writes = vec![("kdamonds/0/state".to_owned(), "on".to_owned())];
-        state.policies.insert("p".into(), Owned { slot: 0, file: "p.toml".into(), hash: hash_writes(&writes), writes });
+        state.policies.insert("p".into(), Owned { slot: 0, file: "p.toml".into(), hash: hash_writes(&writes), writes, pid: Some(7) });
         store.save(&state).unwrap();
         assert_eq!(store.load("boot-a").unwrap(), state);
         assert!(store.load("boot-b").unwrap().policies.is_empty());

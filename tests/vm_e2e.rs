@@ -793,6 +793,8 @@ fn foreign(run: &VmRun) {
     run.check(step.field("message").contains("kdamond 1 (running"), || {
         format!("{:?}", step.fields)
     });
+    let step = run.passed("foreign_reused_apply");
+    run.check(step.field("message").contains("kdamond 0 (running"), || format!("{:?}", step.fields));
 }
 
 /// 7.x checks a commit before applying it: the kdamond runs on, same pid. 6.12 reports a bad

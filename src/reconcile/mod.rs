@@ -134,7 +134,11 @@ pub fn plan(
     for k in 0..nr {
         running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
     }
-    let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr).map(|(n, o)| (n.as_str(), o)).collect();
+    // A running kdamond with another pid than the one recorded was started by another tool
+    // after ours stopped (its processes exited, or `stop`): it is not ours any more.
+    let pid_of = |slot: usize| read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
+    let still_ours = |o: &Owned| !running[o.slot] || o.pid.is_none() || pid_of(o.slot) == o.pid;
+    let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr && still_ours(o)).map(|(n, o)| (n.as_str(), o)).collect();
     // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
     // started it, and it is not ours to reuse.
     let spare: BTreeSet<usize> = state.spare_slots.iter().copied().filter(|s| *s < nr && !running[*s]).collect();
@@ -259,7 +263,7 @@ pub fn plan(
         let writes = &desired[slot];
         state_after.policies.insert(
             kdamond.policy.clone(),
-            Owned { slot: *slot, file: kdamond.file.clone(), hash: hash_writes(writes), writes: writes.clone() },
+            Owned { slot: *slot, file: kdamond.file.clone(), hash: hash_writes(writes), writes: writes.clone(), pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid) },
         );
     }
     plans.sort_by_key(|p| p.slot);

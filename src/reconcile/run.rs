@@ -156,12 +156,20 @@ run again with --disable-modules, or write N to {}. Nothing was written",
     report.outcome = match apply(sysfs, &planned, state) {
         Ok(applied) => {
             *state = planned.state_after.clone();
+            state.note_pids(sysfs);
             match store.save(state) {
                 Ok(()) => Outcome::Applied(applied),
                 Err(e) => Outcome::Unreadable(format!("applied, but cannot record it in {}: {e}", store.dir().display())),
             }
         }
-        Err(failed) => Outcome::Failed(failed),
+        Err(failed) => {
+            // The restore may have restarted kdamonds: keep knowing them as ours.
+            state.note_pids(sysfs);
+            if let Err(e) = store.save(state) {
+                tracing::warn!("cannot record the restored kdamonds in {}: {e}", store.dir().display());
+            }
+            Outcome::Failed(failed)
+        }
     };
     report.plan = Some(planned);
     report

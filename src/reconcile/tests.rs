@@ -38,7 +38,8 @@ fn reconcile(kernel: &FakeKernel, version: Version, policies: &[crate::resolved:
     let compiled = compile(policies, version, &HostPaths::default());
     let plan = plan(kernel, &compiled, Layout::new(version), state, &BTreeSet::new(), options).map_err(|e| format!("{e:?}"))?;
     apply(kernel, &plan, state).map_err(|f| format!("{} {:?}", f.error, f.restored))?;
-    let after = plan.state_after.clone();
+    let mut after = plan.state_after.clone();
+    after.note_pids(kernel);
     Ok((plan, after))
 }
 
@@ -238,7 +239,7 @@ fn a_watermark_gated_kdamond_restarts_instead_of_a_commit_before_6_16() {
             assert_eq!(kernel.write("kdamonds/0/state", "commit").unwrap_err().errno, Some(110));
         }
         kernel.clear_log();
-        let (plan, _) = reconcile(&kernel, version, &[gated("g", "30s")], &state, Options::default()).unwrap();
+        let (plan, state) = reconcile(&kernel, version, &[gated("g", "30s")], &state, Options::default()).unwrap();
         let commands: Vec<String> = kernel.log().into_iter().filter(|w| w.path.ends_with("/state")).map(|w| w.value).collect();
         if version < Version::new(6, 16) {
             assert_eq!(plan.kdamonds[0].effect, Effect::Restart, "{:?}", plan.kdamonds);
@@ -251,5 +252,24 @@ fn a_watermark_gated_kdamond_restarts_instead_of_a_commit_before_6_16() {
             assert_eq!(kernel.get("kdamonds/0/pid").unwrap(), pid);
         }
         assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min").unwrap(), "300");
+        // The restarted kdamond is still known as ours.
+        let (plan, _) = reconcile(&kernel, version, &[gated("g", "30s")], &state, Options::default()).unwrap();
+        assert!(plan.ops.is_empty(), "{:?}", plan.ops);
     }
+}
+
+#[test]
+fn a_kdamond_another_tool_started_in_our_stopped_slot_is_foreign() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    assert!(state.policies["a"].pid.is_some(), "the pid is recorded");
+    // Ours stopped; another tool configured the slot and started its own kdamond.
+    kernel.write("kdamonds/0/state", "off").unwrap();
+    kernel.write("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min", "5").unwrap();
+    kernel.write("kdamonds/0/state", "on").unwrap();
+    kernel.clear_log();
+    let error = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &state, Options::default()).unwrap_err();
+    assert!(error.contains("Foreign"), "{error}");
+    assert!(kernel.log().is_empty(), "untouched: {:?}", kernel.log());
+    assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min").unwrap(), "5");
 }

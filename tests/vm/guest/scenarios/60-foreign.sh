@@ -2,10 +2,11 @@
 # directly into sysfs (as another tool would) makes `plan` and `apply` refuse (exit 3) and
 # name it, and it keeps running untouched; `stop` leaves it alone. Then the same with the
 # other tool's kdamond in a slot damo-policy had freed: `stop` turns off only the owned
-# kdamond, and apply refuses again.
+# kdamond, and apply refuses again; and once more with the other tool's kdamond started in
+# the slot of damo-policy's stopped kdamond.
 #
 # Steps: foreign_setup, foreign_plan, foreign_apply, foreign_stop, foreign_spare_setup,
-# foreign_spare_stop, foreign_spare_apply.
+# foreign_spare_stop, foreign_spare_apply, foreign_reused_apply.
 . /vm/lib.sh
 
 DP_STATE=/run/foreign-state
@@ -79,6 +80,17 @@ dp apply $DIR
 status=fail
 [ $DP_RC -eq 3 ] && [ "$(kdamonds_summary)" = "$before" ] && [ "$(tree_digest)" = "$digest" ] && status=pass
 result foreign_spare_apply $status exit=$DP_RC kdamonds_before="$(quote "$before")" \
+    kdamonds_after="$(quote "$(kdamonds_summary)")" message="$(quote "$DP_ERR")"
+
+# Ours is stopped; the other tool reconfigures that slot and starts its kdamond there (another
+# pid than the one damo-policy recorded): it is not ours any more.
+rm $DIR/third.toml
+start_foreign 0 $SLEEPER
+before=$(kdamonds_summary) digest=$(tree_digest)
+dp apply $DIR
+status=fail
+[ $DP_RC -eq 3 ] && [ "$(kdamonds_summary)" = "$before" ] && [ "$(tree_digest)" = "$digest" ] && status=pass
+result foreign_reused_apply $status exit=$DP_RC kdamonds_before="$(quote "$before")" \
     kdamonds_after="$(quote "$(kdamonds_summary)")" message="$(quote "$DP_ERR")"
 
 kill $SLEEPER
