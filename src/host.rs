@@ -86,6 +86,20 @@ impl HostPaths {
         Ok(merge_blocks(blocks, block_size))
     }
 
+    /// Free memory in permil of total memory: DAMOS's `free_mem_rate` watermark metric (the
+    /// kernel divides the same two counters that `MemFree` and `MemTotal` show).
+    pub fn free_mem_permil(&self) -> io::Result<u64> {
+        let text = read(&self.proc_root.join("meminfo"))?;
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        };
+        match (field("MemFree:"), field("MemTotal:")) {
+            (Some(free), Some(total)) if total > 0 => Ok(free.saturating_mul(1000) / total),
+            _ => Err(io::Error::new(io::ErrorKind::InvalidData, "no MemFree/MemTotal in meminfo")),
+        }
+    }
+
     /// This boot's id (`/proc/sys/kernel/random/boot_id`): kdamonds die with the boot.
     pub fn boot_id(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?.trim().to_owned())

@@ -795,6 +795,9 @@ fn foreign(run: &VmRun) {
     });
     let step = run.passed("foreign_reused_apply");
     run.check(step.field("message").contains("kdamond 0 (running"), || format!("{:?}", step.fields));
+    let status = run.json("foreign_reused_status");
+    let ours = policy(run, &status, "physical-stat");
+    run.check(ours["state"] == "foreign" && ours["schemes"].as_array().is_some_and(Vec::is_empty), || format!("status: {status}"));
 }
 
 /// 7.x checks a commit before applying it: the kdamond runs on, same pid. 6.12 reports a bad

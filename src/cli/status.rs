@@ -9,6 +9,9 @@ use serde::Serialize;
 
 use super::live::LiveArgs;
 use super::usage_error;
+use crate::kernel::WatermarkMetric;
+use crate::state::Owned;
+use crate::kernel::keywords::watermarks_surely_inactive;
 use crate::sysfs::{Sysfs, read_retrying, write_retrying};
 
 #[derive(Debug, Args)]
@@ -43,6 +46,8 @@ struct PolicyStatus {
     pid: String,
     /// Why a kdamond that should run is off.
     note: Option<String>,
+    /// Why the statistics were not refreshed, when they were not.
+    stats_note: Option<String>,
     targets: Vec<String>,
     schemes: Vec<SchemeStatus>,
 }
@@ -67,10 +72,37 @@ fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
     read_or(sysfs, path).parse().unwrap_or(0)
 }
 
-fn collect(sysfs: &dyn Sysfs, policy: &str, file: &str, slot: usize) -> PolicyStatus {
+/// Why refreshing a running kdamond's statistics would wait: every scheme is switched off
+/// by its watermarks now, and the kernel answers commands for such a kdamond only at its
+/// next watermark check (up to the watermark interval, seconds). Their statistics cannot
+/// change meanwhile anyway.
+fn waiting_for_watermarks(sysfs: &dyn Sysfs, ctx: &str, free_mem_permil: Option<u64>) -> Option<String> {
+    let free = free_mem_permil?;
+    let nr = count(sysfs, &format!("{ctx}/schemes/nr_schemes"));
+    let inactive = |s: usize| {
+        let wm = format!("{ctx}/schemes/{s}/watermarks");
+        let num = |leaf: &str| read_or(sysfs, &format!("{wm}/{leaf}")).parse::<u64>().ok();
+        read_or(sysfs, &format!("{wm}/metric")) == WatermarkMetric::FreeMemRate.keyword()
+            && matches!((num("high"), num("low")), (Some(high), Some(low)) if watermarks_surely_inactive(free, high, low))
+    };
+    (nr > 0 && (0..nr).all(inactive)).then(|| {
+        format!("statistics as of their last refresh: every scheme waits for its watermarks (free memory {free}‰ now), and the kernel would answer a refresh only at their next check")
+    })
+}
+
+fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, free_mem_permil: Option<u64>) -> PolicyStatus {
+    let (file, slot) = (own.file.as_str(), own.slot);
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
-    if state == "on" {
+    let pid = read_or(sysfs, &format!("{k}/pid"));
+    if let Some(ours) = own.pid.filter(|ours| state == "on" && pid.parse::<u32>().ok() != Some(*ours)) {
+        // Another tool started its kdamond in this slot after ours stopped: not ours to
+        // refresh or show.
+        let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
+        return PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state: "foreign".into(), note: Some(note), stats_note: None, targets: Vec::new(), schemes: Vec::new() };
+    }
+    let stats_note = if state == "on" { waiting_for_watermarks(sysfs, &format!("{k}/contexts/0"), free_mem_permil) } else { None };
+    if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
         let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");
         if sysfs.exists(&format!("{k}/contexts/0/schemes/0/quotas/effective_bytes")) {
@@ -108,7 +140,7 @@ fn collect(sysfs: &dyn Sysfs, policy: &str, file: &str, slot: usize) -> PolicySt
             "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
         }
     });
-    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid: read_or(sysfs, &format!("{k}/pid")), state, note, targets, schemes }
+    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state, note, stats_note, targets, schemes }
 }
 
 /// `damo-policy status`.
@@ -117,8 +149,9 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
+    let free_mem_permil = args.live.host.host().free_mem_permil().ok();
     let statuses: Vec<PolicyStatus> =
-        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, &own.file, own.slot)).collect();
+        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, own, free_mem_permil)).collect();
     let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
@@ -143,7 +176,7 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
     }
     for s in &statuses {
         let _ = writeln!(out, "policy `{}` ({}): kdamond {} {} pid {}", s.policy, s.file, s.slot, s.state, s.pid);
-        if let Some(note) = &s.note {
+        for note in s.note.iter().chain(&s.stats_note) {
             let _ = writeln!(out, "  {note}");
         }
         let _ = writeln!(out, "  targets: {}", if s.targets.is_empty() { "none".to_owned() } else { s.targets.join(", ") });

@@ -285,3 +285,10 @@ impl WatermarkMetric {
         }
     }
 }
+
+/// Whether a scheme with these watermarks is surely inactive at metric value `value`: the
+/// kernel deactivates it above `high` and below `low`. Between the two it depends on
+/// whether it was active before (it activates below `mid`), which user space cannot see.
+pub fn watermarks_surely_inactive(value: u64, high: u64, low: u64) -> bool {
+    value > high || value < low
+}

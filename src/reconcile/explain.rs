@@ -47,7 +47,7 @@ filter address and size ranges"
             op.new
         ),
         (Some(errno::ENOENT), _) => format!("this kernel has no `{file}`; check the policy with `--kernel running`"),
-        (Some(errno::EBUSY), _) => "DAMON stayed busy through every retry; try again".into(),
+        (Some(errno::EBUSY), _) => "DAMON stayed busy for 10 s: another program holds its sysfs lock (a command to a kdamond waiting for its watermarks can hold it that long); try again".into(),
         _ => "see the kernel's error above".into(),
     }
 }

@@ -274,6 +274,11 @@ impl Sysfs for FakeKernel {
     fn describe(&self) -> String {
         format!("fake kernel {}", self.layout.version)
     }
+
+    /// Its `EBUSY`s last (an exclusive module) or fail once (scripted): no long waits.
+    fn busy_deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(50)
+    }
 }
 
 impl FakeKernel {

@@ -71,37 +71,43 @@ pub trait Sysfs {
     fn exists(&self, path: &str) -> bool;
     /// Where the tree is, for messages.
     fn describe(&self) -> String;
+    /// How long an `EBUSY` may last before it is an error (see [`BUSY_DEADLINE`]).
+    fn busy_deadline(&self) -> Duration {
+        BUSY_DEADLINE
+    }
 }
 
-/// How often and how long to retry a write that failed with `EBUSY`: DAMON takes its
-/// sysfs lock with trylock, so a concurrent reader makes writes fail transiently.
-pub const BUSY_RETRIES: u32 = 8;
-const BUSY_BACKOFF: Duration = Duration::from_millis(5);
+/// How long to retry a write that failed with `EBUSY`. DAMON takes its sysfs lock with
+/// trylock, and another writer can hold it for seconds: a command to a kdamond whose
+/// schemes all wait for their watermarks is handled only at the next watermark check (a
+/// `damo-policy status` beside the service does that). Retrying for this long rides that
+/// out; a lasting `EBUSY` (an exclusive DAMON module) still fails in the end.
+pub const BUSY_DEADLINE: Duration = Duration::from_secs(10);
+const BUSY_BACKOFF_FIRST: Duration = Duration::from_millis(5);
+const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(250);
 
-/// Writes, retrying transient `EBUSY`.
-pub fn write_retrying(sysfs: &dyn Sysfs, path: &str, value: &str) -> Result<(), SysfsError> {
-    let mut attempt = 0;
+/// Runs `attempt` until it succeeds, fails with something else than `EBUSY`, or the
+/// deadline passes; the backoff doubles from 5 ms up to 250 ms.
+fn retrying<T>(sysfs: &dyn Sysfs, mut attempt: impl FnMut() -> Result<T, SysfsError>) -> Result<T, SysfsError> {
+    let deadline = std::time::Instant::now() + sysfs.busy_deadline();
+    let mut backoff = BUSY_BACKOFF_FIRST;
     loop {
-        match sysfs.write(path, value) {
-            Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
-                attempt += 1;
-                std::thread::sleep(BUSY_BACKOFF * attempt);
+        match attempt() {
+            Err(error) if error.is_busy() && std::time::Instant::now() + backoff < deadline => {
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(BUSY_BACKOFF_MAX);
             }
             other => return other,
         }
     }
+}
+
+/// Writes, retrying transient `EBUSY`.
+pub fn write_retrying(sysfs: &dyn Sysfs, path: &str, value: &str) -> Result<(), SysfsError> {
+    retrying(sysfs, || sysfs.write(path, value))
 }
 
 /// Reads, retrying transient `EBUSY` (newer kernels trylock on reads of `state` too).
 pub fn read_retrying(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
-    let mut attempt = 0;
-    loop {
-        match sysfs.read(path) {
-            Err(error) if error.is_busy() && attempt < BUSY_RETRIES => {
-                attempt += 1;
-                std::thread::sleep(BUSY_BACKOFF * attempt);
-            }
-            other => return other,
-        }
-    }
+    retrying(sysfs, || sysfs.read(path))
 }

@@ -132,3 +132,26 @@ fn a_missing_memcg_keeps_the_previous_configuration() {
         }
     }
 }
+
+#[test]
+fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
+    let dir = setup("7.3");
+    let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
+    write(dir.path(), "cold.toml", &gated);
+    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
+    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    let meminfo = |free_kb: u64| fs::write(dir.path().join("proc/meminfo"), format!("MemTotal:       1000000 kB\nMemFree:        {free_kb} kB\n")).unwrap();
+    // 90 % free: above the high watermark, the scheme is surely off, and a refresh would
+    // wait for the kernel's next watermark check.
+    meminfo(900_000);
+    let status = live(dir.path(), &["status", "--proc-root", "proc"]);
+    insta::assert_snapshot!("status_waiting_for_watermarks", status.transcript());
+    assert!(status.stdout.contains("tried 0 regions"), "not refreshed: {}", status.stdout);
+    // 10 % free: between the watermarks the kernel may run it: refreshed.
+    meminfo(100_000);
+    let status = live(dir.path(), &["status", "--proc-root", "proc"]);
+    assert!(!status.stdout.contains("waits for its watermarks"), "{}", status.stdout);
+    assert!(!status.stdout.contains("tried 0 regions"), "refreshed: {}", status.stdout);
+}

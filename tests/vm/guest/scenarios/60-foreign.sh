@@ -6,7 +6,7 @@
 # the slot of damo-policy's stopped kdamond.
 #
 # Steps: foreign_setup, foreign_plan, foreign_apply, foreign_stop, foreign_spare_setup,
-# foreign_spare_stop, foreign_spare_apply, foreign_reused_apply.
+# foreign_spare_stop, foreign_spare_apply, foreign_reused_apply. Document: foreign_reused_status.
 . /vm/lib.sh
 
 DP_STATE=/run/foreign-state
@@ -92,6 +92,7 @@ status=fail
 [ $DP_RC -eq 3 ] && [ "$(kdamonds_summary)" = "$before" ] && [ "$(tree_digest)" = "$digest" ] && status=pass
 result foreign_reused_apply $status exit=$DP_RC kdamonds_before="$(quote "$before")" \
     kdamonds_after="$(quote "$(kdamonds_summary)")" message="$(quote "$DP_ERR")"
+dp status --format json && echo "$DP_OUT" >/tmp/foreign-status.json && json foreign_reused_status /tmp/foreign-status.json
 
 kill $SLEEPER
 damon_reset
