@@ -611,6 +611,9 @@ fn examples(run: &VmRun) {
     );
 
     gated_change(run);
+    let busy = run.passed("examples_busy_lock");
+    // One changed file and its `commit`, made once the lock was free again.
+    run.check(busy.field("writes") == "2", || format!("apply beside a held lock: {:?}", busy.fields));
 
     run.passed("examples_stop");
     let stopped = run.json("examples_status_stopped");

@@ -6,7 +6,8 @@
 #
 # Steps: examples_setup, examples_check_<policy> (one per policy: supported or not, with the
 # first error), examples_apply, examples_reapply, examples_gated_change (a watermark-gated
-# policy edited), examples_stop. Documents: examples_status (after apply),
+# policy edited), examples_busy_lock (apply while another command holds DAMON's lock),
+# examples_stop. Documents: examples_status (after apply),
 # examples_reapply_plan, examples_gated_{before,plan,after}, examples_status_stopped.
 # MEASUREs: examples_*.
 . /vm/lib.sh
@@ -84,6 +85,35 @@ status=fail
 [ $DP_RC -eq 0 ] && status=pass
 result examples_gated_change $status exit=$DP_RC writes=$writes message="$(quote "$DP_ERR")"
 dp status --format json && echo "$DP_OUT" >/tmp/gated-after.json && json examples_gated_after /tmp/gated-after.json
+
+# Another program's command to lru-sort's kdamond is answered only at its next watermark
+# check, and the kernel holds DAMON's sysfs lock (or its one command slot, before 6.15) until
+# then: an apply meanwhile finds `state` busy and must wait, not fail.
+for k in $(seq 0 $(($(cat $ADMIN/kdamonds/nr_kdamonds) - 1))); do
+    [ "$(kd $k contexts/0/schemes/0/action)" = lru_prio ] && LRU=$k
+done
+tries=0 pending=no
+while [ $tries -lt 5 ] && [ $pending = no ]; do
+    tries=$((tries + 1))
+    rm -f /tmp/held
+    t0=$(now_cs)
+    ( echo update_schemes_stats >$ADMIN/kdamonds/$LRU/state; echo $((($(now_cs) - t0) * 10)) >/tmp/held ) &
+    HOLDER=$!
+    usleep 300000
+    # Still waiting for the kernel: the lock is held now.
+    [ -e /tmp/held ] || pending=yes
+    [ $pending = yes ] || wait $HOLDER
+done
+sed -i 's/min = "60s"/min = "50s"/' $DIR/proactive-reclaim.toml
+dp apply $DIR
+wait $HOLDER
+writes=$(applied_writes)
+measure examples_busy_lock_held_ms "$(cat /tmp/held)"
+measure examples_busy_lock_apply_ms $DP_MS
+status=fail
+[ $DP_RC -eq 0 ] && [ $pending = yes ] && status=pass
+result examples_busy_lock $status exit=$DP_RC pending_at_apply=$pending writes=$writes \
+    held_ms="$(cat /tmp/held)" apply_ms=$DP_MS message="$(quote "$DP_ERR")"
 
 dp stop
 dp status --format json && echo "$DP_OUT" >/tmp/examples-stopped.json && json examples_status_stopped /tmp/examples-stopped.json
