@@ -6,6 +6,7 @@
 //! - [`translate`]: a legacy file → one policy file, validated, findings on the input.
 //! - [`damo_json`]: compiled policies → damo's kdamonds JSON.
 //! - [`import`]: damo's kdamonds JSON or `--schemes` list → policy files.
+//! - [`yaml`]: reads YAML as damo reads it, into the JSON value it stands for.
 //! - [`emit`]: writes generated policies as reviewable TOML.
 //! - [`input`]: reads a file or standard input defensively.
 
@@ -17,3 +18,4 @@ pub mod input;
 pub mod legacy;
 pub mod scheme;
 pub mod translate;
+pub mod yaml;
