@@ -1,4 +1,4 @@
-//! `damo-policy import`: damo's kdamonds JSON (or a --schemes list) → policy files.
+//! `damo-policy import`: damo's kdamonds JSON or YAML (or a --schemes list) → policy files.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,8 +14,9 @@ use crate::kernel::Version;
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// damo's kdamonds JSON (`damo args damon --format json`), or a --schemes list of
-    /// schemes; `-` for standard input.
+    /// damo's kdamonds JSON or YAML (`damo args damon --format json` or `--format yaml`), or
+    /// a --schemes list of schemes; `-` for standard input. A .yaml or .yml file is read as
+    /// YAML; anything else as JSON, or as YAML when it is not JSON.
     #[arg(value_name = "FILE|-")]
     pub input: PathBuf,
     /// Write one `<name>.toml` per kdamond context into this directory (created if

@@ -60,7 +60,7 @@ pub enum Command {
     Kernel(kernel::KernelArgs),
     /// Translate damo's legacy one-line schemes into a policy file.
     Translate(translate::TranslateArgs),
-    /// Import damo's kdamonds JSON (or a --schemes list) as policy files.
+    /// Import damo's kdamonds JSON or YAML (or a --schemes list) as policy files.
     Import(import::ImportArgs),
 }
 

@@ -1,12 +1,13 @@
-//! damo's JSON → policies: a kdamonds tree (`{"kdamonds": [...]}`, or the bare list
+//! damo's JSON or YAML → policies: a kdamonds tree (`{"kdamonds": [...]}`, or the bare list
 //! `damo report damon` prints) gives one policy per context; a `--schemes` list gives one
-//! policy for a target chosen on the command line.
+//! policy for a target chosen on the command line. Both forms arrive here as one JSON value
+//! ([`super::document`]).
 //!
 //! Values are read with damo's own grammar ([`super::damo_units`]) whether damo printed
 //! them for people (`"4.000 KiB"`, `"0.3 %"`, `"1 s"`) or raw, and become policy values
-//! through [`super::scheme::to_wire`]. JSON carries no spans, so findings name the JSON
-//! path (`kdamonds[0].contexts[0].schemes[1].quotas.time_ms`). Like damo, unknown keys
-//! are ignored; unlike damo, parts of the tree damo-policy cannot express are reported.
+//! through [`super::scheme::to_wire`]. Findings name the JSON path, for YAML input too
+//! (`kdamonds[0].contexts[0].schemes[1].quotas.time_ms`). Like damo, unknown keys are
+//! ignored; unlike damo, parts of the tree damo-policy cannot express are reported.
 
 use std::sync::Arc;
 
@@ -35,18 +36,9 @@ pub struct Imported {
 /// Reads `input`; `target` is used for a `--schemes` list, which names none.
 pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Vec<Imported>, Vec<Diagnostic>) {
     let mut ctx = Ctx { file: Arc::clone(input), diags: Vec::new() };
-    let value: Value = match serde_json::from_str(&input.text) {
+    let value = match super::document::read(input) {
         Ok(value) => value,
-        Err(error) => {
-            let offset = offset_of(&input.text, error.line(), error.column());
-            let help = if input.text.trim_start().starts_with(|c: char| c.is_ascii_alphanumeric()) {
-                "damo's one-line schemes are read by `damo-policy translate`; `import` reads damo's JSON"
-            } else {
-                "`import` reads damo's JSON: a kdamonds tree (`damo args damon --format json`) or a --schemes list"
-            };
-            let diagnostic = Diagnostic::error("import-json", format!("not JSON: {error}")).label("here").help(help);
-            return (Vec::new(), vec![diagnostic.at(input, Some(offset..offset))]);
-        }
+        Err(diagnostic) => return (Vec::new(), vec![*diagnostic]),
     };
     let kdamonds = match &value {
         Value::Object(map) if map.contains_key("kdamonds") => value.get("kdamonds").cloned().unwrap_or(Value::Null),
@@ -93,8 +85,8 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
     (imported, ctx.diags)
 }
 
-const IMPORT_HELP: &str = "`import` reads damo's kdamonds JSON (`damo args damon --format json`, \
-`damo report damon --format json`) or a --schemes list of schemes";
+const IMPORT_HELP: &str = "`import` reads damo's kdamonds JSON or YAML (`damo args damon --format json|yaml`, \
+`damo report damon --format json|yaml`) or a --schemes list of schemes";
 
 /// Where findings go; JSON paths stand in for spans.
 struct Ctx {
@@ -125,12 +117,6 @@ impl Ctx {
         };
         parse(&text).map_err(|e| self.error(path, e.message, &e.help)).ok()
     }
-}
-
-/// 0-based byte offset of a 1-based line and column.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    (start + column.saturating_sub(1)).min(text.len())
 }
 
 fn schemes_list(ctx: &mut Ctx, items: &[Value], target: &TargetChoice, name: &str) -> Option<(PolicyFile, Comments)> {

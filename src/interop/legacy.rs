@@ -181,11 +181,17 @@ fn is_python_space(c: char) -> bool {
 pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
     let lines = scheme_lines(&file.text);
     let mut diags = Vec::new();
-    if let Some(first) = lines.first().filter(|l| l.fields[0].text.starts_with(['{', '['])) {
+    // No scheme field ends with `:` or is a lone `-`: such a first line is YAML's.
+    let form = lines.first().and_then(|line| match line.fields[0].text.as_str() {
+        text if text.starts_with(['{', '[']) => Some((line, "JSON")),
+        text if text.ends_with(':') || text == "-" || text == "---" => Some((line, "YAML")),
+        _ => None,
+    });
+    if let Some((first, form)) = form {
         diags.push(
-            Diagnostic::error("legacy-not-schemes", "this looks like JSON, not damo's one-line scheme format")
-                .label("JSON starts here")
-                .help("damo's JSON (a kdamonds file or a --schemes list) is read by `damo-policy import`")
+            Diagnostic::error("legacy-not-schemes", format!("this looks like {form}, not damo's one-line scheme format"))
+                .label(format!("{form} starts here"))
+                .help("damo's JSON or YAML (a kdamonds file or a --schemes list) is read by `damo-policy import`")
                 .at(file, Some(first.span.start..first.span.start + 1)),
         );
         return (Vec::new(), diags);

@@ -30,6 +30,8 @@ fn json_is_pointed_to_import() {
     insta::assert_snapshot!(translate("kdamonds.json", br#"{"kdamonds": []}"#, 1));
     let list = translate("schemes.json", b"[\n  {\"action\": \"stat\"}\n]\n", 1);
     assert!(list.contains("damo-policy import"), "{list}");
+    let yaml = translate("kdamonds.yaml", b"# damo args damon --format yaml\nkdamonds:\n- contexts: []\n", 1);
+    assert!(yaml.contains("looks like YAML") && yaml.contains("damo-policy import"), "{yaml}");
 }
 
 #[test]

@@ -1,9 +1,10 @@
 //! Real damo reads what `compile --format damo-json` writes: `damo args damon --kdamonds
 //! FILE --format json --raw` parses it and prints the same kernel values, and what damo
-//! prints for people (`--format json`) imports back to the same kernel values.
+//! prints for people (`--format json`) imports back to the same kernel values. What damo
+//! prints as YAML (`--format yaml`) imports as its JSON does.
 //!
-//! Needs damo (`pip install damo` into a virtual environment, its `damo` named by
-//! `DAMO_POLICY_DAMO`, else found on `PATH`) and root, because `damo args damon` refuses to
+//! Needs damo (`pip install damo PyYAML` into a virtual environment, its `damo` named by
+//! `DAMO_POLICY_DAMO`, else found on `PATH`; damo prints YAML only with PyYAML) and root, because `damo args damon` refuses to
 //! run without it. damo probes the kernel's DAMON by staging a dummy kdamond, so damo runs
 //! in a private mount namespace with an empty tmpfs over `/sys/kernel/mm/damon`: it can
 //! neither see nor touch the host's kdamonds. Without damo, root or `unshare`, the test is
@@ -13,41 +14,55 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use damo_policy::host::HostPaths;
 use serde_json::Value;
 
-use crate::roundtrip::{fake_host, through_damo_json};
+use crate::roundtrip::{fake_host, through_damo_json, through_import};
 
-fn damo() -> Result<PathBuf, String> {
+/// damo's executable, or `None` once the test is skipped.
+fn damo() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("DAMO_POLICY_DAMO") {
-        return Ok(PathBuf::from(path));
+        return Some(PathBuf::from(path));
     }
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("damo")).find(|p| p.is_file()))
-        .ok_or_else(|| "damo is not installed (set DAMO_POLICY_DAMO to its `damo` executable)".to_owned())
+    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("damo")).find(|p| p.is_file()));
+    if found.is_none() {
+        skip("damo is not installed (set DAMO_POLICY_DAMO to its `damo` executable)");
+    }
+    found
 }
 
-/// Runs `damo args damon` on `kdamonds`, isolated from the host's DAMON; `Err` to skip.
-fn damo_args(damo: &Path, kdamonds: &Path, home: &Path, raw: bool) -> Result<String, String> {
-    let script = format!(
-        "mount -t tmpfs none /sys/kernel/mm/damon 2>/dev/null || [ ! -e /sys/kernel/mm/damon ] || exit 99; \
-         exec {} args damon --kdamonds {} --format json{}",
-        damo.display(),
-        kdamonds.display(),
-        if raw { " --raw" } else { "" }
-    );
+/// Runs `damo args damon ARGS…` isolated from the host's DAMON; `Err` to skip.
+fn damo_args(damo: &Path, args: &[&str], home: &Path) -> Result<String, String> {
+    let script = "mount -t tmpfs none /sys/kernel/mm/damon 2>/dev/null || [ ! -e /sys/kernel/mm/damon ] || exit 99; \
+                  exec \"$0\" args damon \"$@\"";
     let output = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(damo)
+        .args(args)
         .env("HOME", home)
         .output()
         .map_err(|e| format!("cannot run unshare: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
     match output.status.code() {
-        Some(0) => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
+        Some(0) => Ok(stdout.into_owned()),
         Some(99) => Err("cannot hide the host's DAMON sysfs from damo (no mount namespace)".to_owned()),
-        _ if String::from_utf8_lossy(&output.stdout).contains("Run as root") => Err("`damo args damon` runs only as root".to_owned()),
+        _ if stdout.contains("Run as root") => Err("`damo args damon` runs only as root".to_owned()),
+        _ if stdout.contains("yaml module is not imported") => Err("damo's Python lacks PyYAML (`pip install PyYAML` beside damo)".to_owned()),
         _ if String::from_utf8_lossy(&output.stderr).contains("unshare failed") => {
             Err(format!("unshare is not permitted here: {}", String::from_utf8_lossy(&output.stderr).trim()))
         }
-        _ => panic!("damo failed on {}:\n{}{}", kdamonds.display(), String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        _ => panic!("damo failed on {args:?}:\n{stdout}{}", String::from_utf8_lossy(&output.stderr)),
+    }
+}
+
+/// Two of damo's prints, or `None` once the test is skipped.
+fn both(a: Result<String, String>, b: Result<String, String>) -> Option<(String, String)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Some((a, b)),
+        (Err(why), _) | (_, Err(why)) => {
+            skip(&why);
+            None
+        }
     }
 }
 
@@ -59,14 +74,20 @@ fn skip(why: &str) {
     eprintln!("SKIPPED: real damo interoperability test: {why}");
 }
 
-#[test]
-fn real_damo_reads_exported_json() {
-    let damo = match damo() {
-        Ok(damo) => damo,
-        Err(why) => return skip(&why),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let host = fake_host(dir.path());
+/// The example policies and the every-field fixture compiled on a fake host in a temporary
+/// directory, exported to `kdamonds.json` there; `home` there is damo's home.
+struct Exported {
+    host: HostPaths,
+    json: String,
+    file: String,
+    home: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn exported() -> Exported {
+    let tempdir = tempfile::tempdir().unwrap();
+    let dir = tempdir.path();
+    let host = fake_host(dir);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths: Vec<PathBuf> = fs::read_dir(root.join("policies")).unwrap().map(|e| e.unwrap().path()).collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "toml") && !p.ends_with("damo-policy.toml"));
@@ -76,26 +97,56 @@ fn real_damo_reads_exported_json() {
         .expect("check");
     assert_eq!(checked.error_count(), 0);
     let compiled = damo_policy::compile::compile(&checked.policies(), checked.kernel, &host);
-    let exported = damo_policy::interop::damo_json::kdamonds(&compiled);
-    let file = dir.path().join("kdamonds.json");
-    fs::write(&file, &exported).unwrap();
-    let home = dir.path().join("home");
+    let json = damo_policy::interop::damo_json::kdamonds(&compiled);
+    let file = dir.join("kdamonds.json");
+    fs::write(&file, &json).unwrap();
+    let home = dir.join("home");
     fs::create_dir(&home).unwrap();
-    let (reprinted, printed) = match (damo_args(&damo, &file, &home, true), damo_args(&damo, &file, &home, false)) {
-        (Ok(raw), Ok(printed)) => (raw, printed),
-        (Err(why), _) | (_, Err(why)) => return skip(&why),
-    };
-    let ours: Value = serde_json::from_str(&exported).unwrap();
+    Exported { host, json, file: file.to_str().expect("a UTF-8 temporary path").to_owned(), home, _dir: tempdir }
+}
+
+impl Exported {
+    /// The sysfs writes of imported policies, compiled on the fake host.
+    fn writes(&self, files: &[(String, String)]) -> Vec<(String, String)> {
+        let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        crate::support::kernel_writes(&refs, &self.host)
+    }
+}
+
+fn assert_same_writes(before: &[(String, String)], after: &[(String, String)], what: &str) {
+    let differences: Vec<_> = before.iter().zip(after).filter(|(a, b)| a != b).take(5).collect();
+    assert!(differences.is_empty() && before.len() == after.len(), "{what} imports differently: {differences:?}");
+}
+
+#[test]
+fn real_damo_reads_exported_json() {
+    let Some(damo) = damo() else { return };
+    let ex = exported();
+    let print = |raw: &[&str]| damo_args(&damo, &[&["--kdamonds", &ex.file, "--format", "json"], raw].concat(), &ex.home);
+    let Some((reprinted, printed)) = both(print(&["--raw"]), print(&[])) else { return };
+    let ours: Value = serde_json::from_str(&ex.json).unwrap();
     let theirs: Value = serde_json::from_str(&reprinted).expect("damo prints JSON");
     assert_same_values(&ours, &theirs, "");
     // And what damo prints for people imports back to the same kernel values.
-    let writes = |files: &[(String, String)]| {
-        let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        crate::support::kernel_writes(&refs, &host)
-    };
-    let (before, after) = (writes(&through_damo_json(&exported)), writes(&through_damo_json(&printed)));
-    let differences: Vec<_> = before.iter().zip(&after).filter(|(a, b)| a != b).take(5).collect();
-    assert!(differences.is_empty() && before.len() == after.len(), "damo's printed JSON imports differently: {differences:?}");
+    assert_same_writes(&ex.writes(&through_damo_json(&ex.json)), &ex.writes(&through_damo_json(&printed)), "damo's printed JSON");
+}
+
+/// What damo prints as YAML (`--format yaml`, PyYAML's dump) imports to the kernel values its
+/// JSON of the same configuration imports to: the exported policies, printed for people and
+/// raw, and a configuration made with damo's own options.
+#[test]
+fn real_damo_yaml_imports_as_its_json() {
+    let Some(damo) = damo() else { return };
+    let ex = exported();
+    let options = ["--damos_action", "pageout", "--damos_access_rate", "0%", "0%", "--damos_age", "5s", "max", "--damos_quotas", "100ms", "1G", "1s"];
+    let kdamonds = ["--kdamonds", ex.file.as_str()];
+    for (what, args) in [("exported", &kdamonds[..]), ("exported, raw", &[&kdamonds[..], &["--raw"]].concat()), ("options", &options[..])] {
+        let print = |format: &str| damo_args(&damo, &[args, &["--format", format]].concat(), &ex.home);
+        let Some((json, yaml)) = both(print("json"), print("yaml")) else { return };
+        assert!(yaml.starts_with("kdamonds:\n"), "{what}: damo printed no YAML:\n{yaml}");
+        let (from_json, from_yaml) = (through_import("printed.json", &json), through_import("printed.yaml", &yaml));
+        assert_same_writes(&ex.writes(&from_json), &ex.writes(&from_yaml), &format!("damo's YAML ({what})"));
+    }
 }
 
 /// Every value we wrote reads back from damo's raw print as the same integer (damo adds

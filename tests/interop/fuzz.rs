@@ -1,6 +1,7 @@
 //! Property tests of the translator: arbitrary text, and lines built from damo's token
 //! grammar with mutations, never panic; every error is located on the input; every
-//! translation that succeeds is a policy that validates.
+//! translation that succeeds is a policy that validates. The import of YAML built from
+//! damo's keys and YAML's syntax never panics either, and its errors are located likewise.
 //!
 //! `PROPTEST_CASES` raises the number of cases for a longer fuzzing run.
 
@@ -8,6 +9,7 @@ use proptest::prelude::*;
 
 use std::sync::Arc;
 
+use damo_policy::interop::import;
 use damo_policy::interop::translate::TargetChoice;
 use damo_policy::kernel::Version;
 use damo_policy::source::SourceFile;
@@ -83,6 +85,29 @@ fn check(text: &str) {
     }
 }
 
+/// Pieces of damo's YAML and of YAML's syntax, to be put together in any order.
+fn yaml_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "(kdamonds|contexts|schemes|ops|targets|pid|action|access_pattern|sz_bytes|min|max|quotas|goals|<<): ",
+        "\n {0,6}(- )?",
+        "(paddr|vaddr|pageout|max|4,096|0 %|1 s|18446744073709551615|0x1f|017|yes|~|1.0e\\+3|'q'|\"d\")",
+        "[\\[\\]{},:&*!|>#?%@`'\"-]",
+        "(&a |\\*a|!!str |!!python/object:x |--- |\\.\\.\\.)",
+        "\\PC{1,4}",
+    ]
+}
+
+fn check_yaml(text: &str) {
+    let input = Arc::new(SourceFile::new("fuzz.yaml", text));
+    let (_, diagnostics) = import::import(&input, "fuzz", &TargetChoice::Physical { chosen: false });
+    for d in &diagnostics {
+        assert!(d.file.is_some(), "a diagnostic without its file: {}", d.message);
+        if let Some(span) = &d.span {
+            assert!(span.end <= text.len() && text.is_char_boundary(span.start), "{span:?} is not on the input: {}", d.message);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -94,6 +119,11 @@ proptest! {
     #[test]
     fn structured_lines_translate_or_are_located(lines in prop::collection::vec(structured_line(), 1..4)) {
         check(&lines.join("\n"));
+    }
+
+    #[test]
+    fn damo_like_yaml_imports_or_is_located(pieces in prop::collection::vec(yaml_piece(), 0..40)) {
+        check_yaml(&pieces.concat());
     }
 
     #[test]

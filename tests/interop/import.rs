@@ -1,5 +1,6 @@
 //! `damo-policy import`: damo's JSON (kdamonds trees, `--schemes` lists, damo's printed and
-//! raw forms) → policy files, snapshotted; what a policy cannot hold is reported.
+//! raw forms) → policy files, snapshotted; what a policy cannot hold is reported. The same
+//! trees as damo's YAML import to the same policies.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,14 +11,20 @@ fn json_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json")
 }
 
+/// Each a fixture of both `json/` and `yaml/`, with the arguments it is imported with.
+const FIXTURES: [(&str, &[&str]); 5] = [
+    ("damo-args-paddr", &[]),
+    ("damo-args-vaddr-raw", &[]),
+    ("numbers", &[]),
+    ("translate-damos-v2.0.9", &["--process", "mysqld"]),
+    ("two-kdamonds", &[]),
+];
+
 #[test]
 fn damo_json_fixtures_import_and_pass_check() {
-    for (name, extra) in [
-        ("damo-args-paddr.json", &[][..]),
-        ("damo-args-vaddr-raw.json", &[][..]),
-        ("translate-damos-v2.0.9.json", &["--process", "mysqld"][..]),
-        ("two-kdamonds.json", &[][..]),
-    ] {
+    for (stem, extra) in FIXTURES {
+        let name = format!("{stem}.json");
+        let name = name.as_str();
         let mut args = vec!["import", name];
         args.extend_from_slice(extra);
         let result = run(&json_fixtures(), &args);
@@ -32,6 +39,44 @@ fn damo_json_fixtures_import_and_pass_check() {
         let checked = run(dir.path(), &["check", "out"]);
         assert_eq!(checked.code, 0, "{name}: imported policies fail check:\n{}", checked.transcript());
     }
+}
+
+/// damo's YAML of each JSON fixture (PyYAML's dump, as damo writes it) imports to the same
+/// policies; so does YAML in a file named otherwise, recognised by its content.
+#[test]
+fn damo_yaml_imports_as_its_json() {
+    let yaml_fixtures = json_fixtures().with_file_name("yaml");
+    let dir = tempfile::tempdir().unwrap();
+    for (stem, extra) in FIXTURES {
+        let import = |cwd: &Path, name: &str| run(cwd, &[&["import", name], extra].concat()).transcript();
+        let json = import(&json_fixtures(), &format!("{stem}.json"));
+        let yaml = import(&yaml_fixtures, &format!("{stem}.yaml"));
+        assert_eq!(yaml.replace(&format!("{stem}.yaml"), &format!("{stem}.json")), json, "{stem}");
+        fs::copy(yaml_fixtures.join(format!("{stem}.yaml")), dir.path().join(format!("{stem}.txt"))).unwrap();
+        let by_content = import(dir.path(), &format!("{stem}.txt"));
+        assert_eq!(by_content.replace(&format!("{stem}.txt"), &format!("{stem}.json")), json, "{stem}.txt");
+    }
+}
+
+/// YAML syntax errors point at line and column; YAML that is not plain data (an old damo's
+/// `!!python/object` dump) is refused as damo's own reader refuses it.
+#[test]
+fn yaml_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("unclosed.yaml", "kdamonds:\n- contexts:\n  - ops: paddr\n    targets: [{pid: null}\n    schemes: []\n"),
+        ("indented.yml", "kdamonds:\n- contexts:\n  - ops: paddr\n   schemes: []\n"),
+        ("python.yaml", "kdamonds:\n- !!python/object/apply:collections.OrderedDict\n  - - - state\n      - null\n"),
+        ("by-content", "- action: pageout\n  quotas: {time_ms: 10 ms, sz_bytes: [1 GiB}\n"),
+    ];
+    let mut transcripts = String::new();
+    for (name, text) in files {
+        fs::write(dir.path().join(name), text).unwrap();
+        let result = run(dir.path(), &["import", name]);
+        assert_eq!(result.code, 1, "{}", result.transcript());
+        transcripts.push_str(&result.transcript());
+    }
+    insta::assert_snapshot!(transcripts);
 }
 
 /// damo's `--raw` JSON prints ages and quota times in nanoseconds under µs and ms keys; the

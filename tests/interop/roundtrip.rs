@@ -55,10 +55,15 @@ fn compiled(files: &[(String, String)], host: &HostPaths) -> Compiled {
 
 /// The policies damo's JSON of `compiled` imports as.
 pub fn through_damo_json(json: &str) -> Vec<(String, String)> {
-    let input = Arc::new(SourceFile::new("exported.json", json));
+    through_import("exported.json", json)
+}
+
+/// The policies a kdamonds tree imports as, read as a file named `name` (`.json`, `.yaml`).
+pub fn through_import(name: &str, text: &str) -> Vec<(String, String)> {
+    let input = Arc::new(SourceFile::new(name, text));
     let (imported, diags) = import::import(&input, "exported", &TargetChoice::Physical { chosen: false });
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
-    assert!(errors.is_empty(), "import: {errors:?}\n{json}");
+    assert!(errors.is_empty(), "import: {errors:?}\n{text}");
     let (texts, checked) = import::checked_texts(&imported, Path::new(""), Version::NEWEST_KNOWN);
     assert!(checked.iter().all(|d| !d.is_error()), "{:?}", checked.iter().map(|d| &d.message).collect::<Vec<_>>());
     texts.into_iter().map(|(path, text)| (path.display().to_string(), text)).collect()
