@@ -395,7 +395,8 @@ fn access(text: &str) -> Result<Access, UnitError> {
 /// A time of a `_us` key; `None` for `max`. damo clamps what it writes to 2^64 - 1, its
 /// `max`, so a bare number beyond it is `max` too: `damo args damon --raw` prints ages and
 /// quota times in nanoseconds under their µs and ms keys, and its `max` comes back as
-/// 1000 (or 10^6) times 2^64 - 1. Otherwise the value is read as damo reads it.
+/// 1000 (or 10^6) times 2^64 - 1, and 2^64 - 1 itself is `max` as well. Otherwise the value
+/// is read as damo reads it.
 fn time_us(text: &str) -> Result<Option<u64>, UnitError> {
     clamped(text, damo_units::time_us(text, US))
 }
@@ -407,6 +408,8 @@ fn time_ms(text: &str) -> Result<Option<u64>, UnitError> {
 
 fn clamped(text: &str, parsed: Result<Option<u64>, UnitError>) -> Result<Option<u64>, UnitError> {
     match parsed {
+        // 2^64 - 1 itself is damo's `max` as a bare number.
+        Ok(Some(u64::MAX)) => Ok(None),
         Err(_) if damo_units::number(text).is_ok_and(|n| n.digits / 10u128.pow(n.scale) >= u128::from(u64::MAX)) => Ok(None),
         other => other,
     }
