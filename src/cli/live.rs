@@ -31,7 +31,7 @@ pub struct LiveArgs {
 /// the command line — a fake kernel kept in a file (`fake:VERSION:FILE`).
 pub enum Kernel {
     Real(RealSysfs),
-    Fake { kernel: FakeKernel, file: PathBuf },
+    Fake { kernel: Box<FakeKernel>, file: PathBuf },
 }
 
 impl Kernel {
@@ -44,13 +44,13 @@ impl Kernel {
         let version: Version = version.parse()?;
         let file = PathBuf::from(file);
         let kernel = FakeKernel::open(version, &file).map_err(|e| format!("{}: {e}", file.display()))?;
-        Ok(Kernel::Fake { kernel: kernel.with_module_root(module_root).with_cgroup_root(cgroup_root), file })
+        Ok(Kernel::Fake { kernel: Box::new(kernel.with_module_root(module_root).with_cgroup_root(cgroup_root)), file })
     }
 
     pub fn sysfs(&self) -> &(dyn Sysfs + Sync) {
         match self {
             Kernel::Real(real) => real,
-            Kernel::Fake { kernel, .. } => kernel,
+            Kernel::Fake { kernel, .. } => kernel.as_ref(),
         }
     }
 

@@ -36,7 +36,8 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
             return Err(Box::new(Failed { op: op.clone(), error, writes, restored }));
         }
     }
-    if let Err((op, error)) = verify(sysfs, &plan.desired) {
+    if let Err(failure) = verify(sysfs, &plan.desired) {
+        let (op, error) = *failure;
         let restored = restore(sysfs, prior, plan);
         return Err(Box::new(Failed { op, error, writes, restored }));
     }
@@ -61,20 +62,20 @@ fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
 }
 
 /// Reads back every desired file, and each kdamond's state and pid.
-fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -> Result<(), (Op, SysfsError)> {
+fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -> Result<(), Box<(Op, SysfsError)>> {
     for (slot, writes) in desired {
         for (path, value) in writes {
-            let actual = read_retrying(sysfs, path).map_err(|e| (read_op(path, value), e))?;
+            let actual = read_retrying(sysfs, path).map_err(|e| Box::new((read_op(path, value), e)))?;
             if actual.trim() != value {
                 let error = SysfsError { path: path.clone(), value: Some(value.clone()), errno: None, message: format!("reads back `{actual}`") };
-                return Err((read_op(path, value), error));
+                return Err(Box::new((read_op(path, value), error)));
             }
         }
         let pid = read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).unwrap_or_default();
         if pid.trim() == "-1" {
             let path = format!("kdamonds/{slot}/state");
             let error = SysfsError { path: path.clone(), value: None, errno: None, message: "the kdamond is not running after apply".into() };
-            return Err((read_op(&path, "on"), error));
+            return Err(Box::new((read_op(&path, "on"), error)));
         }
     }
     Ok(())
