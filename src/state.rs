@@ -52,8 +52,11 @@ impl EngineState {
     pub fn note_pids(&mut self, sysfs: &dyn crate::sysfs::Sysfs) {
         for own in self.policies.values_mut() {
             let read = |leaf: &str| crate::sysfs::read_retrying(sysfs, &format!("kdamonds/{}/{leaf}", own.slot)).ok();
-            if read("state").as_deref() == Some("on") {
-                own.pid = read("pid").and_then(|pid| pid.trim().parse().ok());
+            // A pid that cannot be read leaves the recorded one.
+            if read("state").as_deref() == Some("on")
+                && let Some(pid) = read("pid").and_then(|pid| pid.trim().parse().ok())
+            {
+                own.pid = Some(pid);
             }
         }
     }

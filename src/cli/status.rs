@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use super::live::LiveArgs;
 use super::usage_error;
-use crate::kernel::WatermarkMetric;
+use crate::kernel::keywords::{Activity, watermark_activity};
+use crate::kernel::{Layout, WatermarkMetric};
 use crate::state::Owned;
-use crate::kernel::keywords::watermarks_surely_inactive;
-use crate::sysfs::{Sysfs, read_retrying, write_retrying};
+use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -65,43 +65,58 @@ struct SchemeStatus {
 }
 
 fn read_or(sysfs: &dyn Sysfs, path: &str) -> String {
-    read_retrying(sysfs, path).unwrap_or_else(|_| "?".into())
+    read_briefly(sysfs, path).unwrap_or_else(|_| "?".into())
 }
 
 fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
     read_or(sysfs, path).parse().unwrap_or(0)
 }
 
-/// Why refreshing a running kdamond's statistics would wait: every scheme is switched off
-/// by its watermarks now, and the kernel answers commands for such a kdamond only at its
-/// next watermark check (up to the watermark interval, seconds). Their statistics cannot
-/// change meanwhile anyway.
-fn waiting_for_watermarks(sysfs: &dyn Sysfs, ctx: &str, free_mem_permil: Option<u64>) -> Option<String> {
-    let free = free_mem_permil?;
+/// Why refreshing a running kdamond's statistics would wait, if it would: a kdamond whose
+/// schemes all wait for their watermarks answers commands only at its next watermark check
+/// (seconds), and 6.14–6.15 not before a scheme activates (maybe never). Their statistics
+/// cannot change meanwhile anyway.
+fn refresh_would_wait(sysfs: &dyn Sysfs, ctx: &str, layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
     let nr = count(sysfs, &format!("{ctx}/schemes/nr_schemes"));
-    let inactive = |s: usize| {
+    let activity = |s: usize| {
         let wm = format!("{ctx}/schemes/{s}/watermarks");
         let num = |leaf: &str| read_or(sysfs, &format!("{wm}/{leaf}")).parse::<u64>().ok();
-        read_or(sysfs, &format!("{wm}/metric")) == WatermarkMetric::FreeMemRate.keyword()
-            && matches!((num("high"), num("low")), (Some(high), Some(low)) if watermarks_surely_inactive(free, high, low))
+        match (read_or(sysfs, &format!("{wm}/metric")).as_str(), free_mem_permil) {
+            ("none", _) => Activity::Active,
+            (metric, Some(free)) if metric == WatermarkMetric::FreeMemRate.keyword() => match (num("high"), num("mid"), num("low")) {
+                (Some(high), Some(mid), Some(low)) => watermark_activity(free, high, mid, low),
+                _ => Activity::Unknown,
+            },
+            _ => Activity::Unknown,
+        }
     };
-    (nr > 0 && (0..nr).all(inactive)).then(|| {
-        format!("statistics as of their last refresh: every scheme waits for its watermarks (free memory {free}‰ now), and the kernel would answer a refresh only at their next check")
-    })
+    let activities: Vec<Activity> = (0..nr).map(activity).collect();
+    let free = free_mem_permil.map(|f| format!(" (free memory {f}‰ now)")).unwrap_or_default();
+    if nr > 0 && activities.iter().all(|a| *a == Activity::Inactive) {
+        return Some(format!(
+            "statistics as of their last refresh: every scheme waits for its watermarks{free}, and the kernel would answer a refresh only at their next check"
+        ));
+    }
+    if layout.commands_need_active_scheme() && nr > 0 && !activities.contains(&Activity::Active) {
+        return Some(format!(
+            "statistics as of their last refresh: no scheme is surely active{free}, and this kernel answers a refresh only while one is"
+        ));
+    }
+    None
 }
 
-fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, free_mem_permil: Option<u64>) -> PolicyStatus {
+fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_mem_permil: Option<u64>) -> PolicyStatus {
     let (file, slot) = (own.file.as_str(), own.slot);
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
     let pid = read_or(sysfs, &format!("{k}/pid"));
-    if let Some(ours) = own.pid.filter(|ours| state == "on" && pid.parse::<u32>().ok() != Some(*ours)) {
+    if let Some(ours) = own.pid.filter(|ours| state == "on" && pid.parse::<u32>().is_ok_and(|now| now != *ours)) {
         // Another tool started its kdamond in this slot after ours stopped: not ours to
         // refresh or show.
         let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
         return PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state: "foreign".into(), note: Some(note), stats_note: None, targets: Vec::new(), schemes: Vec::new() };
     }
-    let stats_note = if state == "on" { waiting_for_watermarks(sysfs, &format!("{k}/contexts/0"), free_mem_permil) } else { None };
+    let stats_note = if state == "on" { refresh_would_wait(sysfs, &format!("{k}/contexts/0"), layout, free_mem_permil) } else { None };
     if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
         let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");
@@ -151,7 +166,7 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
     };
     let free_mem_permil = args.live.host.host().free_mem_permil().ok();
     let statuses: Vec<PolicyStatus> =
-        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, own, free_mem_permil)).collect();
+        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, own, Layout::new(live.info.version), free_mem_permil)).collect();
     let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });

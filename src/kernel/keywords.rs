@@ -286,9 +286,41 @@ impl WatermarkMetric {
     }
 }
 
-/// Whether a scheme with these watermarks is surely inactive at metric value `value`: the
-/// kernel deactivates it above `high` and below `low`. Between the two it depends on
-/// whether it was active before (it activates below `mid`), which user space cannot see.
-pub fn watermarks_surely_inactive(value: u64, high: u64, low: u64) -> bool {
-    value > high || value < low
+/// What a scheme's watermarks make of it at the metric's current value, as far as user
+/// space can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    Active,
+    Inactive,
+    /// Between `mid` and `high` a scheme stays as it was, which user space cannot see.
+    Unknown,
+}
+
+/// The kernel deactivates a scheme above `high` and below `low`, and activates it from
+/// `low` up to (not including) `mid`.
+pub fn watermark_activity(value: u64, high: u64, mid: u64, low: u64) -> Activity {
+    if value > high || value < low {
+        Activity::Inactive
+    } else if value < mid {
+        Activity::Active
+    } else {
+        Activity::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watermarks_switch_schemes_as_the_kernel_does() {
+        // high 200‰, mid 150‰, low 50‰
+        let at = |value| watermark_activity(value, 200, 150, 50);
+        assert_eq!(at(201), Activity::Inactive);
+        assert_eq!(at(49), Activity::Inactive);
+        assert_eq!(at(50), Activity::Active);
+        assert_eq!(at(149), Activity::Active);
+        assert_eq!(at(150), Activity::Unknown);
+        assert_eq!(at(200), Activity::Unknown);
+    }
 }

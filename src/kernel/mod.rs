@@ -128,6 +128,14 @@ impl Layout {
     pub fn commit_needs_active_scheme(self) -> bool {
         self.version < Version::new(6, 16)
     }
+
+    /// Whether every command (`update_schemes_stats` too) waits until a scheme is active:
+    /// from 6.14, when the sysfs commands moved to `damon_call()`, until the 6.16 fix above.
+    /// Earlier kernels answer the other commands at the next watermark check, and later
+    /// ones answer every command then.
+    pub fn commands_need_active_scheme(self) -> bool {
+        self.version >= Version::new(6, 14) && self.version < Version::new(6, 16)
+    }
 }
 
 #[cfg(test)]

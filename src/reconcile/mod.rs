@@ -19,9 +19,9 @@ use serde::Serialize;
 use crate::compile::sysfs::kdamond_writes;
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
-use crate::kernel::defaults::fresh_value;
+use crate::kernel::defaults::{Child, fresh_value};
 use crate::state::{EngineState, Owned, hash_writes};
-use crate::sysfs::{Sysfs, SysfsError, read_retrying};
+use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
 
 /// What happens to one kdamond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,8 +136,9 @@ pub fn plan(
     }
     // A running kdamond with another pid than the one recorded was started by another tool
     // after ours stopped (its processes exited, or `stop`): it is not ours any more.
-    let pid_of = |slot: usize| read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
-    let still_ours = |o: &Owned| !running[o.slot] || o.pid.is_none() || pid_of(o.slot) == o.pid;
+    // An unreadable pid proves nothing: the kdamond stays ours.
+    let pid_of = |slot: usize| read_briefly(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
+    let still_ours = |o: &Owned| !running[o.slot] || o.pid.is_none_or(|ours| pid_of(o.slot).is_none_or(|now| now == ours));
     let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr && still_ours(o)).map(|(n, o)| (n.as_str(), o)).collect();
     // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
     // started it, and it is not ours to reuse.
@@ -322,8 +323,8 @@ pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], pol
         if current.as_deref().map(str::trim) == Some(value.as_str()) {
             continue;
         }
-        let file = path.rsplit('/').next().unwrap_or("");
-        if file.starts_with("nr_") {
+        // Only count files recreate children (`weights/nr_accesses_permil` is a leaf).
+        if Child::of_nr_file(path).is_some() {
             recreated.push(format!("{}/", path.rsplit_once('/').map_or("", |(dir, _)| dir)));
         }
         ops.push(op(current));
@@ -352,7 +353,7 @@ pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String
 }
 
 fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
-    let read = |leaf: &str| read_retrying(sysfs, &format!("kdamonds/{slot}/{leaf}")).unwrap_or_else(|_| "?".into());
+    let read = |leaf: &str| read_briefly(sysfs, &format!("kdamonds/{slot}/{leaf}")).unwrap_or_else(|_| "?".into());
     Foreign {
         slot,
         running,

@@ -273,3 +273,25 @@ fn a_kdamond_another_tool_started_in_our_stopped_slot_is_foreign() {
     assert!(kernel.log().is_empty(), "untouched: {:?}", kernel.log());
     assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min").unwrap(), "5");
 }
+
+#[test]
+fn changing_the_access_rate_weight_is_not_a_count_change() {
+    // `weights/nr_accesses_permil` is a leaf, not an `nr_*` count: its siblings keep their
+    // values and must still be compared with the kernel's.
+    let with_weights = |weights: &str| {
+        policy("w", &format!(
+            "name = \"w\"\n[target]\npids = [11]\n[[scheme]]\naction = \"pageout\"\n\
+access_pattern.age = {{ min = \"60s\" }}\nquota = {{ time = \"10ms\", reset_interval = \"1s\"{weights} }}\n"
+        ))
+    };
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let (_, state) = reconcile(&kernel, version, &[with_weights("")], &fresh_state(), Options::default()).unwrap();
+        let weights = "kdamonds/0/contexts/0/schemes/0/quotas/weights";
+        assert_eq!(kernel.get(&format!("{weights}/age_permil")).unwrap(), "1");
+        reconcile(&kernel, version, &[with_weights(", weights = { size = 0, access_rate = 2, age = 0 }")], &state, Options::default()).unwrap();
+        for (leaf, value) in [("sz_permil", "0"), ("nr_accesses_permil", "2"), ("age_permil", "0")] {
+            assert_eq!(kernel.get(&format!("{weights}/{leaf}")).unwrap(), value, "{version}: {leaf}");
+        }
+    }
+}

@@ -86,10 +86,14 @@ pub const BUSY_DEADLINE: Duration = Duration::from_secs(10);
 const BUSY_BACKOFF_FIRST: Duration = Duration::from_millis(5);
 const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(250);
 
-/// Runs `attempt` until it succeeds, fails with something else than `EBUSY`, or the
-/// deadline passes; the backoff doubles from 5 ms up to 250 ms.
-fn retrying<T>(sysfs: &dyn Sysfs, mut attempt: impl FnMut() -> Result<T, SysfsError>) -> Result<T, SysfsError> {
-    let deadline = std::time::Instant::now() + sysfs.busy_deadline();
+/// How long a read whose failure is tolerated (a best-effort description, a status line)
+/// retries `EBUSY`: a held lock must not make `status` take minutes.
+const BRIEF_BUSY_DEADLINE: Duration = Duration::from_millis(500);
+
+/// Runs `attempt` until it succeeds, fails with something else than `EBUSY`, or `patience`
+/// passes; the backoff doubles from 5 ms up to 250 ms.
+fn retrying<T>(patience: Duration, mut attempt: impl FnMut() -> Result<T, SysfsError>) -> Result<T, SysfsError> {
+    let deadline = std::time::Instant::now() + patience;
     let mut backoff = BUSY_BACKOFF_FIRST;
     loop {
         match attempt() {
@@ -104,10 +108,15 @@ fn retrying<T>(sysfs: &dyn Sysfs, mut attempt: impl FnMut() -> Result<T, SysfsEr
 
 /// Writes, retrying transient `EBUSY`.
 pub fn write_retrying(sysfs: &dyn Sysfs, path: &str, value: &str) -> Result<(), SysfsError> {
-    retrying(sysfs, || sysfs.write(path, value))
+    retrying(sysfs.busy_deadline(), || sysfs.write(path, value))
 }
 
 /// Reads, retrying transient `EBUSY` (newer kernels trylock on reads of `state` too).
 pub fn read_retrying(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
-    retrying(sysfs, || sysfs.read(path))
+    retrying(sysfs.busy_deadline(), || sysfs.read(path))
+}
+
+/// Reads for a caller that can do without the value: `EBUSY` is retried only briefly.
+pub fn read_briefly(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
+    retrying(BRIEF_BUSY_DEADLINE.min(sysfs.busy_deadline()), || sysfs.read(path))
 }

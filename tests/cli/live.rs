@@ -155,3 +155,23 @@ fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
     assert!(!status.stdout.contains("waits for its watermarks"), "{}", status.stdout);
     assert!(!status.stdout.contains("tried 0 regions"), "refreshed: {}", status.stdout);
 }
+
+#[test]
+fn status_on_6_15_refreshes_only_while_a_scheme_is_surely_active() {
+    // 6.14 and 6.15 answer a refresh of a kdamond whose schemes are all off only once one
+    // activates; between `mid` and `high` user space cannot tell, so no refresh there.
+    let dir = setup("6.15");
+    let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
+    write(dir.path(), "cold.toml", &gated);
+    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
+    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    assert_eq!(live(dir.path(), &["apply", "policies", "--proc-root", "proc"]).code, 0);
+    let status_at = |free_permil: u64| {
+        fs::write(dir.path().join("proc/meminfo"), format!("MemTotal:       1000 kB\nMemFree:        {free_permil} kB\n")).unwrap();
+        live(dir.path(), &["status", "--proc-root", "proc"]).stdout
+    };
+    let unknown = status_at(170);
+    assert!(unknown.contains("no scheme is surely active (free memory 170‰ now)") && unknown.contains("tried 0 regions"), "{unknown}");
+    let active = status_at(100);
+    assert!(!active.contains("statistics as of") && !active.contains("tried 0 regions"), "{active}");
+}
