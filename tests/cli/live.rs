@@ -133,24 +133,34 @@ fn a_missing_memcg_keeps_the_previous_configuration() {
     }
 }
 
-#[test]
-fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
-    let dir = setup("7.3");
+/// The cold policy with watermarks (active from 5 % free memory up to 15 %, off above 20 %),
+/// applied with a `/proc` of the test's (`proc/`) that `meminfo` fills.
+fn applied_with_watermarks(version: &str) -> tempfile::TempDir {
+    let dir = setup(version);
     let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
     write(dir.path(), "cold.toml", &gated);
     fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
     fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
     assert_eq!(apply.code, 0, "{}", apply.transcript());
-    let meminfo = |free_kb: u64| fs::write(dir.path().join("proc/meminfo"), format!("MemTotal:       1000000 kB\nMemFree:        {free_kb} kB\n")).unwrap();
+    dir
+}
+
+fn meminfo(dir: &Path, free_permil: u64) {
+    fs::write(dir.join("proc/meminfo"), format!("MemTotal:       1000 kB\nMemFree:        {free_permil} kB\n")).unwrap();
+}
+
+#[test]
+fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
+    let dir = applied_with_watermarks("7.3");
     // 90 % free: above the high watermark, the scheme is surely off, and a refresh would
     // wait for the kernel's next watermark check.
-    meminfo(900_000);
+    meminfo(dir.path(), 900);
     let status = live(dir.path(), &["status", "--proc-root", "proc"]);
     insta::assert_snapshot!("status_waiting_for_watermarks", status.transcript());
     assert!(status.stdout.contains("tried 0 regions"), "not refreshed: {}", status.stdout);
-    // 10 % free: between the watermarks the kernel may run it: refreshed.
-    meminfo(100_000);
+    // 10 % free: between the low and mid watermarks the kernel runs it: refreshed.
+    meminfo(dir.path(), 100);
     let status = live(dir.path(), &["status", "--proc-root", "proc"]);
     assert!(!status.stdout.contains("waits for its watermarks"), "{}", status.stdout);
     assert!(!status.stdout.contains("tried 0 regions"), "refreshed: {}", status.stdout);
@@ -160,14 +170,9 @@ fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
 fn status_on_6_15_refreshes_only_while_a_scheme_is_surely_active() {
     // 6.14 and 6.15 answer a refresh of a kdamond whose schemes are all off only once one
     // activates; between `mid` and `high` user space cannot tell, so no refresh there.
-    let dir = setup("6.15");
-    let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
-    write(dir.path(), "cold.toml", &gated);
-    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
-    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
-    assert_eq!(live(dir.path(), &["apply", "policies", "--proc-root", "proc"]).code, 0);
+    let dir = applied_with_watermarks("6.15");
     let status_at = |free_permil: u64| {
-        fs::write(dir.path().join("proc/meminfo"), format!("MemTotal:       1000 kB\nMemFree:        {free_permil} kB\n")).unwrap();
+        meminfo(dir.path(), free_permil);
         live(dir.path(), &["status", "--proc-root", "proc"]).stdout
     };
     let unknown = status_at(170);
