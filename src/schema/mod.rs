@@ -1,0 +1,384 @@
+//! The JSON schema of policy files: generated from the wire model, committed at
+//! `schema/damo-policy.schema.json`, and enforced at run time from the committed text, so
+//! what users' editors check and what `check` enforces are the same reviewed file.
+
+mod accept;
+
+use std::sync::{Arc, OnceLock};
+
+use jsonschema::error::ValidationErrorKind;
+use schemars::generate::SchemaSettings;
+use toml::de::DeTable;
+
+use crate::diag::Diagnostic;
+use crate::model::{PolicyFile, scalar};
+use crate::source::{KeyPath, Seg, SourceFile, SpanIndex};
+
+/// The committed schema, as enforced.
+pub const COMMITTED: &str = include_str!("../../schema/damo-policy.schema.json");
+
+/// Where the committed schema lives in the repository.
+pub const COMMITTED_PATH: &str = "schema/damo-policy.schema.json";
+
+/// Generates the schema from the wire model (draft-07, which TOML editors understand).
+pub fn generate() -> String {
+    let generator = SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<PolicyFile>().to_value();
+    strip_null(&mut schema);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// TOML has no null: an omitted key is the only way to leave an option unset, so the
+/// `null` alternatives schemars adds for `Option` fields only blur error messages.
+fn strip_null(node: &mut serde_json::Value) {
+    use serde_json::Value as J;
+    if let J::Object(map) = node {
+        if let Some(J::Array(types)) = map.get_mut("type") {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let only = types.remove(0);
+                map.insert("type".into(), only);
+            }
+        }
+        if let Some(J::Array(branches)) = map.get("anyOf") {
+            let kept: Vec<J> = branches.iter().filter(|b| b.get("type") != Some(&J::from("null"))).cloned().collect();
+            if kept.len() == 1 {
+                map.remove("anyOf");
+                map.insert("allOf".into(), J::Array(kept));
+            }
+        }
+        map.values_mut().for_each(strip_null);
+    } else if let J::Array(items) = node {
+        items.iter_mut().for_each(strip_null);
+    }
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(COMMITTED).expect("the committed schema is JSON");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(&schema)
+            .expect("the committed schema is a valid draft-07 schema")
+    })
+}
+
+/// The committed schema, read for quick acceptance (`None` if it outgrew that reading).
+fn reader() -> Option<&'static accept::Reader<'static>> {
+    static READER: OnceLock<Option<accept::Reader<'static>>> = OnceLock::new();
+    READER.get_or_init(|| accept::Reader::new(COMMITTED)).as_ref()
+}
+
+/// Whether the quick reading of the committed schema accepts `document` without the full
+/// validator (which then finds nothing either).
+pub fn quickly_accepted(document: &DeTable<'_>) -> bool {
+    reader().is_some_and(|reader| reader.verdict(document) == accept::Verdict::Valid)
+}
+
+/// Validates a document against the committed schema; every structural error is returned.
+pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    if quickly_accepted(document) {
+        return Vec::new();
+    }
+    validate_fully(file, document, index)
+}
+
+/// [`validate`] by the full validator alone.
+pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    let json = &crate::source::json(document);
+    let mut out = Vec::new();
+    for error in validator().iter_errors(json) {
+        let path = KeyPath(
+            error
+                .instance_path()
+                .segments()
+                .map(|seg| match seg {
+                    jsonschema::paths::LocationSegment::Property(p) => Seg::Key(p.to_string()),
+                    jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
+                })
+                .collect(),
+        );
+        let value = pointer(json, &path);
+        out.extend(describe(error.kind(), &path, value).into_iter().map(|d| {
+            let span = match &d.at_key {
+                Some(key) => index.key(&path.join(key.as_str())),
+                None if d.label_key => index.key(&path),
+                None => index.value(&path),
+            };
+            d.diagnostic.at(file, span)
+        }));
+    }
+    out
+}
+
+fn pointer<'a>(json: &'a serde_json::Value, path: &KeyPath) -> Option<&'a serde_json::Value> {
+    path.0.iter().try_fold(json, |value, seg| match seg {
+        Seg::Key(k) => value.get(k.as_str()),
+        Seg::Index(i) => value.get(*i),
+    })
+}
+
+struct Described {
+    diagnostic: Diagnostic,
+    /// Label this child key of the path instead of the path's value.
+    at_key: Option<String>,
+    /// Label the key of the path rather than its value.
+    label_key: bool,
+}
+
+fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_json::Value>) -> Vec<Described> {
+    let at = |diagnostic| Described { diagnostic, at_key: None, label_key: false };
+    let name = if path.0.is_empty() { "the policy".to_owned() } else { format!("`{path}`") };
+    let shown = value.map(show).unwrap_or_default();
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| Described {
+                diagnostic: Diagnostic::error("unknown-key", format!("unknown key `{key}` in {name}"))
+                    .label("not a known key")
+                    .help(known_keys_help(path, key)),
+                at_key: Some(key.clone()),
+                label_key: false,
+            })
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let key = property.as_str().unwrap_or_default();
+            vec![Described {
+                diagnostic: Diagnostic::error("missing-key", format!("{name} needs `{key}`"))
+                    .label(format!("`{key}` is missing here"))
+                    .help(required_help(key)),
+                at_key: None,
+                label_key: true,
+            }]
+        }
+        ValidationErrorKind::Type { kind } => {
+            let found = value.map(json_type).unwrap_or("nothing");
+            vec![at(Diagnostic::error("wrong-type", format!("{name} must be {}, not {found}", type_words(kind)))
+                .label(format!("this is {found}"))
+                .help(type_help(path, kind)))]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let choices: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(|o| o.as_str()).map(|s| format!("`{s}`")).collect())
+                .unwrap_or_default();
+            vec![at(unknown_keyword(&name, &shown, value, &choices))]
+        }
+        // schemars documents each keyword as a `oneOf` branch with a `const`.
+        ValidationErrorKind::OneOfNotValid { context }
+            if !context.is_empty() && context.iter().all(|branch| {
+                branch.iter().all(|e| matches!(e.kind(), ValidationErrorKind::Constant { .. }))
+            }) =>
+        {
+            let choices: Vec<String> = context
+                .iter()
+                .flatten()
+                .filter_map(|e| match e.kind() {
+                    ValidationErrorKind::Constant { expected_value } => {
+                        expected_value.as_str().map(|s| format!("`{s}`"))
+                    }
+                    _ => None,
+                })
+                .collect();
+            vec![at(unknown_keyword(&name, &shown, value, &choices))]
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let (noun, help) = scalar::pattern_meaning(pattern)
+                .unwrap_or(("valid here", "see the schema's description of this key"));
+            vec![at(Diagnostic::error("bad-value", format!("{shown} is not {noun}"))
+                .label(format!("expected {noun}"))
+                .help(help))]
+        }
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            vec![at(Diagnostic::error("wrong-type", format!("{shown} is not valid for {name}"))
+                .label("not a valid form")
+                .help(type_help(path, &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object))))]
+        }
+        other => {
+            let text = match other {
+                ValidationErrorKind::Minimum { limit } if limit.as_u64() == Some(0) => {
+                    format!("{name} must not be negative")
+                }
+                ValidationErrorKind::Minimum { limit } => format!("{name} must be at least {limit}"),
+                ValidationErrorKind::Maximum { limit } => format!("{name} must be at most {limit}"),
+                ValidationErrorKind::MinLength { limit } => {
+                    format!("{name} must have at least {limit} character{}", plural(*limit))
+                }
+                ValidationErrorKind::MaxLength { limit } => {
+                    format!("{name} must have at most {limit} character{}", plural(*limit))
+                }
+                ValidationErrorKind::MinItems { limit } => {
+                    format!("{name} must have at least {limit} item{}", plural(*limit))
+                }
+                _ => format!("{shown} is not valid for {name}"),
+            };
+            vec![at(Diagnostic::error("bad-value", text)
+                .label("out of range")
+                .help("see the schema's description of this key (`damo-policy schema`)"))]
+        }
+    }
+}
+
+fn unknown_keyword(name: &str, shown: &str, value: Option<&serde_json::Value>, choices: &[String]) -> Diagnostic {
+    let mut help = format!("use one of {}", choices.join(", "));
+    if let Some(guess) = value.and_then(|v| v.as_str()).and_then(|v| closest(v, choices)) {
+        help = format!("did you mean {guess}? ({help})");
+    }
+    Diagnostic::error("unknown-keyword", format!("{shown} is not a valid value for {name}"))
+        .label("unknown keyword")
+        .help(help)
+}
+
+fn required_help(key: &str) -> String {
+    match key {
+        "target" => "add a `[target]` table with one of `pids`, `process`, `cgroup` or `physical`".to_owned(),
+        "action" => "add `action = \"…\"`, e.g. `action = \"pageout\"`".to_owned(),
+        "type" => "add `type = \"…\"`, e.g. `type = \"anon\"`".to_owned(),
+        _ => format!("add `{key} = …`; see the schema's description of `{key}`"),
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn show(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => format!("`\"{s}\"`"),
+        other if other.get("$__toml_datetime").is_some() => "a date-time".to_owned(),
+        other => format!("`{other}`"),
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value as J;
+    match value {
+        J::Null => "nothing",
+        J::Bool(_) => "a boolean",
+        J::Number(n) if n.is_f64() => "a float",
+        J::Number(n) if n.as_i64().is_some_and(|n| n < 0) => "a negative integer",
+        J::Number(_) => "an integer",
+        J::String(_) => "a string",
+        J::Array(_) => "an array",
+        J::Object(o) if o.contains_key("$__toml_datetime") => "a date-time",
+        J::Object(_) => "a table",
+    }
+}
+
+fn type_words(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::JsonType;
+    let word = |t: &JsonType| match t {
+        JsonType::Array => "an array",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "a non-negative integer",
+        JsonType::Null => "nothing",
+        JsonType::Number => "a number",
+        JsonType::Object => "a table",
+        JsonType::String => "a string",
+    };
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => word(t).to_owned(),
+        jsonschema::error::TypeKind::Multiple(set) => {
+            set.iter().map(|t| word(&t)).collect::<Vec<_>>().join(" or ")
+        }
+    }
+}
+
+/// Help for a value of the wrong type, from the kind of key it is.
+fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
+    let last = path.0.iter().rev().find_map(|s| match s {
+        Seg::Key(k) => Some(k.as_str()),
+        Seg::Index(_) => None,
+    });
+    match last {
+        Some("physical") => "write `physical = true`, `physical = { numa_node = 0 }` or \
+`physical = { regions = [{ start = \"0x100000000\", end = \"0x200000000\" }] }`"
+            .to_owned(),
+        Some("size") if path.0.len() > 2 => crate::units::SIZE_HELP.to_owned(),
+        Some("min" | "max") => "write the bound in the unit of its range, as a string: \"4KiB\", \
+\"5%\", \"60s\", or \"min\" / \"max\""
+            .to_owned(),
+        Some(
+            "sample_interval" | "aggregation_interval" | "update_interval" | "apply_interval"
+            | "time" | "reset_interval" | "interval" | "min_sample_interval" | "max_sample_interval",
+        ) => format!("durations are strings: {}", crate::units::DURATION_HELP),
+        Some("high" | "mid" | "low" | "access") => {
+            format!("percentages are strings: {}", crate::units::PERCENT_HELP)
+        }
+        Some("scheme") => "each scheme is a `[[scheme]]` table".to_owned(),
+        Some("filter") => "each filter is a `[[scheme.filter]]` table".to_owned(),
+        _ => "see the schema's description of this key".to_owned(),
+    }
+}
+
+fn known_keys_help(path: &KeyPath, unexpected: &str) -> String {
+    let schema: serde_json::Value = serde_json::from_str(COMMITTED).unwrap_or_default();
+    let keys = properties_at(&schema, &schema, &path.0);
+    if keys.is_empty() {
+        "remove it".to_owned()
+    } else if let Some(guess) = closest(unexpected, &keys) {
+        format!("did you mean {guess}? (known keys: {})", keys.join(", "))
+    } else {
+        format!("remove it, or use one of: {}", keys.join(", "))
+    }
+}
+
+/// The property names the schema allows at a path, following `$ref`s and `anyOf`s.
+fn properties_at(root: &serde_json::Value, node: &serde_json::Value, path: &[Seg]) -> Vec<String> {
+    let node = resolve_ref(root, node);
+    if let Some(branches) = node.get("anyOf").and_then(|a| a.as_array()) {
+        return branches.iter().flat_map(|b| properties_at(root, b, path)).collect();
+    }
+    match path.split_first() {
+        None => node
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
+            .unwrap_or_default(),
+        Some((Seg::Key(k), rest)) => node
+            .get("properties")
+            .and_then(|p| p.get(k))
+            .map(|child| properties_at(root, child, rest))
+            .unwrap_or_default(),
+        Some((Seg::Index(_), rest)) => node
+            .get("items")
+            .map(|child| properties_at(root, child, rest))
+            .unwrap_or_default(),
+    }
+}
+
+fn resolve_ref<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
+    match node.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).map_or(node, |n| resolve_ref(root, n)),
+        None => node,
+    }
+}
+
+/// The choice closest to `word` by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, choices: &'a [String]) -> Option<&'a String> {
+    choices
+        .iter()
+        .map(|c| (edit_distance(word, c.trim_matches('`')), c))
+        .filter(|(d, c)| *d <= c.len().max(4) / 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
