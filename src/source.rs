@@ -4,6 +4,7 @@
 //! (`scheme[0].access_pattern.size.min`); [`SpanIndex`] turns that back into the span of the
 //! key or value in the file, falling back to the nearest enclosing key that exists.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -48,16 +49,23 @@ impl SourceFile {
     }
 }
 
-/// One step of a key path.
+/// One step of a key path. The keys validation names are mostly literals: borrowing them
+/// keeps the paths built for every checked value (in case it needs a finding) cheap.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    Key(String),
+    Key(Cow<'static, str>),
     Index(usize),
 }
 
-impl From<&str> for Seg {
-    fn from(key: &str) -> Self {
-        Seg::Key(key.to_owned())
+impl From<&'static str> for Seg {
+    fn from(key: &'static str) -> Self {
+        Seg::Key(Cow::Borrowed(key))
+    }
+}
+
+impl From<String> for Seg {
+    fn from(key: String) -> Self {
+        Seg::Key(Cow::Owned(key))
     }
 }
 
@@ -77,7 +85,9 @@ impl KeyPath {
     }
 
     pub fn join(&self, seg: impl Into<Seg>) -> Self {
-        let mut segs = self.0.clone();
+        // Sized for the new step up front: a clone then a push would allocate twice.
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend_from_slice(&self.0);
         segs.push(seg.into());
         Self(segs)
     }
@@ -168,7 +178,7 @@ impl<'i> SpanIndex<'i> {
 
 fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
     for (key, value) in table {
-        let child = path.join(key.get_ref().as_ref());
+        let child = path.join(key.get_ref().to_string());
         spans.insert(child.clone(), Spans { key: Some(key.span()), value: value.span() });
         index_value(value.get_ref(), &child, spans);
     }

@@ -97,7 +97,7 @@ pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &Sp
                 .instance_path()
                 .segments()
                 .map(|seg| match seg {
-                    jsonschema::paths::LocationSegment::Property(p) => Seg::Key(p.to_string()),
+                    jsonschema::paths::LocationSegment::Property(p) => Seg::from(p.to_string()),
                     jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
                 })
                 .collect(),
@@ -105,7 +105,7 @@ pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &Sp
         let value = pointer(json, &path);
         out.extend(describe(error.kind(), &path, value).into_iter().map(|d| {
             let span = match &d.at_key {
-                Some(key) => index.key(&path.join(key.as_str())),
+                Some(key) => index.key(&path.join(key.clone())),
                 None if d.label_key => index.key(&path),
                 None => index.value(&path),
             };
@@ -117,7 +117,7 @@ pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &Sp
 
 fn pointer<'a>(json: &'a serde_json::Value, path: &KeyPath) -> Option<&'a serde_json::Value> {
     path.0.iter().try_fold(json, |value, seg| match seg {
-        Seg::Key(k) => value.get(k.as_str()),
+        Seg::Key(k) => value.get(k.as_ref()),
         Seg::Index(i) => value.get(*i),
     })
 }
@@ -291,7 +291,7 @@ fn type_words(kind: &jsonschema::error::TypeKind) -> String {
 /// Help for a value of the wrong type, from the kind of key it is.
 fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
     let last = path.0.iter().rev().find_map(|s| match s {
-        Seg::Key(k) => Some(k.as_str()),
+        Seg::Key(k) => Some(k.as_ref()),
         Seg::Index(_) => None,
     });
     match last {
@@ -341,7 +341,7 @@ fn properties_at(root: &serde_json::Value, node: &serde_json::Value, path: &[Seg
             .unwrap_or_default(),
         Some((Seg::Key(k), rest)) => node
             .get("properties")
-            .and_then(|p| p.get(k))
+            .and_then(|p| p.get(k.as_ref()))
             .map(|child| properties_at(root, child, rest))
             .unwrap_or_default(),
         Some((Seg::Index(_), rest)) => node
