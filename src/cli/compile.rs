@@ -45,12 +45,7 @@ pub fn run(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
                 let state = if skipped.pending { "pending" } else { "not compiled" };
                 let _ = writeln!(out, "# policy `{}` ({}): {state}: {}", skipped.policy, skipped.file, skipped.reason);
             }
-            for write in sysfs::writes(&compiled, Layout::new(checked.kernel)) {
-                // Thousands of lines: plain copies, not the formatting machinery.
-                for part in [write.path.as_bytes(), b" ", write.value.as_bytes(), b"\n"] {
-                    let _ = out.write_all(part);
-                }
-            }
+            let _ = sysfs::print(&compiled, Layout::new(checked.kernel), &mut out);
         }
     }
     let _ = out.flush();
