@@ -4,6 +4,8 @@
 //! (`scheme[0].access_pattern.size.min`); [`SpanIndex`] turns that back into the span of the
 //! key or value in the file, falling back to the nearest enclosing key that exists.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
@@ -11,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeInteger, DeTable, DeValue};
 
 /// A file as read: its path as the user should see it, and its text.
 #[derive(Debug)]
@@ -47,16 +49,23 @@ impl SourceFile {
     }
 }
 
-/// One step of a key path.
+/// One step of a key path. The keys validation names are mostly literals: borrowing them
+/// keeps the paths built for every checked value (in case it needs a finding) cheap.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    Key(String),
+    Key(Cow<'static, str>),
     Index(usize),
 }
 
-impl From<&str> for Seg {
-    fn from(key: &str) -> Self {
-        Seg::Key(key.to_owned())
+impl From<&'static str> for Seg {
+    fn from(key: &'static str) -> Self {
+        Seg::Key(Cow::Borrowed(key))
+    }
+}
+
+impl From<String> for Seg {
+    fn from(key: String) -> Self {
+        Seg::Key(Cow::Owned(key))
     }
 }
 
@@ -76,7 +85,9 @@ impl KeyPath {
     }
 
     pub fn join(&self, seg: impl Into<Seg>) -> Self {
-        let mut segs = self.0.clone();
+        // Sized for the new step up front: a clone then a push would allocate twice.
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend_from_slice(&self.0);
         segs.push(seg.into());
         Self(segs)
     }
@@ -114,13 +125,20 @@ struct Spans {
     value: Range<usize>,
 }
 
-/// Key path → spans of one parsed document.
-#[derive(Debug, Default)]
-pub struct SpanIndex {
-    spans: HashMap<KeyPath, Spans>,
+/// Key path → spans of one parsed document. Only findings need spans, and indexing every
+/// key costs more than checking a valid file, so the index is built on its first use, from
+/// a second parse of the (already parsed, so well-formed) text.
+#[derive(Debug)]
+pub struct SpanIndex<'i> {
+    text: &'i str,
+    spans: OnceCell<HashMap<KeyPath, Spans>>,
 }
 
-impl SpanIndex {
+impl<'i> SpanIndex<'i> {
+    fn new(text: &'i str) -> Self {
+        Self { text, spans: OnceCell::new() }
+    }
+
     /// The span of the value at `path`, or of the nearest enclosing value that exists.
     pub fn value(&self, path: &KeyPath) -> Option<Range<usize>> {
         self.nearest(path).map(|s| s.value.clone())
@@ -133,25 +151,57 @@ impl SpanIndex {
 
     /// Whether the document contains `path` itself.
     pub fn contains(&self, path: &KeyPath) -> bool {
-        self.spans.contains_key(path)
+        self.spans().contains_key(path)
     }
 
     fn nearest(&self, path: &KeyPath) -> Option<&Spans> {
+        let spans = self.spans();
         let mut path = path.clone();
         loop {
-            if let Some(spans) = self.spans.get(&path) {
-                return Some(spans);
+            if let Some(found) = spans.get(&path) {
+                return Some(found);
             }
             path = path.parent()?;
         }
     }
+
+    fn spans(&self) -> &HashMap<KeyPath, Spans> {
+        self.spans.get_or_init(|| {
+            let (table, _) = DeTable::parse_recoverable(self.text);
+            let mut spans = HashMap::new();
+            spans.insert(KeyPath::root(), Spans { key: None, value: table.span() });
+            index_table(table.get_ref(), &KeyPath::root(), &mut spans);
+            spans
+        })
+    }
 }
 
-/// A parsed document: its span index and its JSON form for schema validation.
+fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+    for (key, value) in table {
+        let child = path.join(key.get_ref().to_string());
+        spans.insert(child.clone(), Spans { key: Some(key.span()), value: value.span() });
+        index_value(value.get_ref(), &child, spans);
+    }
+}
+
+fn index_value(value: &DeValue<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+    match value {
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let child = path.join(i);
+                spans.insert(child.clone(), Spans { key: None, value: item.span() });
+                index_value(item.get_ref(), &child, spans);
+            }
+        }
+        DeValue::Table(t) => index_table(t, path, spans),
+        _ => {}
+    }
+}
+
+/// A parsed document and its span index.
 pub struct Parsed<'i> {
     pub table: Spanned<DeTable<'i>>,
-    pub index: SpanIndex,
-    pub json: serde_json::Value,
+    pub index: SpanIndex<'i>,
 }
 
 /// Parses TOML text, keeping spans. All syntax errors the parser can recover from are
@@ -161,30 +211,25 @@ pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut index = SpanIndex::default();
-    let root_span = table.span();
-    index.spans.insert(KeyPath::root(), Spans { key: None, value: root_span });
-    let json = table_to_json(table.get_ref(), &KeyPath::root(), &mut index);
-    Ok(Parsed { table, index, json })
+    Ok(Parsed { table, index: SpanIndex::new(text) })
 }
 
-fn table_to_json(table: &DeTable<'_>, path: &KeyPath, index: &mut SpanIndex) -> serde_json::Value {
-    let mut object = serde_json::Map::new();
-    for (key, value) in table {
-        let child = path.join(key.get_ref().as_ref());
-        index.spans.insert(child.clone(), Spans { key: Some(key.span()), value: value.span() });
-        object.insert(key.get_ref().to_string(), value_to_json(value.get_ref(), &child, index));
-    }
+/// A document's JSON form, which the schema validator checks.
+pub fn json(table: &DeTable<'_>) -> serde_json::Value {
+    let object = table.iter().map(|(key, value)| (key.get_ref().to_string(), value_to_json(value.get_ref()))).collect();
     serde_json::Value::Object(object)
 }
 
-fn value_to_json(value: &DeValue<'_>, path: &KeyPath, index: &mut SpanIndex) -> serde_json::Value {
+/// A TOML integer as JSON has it, if it fits (otherwise its JSON form is its text).
+pub fn integer(i: &DeInteger<'_>) -> Option<i64> {
+    i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+}
+
+fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         DeValue::String(s) => J::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .map(J::from)
-            .unwrap_or_else(|_| J::String(i.as_str().to_owned())),
+        DeValue::Integer(i) => integer(i).map_or_else(|| J::String(i.as_str().to_owned()), J::from),
         // A float is never valid in a policy; keep its text so the schema names the type.
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()
             .and_then(serde_json::Number::from_f64)
@@ -192,18 +237,8 @@ fn value_to_json(value: &DeValue<'_>, path: &KeyPath, index: &mut SpanIndex) -> 
         DeValue::Boolean(b) => J::Bool(*b),
         // Datetimes have no JSON type; an object keeps them from passing as a string.
         DeValue::Datetime(d) => serde_json::json!({ "$__toml_datetime": d.to_string() }),
-        DeValue::Array(items) => J::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let child = path.join(i);
-                    index.spans.insert(child.clone(), Spans { key: None, value: item.span() });
-                    value_to_json(item.get_ref(), &child, index)
-                })
-                .collect(),
-        ),
-        DeValue::Table(t) => table_to_json(t, path, index),
+        DeValue::Array(items) => J::Array(items.iter().map(|item| value_to_json(item.get_ref())).collect()),
+        DeValue::Table(t) => json(t),
     }
 }
 
@@ -222,7 +257,7 @@ mod tests {
         // A missing key falls back to its nearest parent.
         let near = parsed.index.key(&key_path!["scheme", 0, "access_pattern", "age"]).unwrap();
         assert_eq!(&text[near], "access_pattern");
-        assert_eq!(parsed.json["scheme"][0]["action"], "stat");
+        assert_eq!(json(parsed.table.get_ref())["scheme"][0]["action"], "stat");
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub struct FileOutcome {
 /// Locates findings in one file.
 pub(crate) struct Ctx<'a> {
     pub file: &'a Arc<SourceFile>,
-    pub index: &'a SpanIndex,
+    pub index: &'a SpanIndex<'a>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -65,14 +65,12 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
             return FileOutcome { file, policy: None, diagnostics, name: None, name_span: None };
         }
     };
-    let mut schema_errors = crate::schema::validate(&file, &parsed.json, &parsed.index);
+    let mut schema_errors = crate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
     schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if !schema_errors.is_empty() {
         return FileOutcome { file, policy: None, diagnostics: schema_errors, name: None, name_span: None };
     }
-    let name_span = parsed.index.value(&crate::key_path!["name"]).filter(|_| {
-        parsed.index.contains(&crate::key_path!["name"])
-    });
+    let name_span = parsed.table.get_ref().get("name").map(|name| name.span());
     let wire = match PolicyFile::deserialize(toml::de::Deserializer::from(parsed.table)) {
         Ok(wire) => wire,
         Err(error) => {

@@ -35,7 +35,14 @@ pub fn kernel_writes(policies: &[(&str, &str)], host: &HostPaths) -> Vec<(String
     }
     let compiled = compile::compile(&resolved, kernel, host);
     assert!(compiled.skipped.is_empty(), "not compiled: {:?}", compiled.skipped);
-    sysfs::writes(&compiled, Layout::new(kernel)).into_iter().map(|w| (w.path, w.value)).collect()
+    let writes: Vec<(String, String)> =
+        sysfs::writes(&compiled, Layout::new(kernel)).into_iter().map(|w| (w.path, w.value)).collect();
+    // `compile --format sysfs` prints the same writes through its own sink.
+    let mut printed = Vec::new();
+    sysfs::print(&compiled, Layout::new(kernel), &mut printed).unwrap();
+    let lines: String = writes.iter().map(|(path, value)| format!("{path} {value}\n")).collect();
+    assert_eq!(String::from_utf8(printed).unwrap(), lines);
+    writes
 }
 
 /// The leaves of scheme `s` of kdamond 0 (`access_pattern/sz/min` → value).

@@ -2,17 +2,20 @@
 //! `schema/damo-policy.schema.json`, and enforced at run time from the committed text, so
 //! what users' editors check and what `check` enforces are the same reviewed file.
 
+mod accept;
+
 use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use schemars::generate::SchemaSettings;
+use toml::de::DeTable;
 
 use crate::diag::Diagnostic;
 use crate::model::{PolicyFile, scalar};
 use crate::source::{KeyPath, Seg, SourceFile, SpanIndex};
 
 /// The committed schema, as enforced.
-pub const COMMITTED: &str = include_str!("../schema/damo-policy.schema.json");
+pub const COMMITTED: &str = include_str!("../../schema/damo-policy.schema.json");
 
 /// Where the committed schema lives in the repository.
 pub const COMMITTED_PATH: &str = "schema/damo-policy.schema.json";
@@ -64,12 +67,29 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// The committed schema, read for quick acceptance (`None` if it outgrew that reading).
+fn reader() -> Option<&'static accept::Reader<'static>> {
+    static READER: OnceLock<Option<accept::Reader<'static>>> = OnceLock::new();
+    READER.get_or_init(|| accept::Reader::new(COMMITTED)).as_ref()
+}
+
+/// Whether the quick reading of the committed schema accepts `document` without the full
+/// validator (which then finds nothing either).
+pub fn quickly_accepted(document: &DeTable<'_>) -> bool {
+    reader().is_some_and(|reader| reader.verdict(document) == accept::Verdict::Valid)
+}
+
 /// Validates a document against the committed schema; every structural error is returned.
-pub fn validate(
-    file: &Arc<SourceFile>,
-    json: &serde_json::Value,
-    index: &SpanIndex,
-) -> Vec<Diagnostic> {
+pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    if quickly_accepted(document) {
+        return Vec::new();
+    }
+    validate_fully(file, document, index)
+}
+
+/// [`validate`] by the full validator alone.
+pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    let json = &crate::source::json(document);
     let mut out = Vec::new();
     for error in validator().iter_errors(json) {
         let path = KeyPath(
@@ -77,7 +97,7 @@ pub fn validate(
                 .instance_path()
                 .segments()
                 .map(|seg| match seg {
-                    jsonschema::paths::LocationSegment::Property(p) => Seg::Key(p.to_string()),
+                    jsonschema::paths::LocationSegment::Property(p) => Seg::from(p.to_string()),
                     jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
                 })
                 .collect(),
@@ -85,7 +105,7 @@ pub fn validate(
         let value = pointer(json, &path);
         out.extend(describe(error.kind(), &path, value).into_iter().map(|d| {
             let span = match &d.at_key {
-                Some(key) => index.key(&path.join(key.as_str())),
+                Some(key) => index.key(&path.join(key.clone())),
                 None if d.label_key => index.key(&path),
                 None => index.value(&path),
             };
@@ -97,7 +117,7 @@ pub fn validate(
 
 fn pointer<'a>(json: &'a serde_json::Value, path: &KeyPath) -> Option<&'a serde_json::Value> {
     path.0.iter().try_fold(json, |value, seg| match seg {
-        Seg::Key(k) => value.get(k.as_str()),
+        Seg::Key(k) => value.get(k.as_ref()),
         Seg::Index(i) => value.get(*i),
     })
 }
@@ -271,7 +291,7 @@ fn type_words(kind: &jsonschema::error::TypeKind) -> String {
 /// Help for a value of the wrong type, from the kind of key it is.
 fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
     let last = path.0.iter().rev().find_map(|s| match s {
-        Seg::Key(k) => Some(k.as_str()),
+        Seg::Key(k) => Some(k.as_ref()),
         Seg::Index(_) => None,
     });
     match last {
@@ -321,7 +341,7 @@ fn properties_at(root: &serde_json::Value, node: &serde_json::Value, path: &[Seg
             .unwrap_or_default(),
         Some((Seg::Key(k), rest)) => node
             .get("properties")
-            .and_then(|p| p.get(k))
+            .and_then(|p| p.get(k.as_ref()))
             .map(|child| properties_at(root, child, rest))
             .unwrap_or_default(),
         Some((Seg::Index(_), rest)) => node
