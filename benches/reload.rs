@@ -49,6 +49,9 @@ impl Sysfs for Timed {
     fn describe(&self) -> String {
         self.kernel.describe()
     }
+    fn busy_deadline(&self) -> Duration {
+        self.kernel.busy_deadline()
+    }
 }
 
 fn policy(age_s: u32) -> String {
@@ -112,7 +115,8 @@ fn main() {
         stop_on_exit: false,
         module_root: dir.path().join("none"),
     };
-    let mut env = Env { sysfs: &sysfs, info: info(), store: StateStore::new(dir.path().join("state")), state };
+    // The service goes on from the baseline's record (it reads it back before each reconcile).
+    let mut env = Env { sysfs: &sysfs, info: info(), store, state };
     let (tx, rx) = mpsc::channel();
     let mut watcher = DirWatcher::new(&dir.path().join("policies"), tx.clone()).unwrap();
     let reconciles = Mutex::new(0usize);
