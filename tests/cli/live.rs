@@ -180,3 +180,14 @@ fn status_on_6_15_refreshes_only_while_a_scheme_is_surely_active() {
     let active = status_at(100);
     assert!(!active.contains("statistics as of") && !active.contains("tried 0 regions"), "{active}");
 }
+
+#[test]
+fn a_watermark_gated_change_on_6_12_plans_a_restart_and_says_why() {
+    let dir = applied_with_watermarks("6.12");
+    let gated = fs::read_to_string(dir.path().join("policies/cold.toml")).unwrap();
+    write(dir.path(), "cold.toml", &gated.replace("60s", "90s"));
+    let plan = live(dir.path(), &["plan", "policies", "--proc-root", "proc"]);
+    insta::assert_snapshot!("gated_restart_plan", plan.transcript());
+    let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
+    assert!(apply.code == 0 && apply.stdout.ends_with("applied: 3 write(s), verified\n"), "{}", apply.transcript());
+}
