@@ -36,8 +36,8 @@ pub fn parse(text: &str) -> Result<Value, YamlError> {
 struct Reader<'a> {
     text: &'a str,
     events: Parser<'a, StrInput<'a>>,
-    /// Anchored values by the parser's anchor id, once complete.
-    anchors: HashMap<usize, Value>,
+    /// Anchored values by the parser's anchor id, once complete, with their height.
+    anchors: HashMap<usize, (Value, usize)>,
     alias_budget: usize,
 }
 
@@ -82,12 +82,14 @@ impl<'a> Reader<'a> {
                 self.collection_tag(tag.as_deref(), "map", span)?;
                 (self.mapping(depth)?, anchor)
             }
-            Event::Alias(id) => return self.alias(id, span),
+            Event::Alias(id) => return self.alias(id, span, depth),
             other => return Err(self.error(span, format!("unexpected YAML event {other:?}"))),
         };
-        // The parser numbers anchors from 1; 0 is none.
+        // The parser numbers anchors from 1; 0 is none. The kept copy counts against the
+        // budget as an alias's does: nested anchors would otherwise copy unchecked.
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.charge(size(&value), span)?;
+            self.anchors.insert(anchor, (value.clone(), height(&value)));
         }
         Ok(value)
     }
@@ -121,9 +123,10 @@ impl<'a> Reader<'a> {
                 None => merges.push((value, span)),
             }
         }
-        // `<<: *defaults` (or a list of them) adds the keys the mapping does not set itself,
-        // the first merged mapping winning, as in PyYAML.
-        for (value, span) in merges {
+        // `<<: *defaults` (or a list of them) adds the keys the mapping does not set itself;
+        // as in PyYAML, the first mapping of a list wins, and a later `<<` key wins over an
+        // earlier one.
+        for (value, span) in merges.into_iter().rev() {
             let sources = match value {
                 Value::Array(items) => items,
                 other => vec![other],
@@ -157,15 +160,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn alias(&mut self, id: usize, span: Span) -> Result<Value, YamlError> {
-        let Some(size) = self.anchors.get(&id).map(size) else {
+    fn alias(&mut self, id: usize, span: Span, depth: usize) -> Result<Value, YamlError> {
+        let Some((size, height)) = self.anchors.get(&id).map(|(value, height)| (size(value), *height)) else {
             return Err(self.error(span, "an alias to an anchor whose value is not complete here".into()));
         };
-        match self.alias_budget.checked_sub(size) {
-            Some(left) => self.alias_budget = left,
-            None => return Err(self.error(span, format!("aliases copy more than {ALIAS_BUDGET} values in all"))),
+        // An alias puts its anchor's whole depth below this point.
+        if depth + height > MAX_DEPTH {
+            return Err(self.error(span, format!("YAML nested deeper than {MAX_DEPTH} levels (through aliases)")));
         }
-        Ok(self.anchors[&id].clone())
+        self.charge(size, span)?;
+        Ok(self.anchors[&id].0.clone())
+    }
+
+    fn charge(&mut self, values: usize, span: Span) -> Result<(), YamlError> {
+        match self.alias_budget.checked_sub(values) {
+            Some(left) => {
+                self.alias_budget = left;
+                Ok(())
+            }
+            None => Err(self.error(span, format!("anchors and aliases copy more than {ALIAS_BUDGET} values in all"))),
+        }
     }
 
     fn tag_error(&self, tag: &Tag, span: Span) -> YamlError {
@@ -190,6 +204,15 @@ fn core(tag: &Tag, names: &[&str]) -> bool {
 /// The parser counts characters; diagnostics count bytes.
 fn byte_offset(text: &str, chars: usize) -> usize {
     text.char_indices().nth(chars).map_or(text.len(), |(offset, _)| offset)
+}
+
+/// How many levels of collections `value` has (0 for a scalar).
+fn height(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(height).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// How many values `value` is, itself included.
@@ -220,7 +243,16 @@ fn number(text: &str) -> Option<Number> {
         Some(rest) => ("-", rest),
         None => ("", text.strip_prefix('+').unwrap_or(text)),
     };
+    // PyYAML's shapes: a digit first (a decimal may start with `.` and a digit, unsigned),
+    // `_` only among digits, and none in an exponent.
+    let first_ok = unsigned.starts_with(|c: char| c.is_ascii_digit()) || (sign.is_empty() && text == unsigned && unsigned.starts_with(['.']));
+    let exponent_has_underscore = unsigned.split_once(['e', 'E']).is_some_and(|(_, e)| e.contains('_'));
+    if !first_ok || exponent_has_underscore || unsigned.starts_with("._") {
+        return None;
+    }
     let digits = unsigned.replace('_', "");
+    // JSON's `-0` is a float; YAML's is the integer 0.
+    let sign = if digits.bytes().all(|b| b == b'0' || b == b'x' || b == b'b') { "" } else { sign };
     let radix = match digits.as_bytes() {
         [b'0', b'x', ..] => Some((&digits[2..], 16)),
         [b'0', b'b', ..] => Some((&digits[2..], 2)),
@@ -292,6 +324,30 @@ mod tests {
         let expected = json!({"q": {"time_ms": 10, "sz_bytes": 1}, "a": {"time_ms": 10, "sz_bytes": 1},
                               "b": {"time_ms": 10, "sz_bytes": 2}, "c": {"x": 1}});
         assert_eq!(parse(text), Ok(expected));
+    }
+
+    #[test]
+    fn edge_scalars_and_merges_follow_pyyaml() {
+        let text = "- -.5\n- +.5\n- _1\n- ._5\n- 1.0e+1_0\n- -0\n- -0x0\n- -1_0\n";
+        assert_eq!(parse(text), Ok(json!(["-.5", "+.5", "_1", "._5", "1.0e+1_0", 0, 0, -10])));
+        let later_wins = "a: &a {x: 1}\nb: &b {x: 2}\nc: {<<: *a, <<: *b}\n";
+        assert_eq!(parse(later_wins).unwrap()["c"], json!({"x": 2}));
+    }
+
+    #[test]
+    fn anchors_cannot_grow_past_the_limits() {
+        // Each level anchors a list holding the previous level twice: small text, 2^n values.
+        let mut text = String::from("a0: &a0 [1, 1]\n");
+        for i in 1..40 {
+            text.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
+        }
+        assert!(parse(&text).unwrap_err().message.contains("values in all"));
+        // Depth through aliases: each anchor wraps the previous one in 20 brackets.
+        let mut text = String::from("d0: &d0 1\n");
+        for i in 1..10 {
+            text.push_str(&format!("d{i}: &d{i} {}*d{}{}\n", "[".repeat(20), i - 1, "]".repeat(20)));
+        }
+        assert!(parse(&text).unwrap_err().message.contains("nested deeper"));
     }
 
     #[test]
