@@ -1,8 +1,9 @@
 //! The tree `import` reads, as one JSON value whichever form damo wrote it in: JSON, or YAML
 //! (`damo args damon --format yaml`, which damo reads back as well), so both share one import.
 //!
-//! A `.yaml` or `.yml` file is YAML. Anything else is JSON, unless it is not JSON but is a
-//! YAML mapping or list: standard input and files named otherwise are recognised by content.
+//! A `.yaml` or `.yml` file is YAML. Anything else is JSON, unless it is not JSON, does not
+//! start like JSON (`{`, `[`), and is a YAML mapping or list: standard input and files named
+//! otherwise are recognised by content.
 //! A file that is neither keeps the JSON error, which for damo's one-line schemes points to
 //! `translate`.
 
@@ -31,10 +32,14 @@ pub fn read(input: &Arc<SourceFile>) -> Result<Value, Box<Diagnostic>> {
         Ok(value) => return Ok(value),
         Err(error) => error,
     };
+    // What starts like JSON was meant as JSON (`Infinity`, a trailing comma): its error says
+    // more than a YAML reading, which would turn what JSON refused into strings.
+    if input.text.trim_start().starts_with(['{', '[']) {
+        return Err(Box::new(not_json(input, &json_error)));
+    }
     match yaml() {
         Ok(value) if value.is_object() || value.is_array() => Ok(value),
-        // What starts like JSON was meant as JSON: its error says more than YAML's.
-        Err(diagnostic) if !input.text.trim_start().starts_with(['{', '[']) => Err(diagnostic),
+        Err(diagnostic) => Err(diagnostic),
         _ => Err(Box::new(not_json(input, &json_error))),
     }
 }
@@ -60,4 +65,22 @@ fn not_json(input: &Arc<SourceFile>, error: &serde_json::Error) -> Diagnostic {
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     (start + column.saturating_sub(1)).min(text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(name: &str, text: &str) -> Result<Value, Box<Diagnostic>> {
+        read(&Arc::new(SourceFile::new(name, text.to_owned())))
+    }
+
+    #[test]
+    fn what_starts_like_json_is_judged_as_json() {
+        let error = read_text("tree.json", "{\"kdamonds\": [], \"x\": Infinity}").unwrap_err();
+        assert_eq!(error.code, "import-json", "{error:?}");
+        // By content: block YAML is YAML; a `.yaml` file is YAML whatever it starts with.
+        assert!(read_text("-", "kdamonds:\n- state: on\n").unwrap().is_object());
+        assert!(read_text("tree.yaml", "{kdamonds: []}").unwrap().is_object());
+    }
 }
