@@ -46,6 +46,9 @@ impl Verdict {
     }
 }
 
+/// Matched strings remembered per pattern, at most.
+const MATCHED_CAP: usize = 4096;
+
 /// `$ref` chains that consume no instance (a reference loop) end here, unsure.
 const MAX_DEPTH: usize = 64;
 
@@ -318,6 +321,10 @@ fn pattern(node: &Node<'_>, text: &str) -> Verdict {
     // certain, a mismatch is not.
     match regex {
         Some(regex) if regex.is_match(text) => {
+            // A long-running service sees ever new values: keep the memory bounded.
+            if matched.len() >= MATCHED_CAP {
+                matched.clear();
+            }
             matched.insert(text.to_owned());
             Verdict::Valid
         }
