@@ -174,19 +174,19 @@ reset_damon
 resident() { awk '/^VmRSS/ {print $2}' /proc/$1/status; }
 kdamond_on() { [ "$(cat $ADMIN/kdamonds/nr_kdamonds)" -gt 0 ] && [ "$(cat $ADMIN/kdamonds/0/state)" = on ]; }
 wait_on() { _i=0; until kdamond_on; do _i=$((_i + 1)); [ $_i -gt 300 ] && return 1; sleep 0.2; done; }
+# idle TOOL: the resident memory of the process just started in the background, 5 s after
+# its kdamond is on; then stops it.
+idle() {
+    _pid=$!
+    wait_on && sleep 5
+    _rc=$?
+    emit "idle n=$n tool=$1 rss_kib=$(resident $_pid) rc=$_rc"
+    kill -TERM $_pid; wait $_pid
+    reset_damon
+}
 $DAMO schemes $(cat $INPUTS/n$n/damo.args) >/tmp/schemes.out 2>&1 &
-pid=$!
-wait_on && sleep 5
-rc=$?
-emit "idle n=$n tool=damo rss_kib=$(resident $pid) rc=$rc"
-kill -TERM $pid; wait $pid
-reset_damon
+idle damo
 rm -rf /tmp/policy && cp -r $INPUTS/n$n/policy /tmp/policy
 DAMO_POLICY_LOG=warn $DP apply --watch /tmp/policy --state-dir /run/dp-state >/tmp/watch.out 2>&1 &
-pid=$!
-wait_on && sleep 5
-rc=$?
-emit "idle n=$n tool=damo-policy rss_kib=$(resident $pid) rc=$rc"
-kill -TERM $pid; wait $pid
-reset_damon
+idle damo-policy
 emit "done"

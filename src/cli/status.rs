@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use super::live::LiveArgs;
 use super::usage_error;
-use crate::kernel::keywords::{Activity, watermark_activity};
-use crate::kernel::{Layout, WatermarkMetric};
+use crate::kernel::Layout;
+use crate::kernel::keywords::{Activity, SchemeWatermarks};
+use crate::reconcile::scheme_watermarks;
 use crate::state::Owned;
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
 
@@ -75,29 +76,17 @@ fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
 /// Why refreshing a running kdamond's statistics would wait, if it would: a kdamond whose
 /// schemes all wait for their watermarks answers commands only at its next watermark check
 /// (seconds), and 6.14–6.15 not before a scheme activates (maybe never). Their statistics
-/// cannot change meanwhile anyway.
-fn refresh_would_wait(sysfs: &dyn Sysfs, ctx: &str, layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
-    let nr = count(sysfs, &format!("{ctx}/schemes/nr_schemes"));
-    let activity = |s: usize| {
-        let wm = format!("{ctx}/schemes/{s}/watermarks");
-        let num = |leaf: &str| read_or(sysfs, &format!("{wm}/{leaf}")).parse::<u64>().ok();
-        match (read_or(sysfs, &format!("{wm}/metric")).as_str(), free_mem_permil) {
-            ("none", _) => Activity::Active,
-            (metric, Some(free)) if metric == WatermarkMetric::FreeMemRate.keyword() => match (num("high"), num("mid"), num("low")) {
-                (Some(high), Some(mid), Some(low)) => watermark_activity(free, high, mid, low),
-                _ => Activity::Unknown,
-            },
-            _ => Activity::Unknown,
-        }
-    };
-    let activities: Vec<Activity> = (0..nr).map(activity).collect();
+/// cannot change meanwhile anyway. `watermarks`: those of the running configuration (the
+/// record of the last apply).
+fn refresh_would_wait(watermarks: &[SchemeWatermarks<'_>], layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
+    let activities: Vec<Activity> = watermarks.iter().map(|w| w.activity(free_mem_permil)).collect();
     let free = free_mem_permil.map(|f| format!(" (free memory {f}‰ now)")).unwrap_or_default();
-    if nr > 0 && activities.iter().all(|a| *a == Activity::Inactive) {
+    if !activities.is_empty() && activities.iter().all(|a| *a == Activity::Inactive) {
         return Some(format!(
             "statistics as of their last refresh: every scheme waits for its watermarks{free}, and the kernel would answer a refresh only at their next check"
         ));
     }
-    if layout.commands_need_active_scheme() && nr > 0 && !activities.contains(&Activity::Active) {
+    if layout.commands_need_active_scheme() && !activities.is_empty() && !activities.contains(&Activity::Active) {
         return Some(format!(
             "statistics as of their last refresh: no scheme is surely active{free}, and this kernel answers a refresh only while one is"
         ));
@@ -116,7 +105,7 @@ fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_me
         let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
         return PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state: "foreign".into(), note: Some(note), stats_note: None, targets: Vec::new(), schemes: Vec::new() };
     }
-    let stats_note = if state == "on" { refresh_would_wait(sysfs, &format!("{k}/contexts/0"), layout, free_mem_permil) } else { None };
+    let stats_note = if state == "on" { refresh_would_wait(&scheme_watermarks(&own.writes), layout, free_mem_permil) } else { None };
     if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
         let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");

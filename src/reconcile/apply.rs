@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Op, Plan, diff, waits_for_watermarks};
+use super::{Op, Plan, commit_would_block, diff};
 use crate::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
@@ -103,8 +103,8 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<()
         }
         let running = read_retrying(sysfs, &state_path).is_ok_and(|s| s == "on");
         // Whichever configuration runs now, a commit must not wait for watermarks.
-        let commit_would_block = plan.layout.commit_needs_active_scheme()
-            && (waits_for_watermarks(&own.writes) || plan.desired.get(&own.slot).is_some_and(|w| waits_for_watermarks(w)));
+        let desired = plan.desired.get(&own.slot).map_or(&[][..], Vec::as_slice);
+        let commit_would_block = commit_would_block(plan.layout, &[&own.writes, desired]);
         match (running, changes.is_empty()) {
             (true, true) => {}
             (true, false) if commit_would_block => {

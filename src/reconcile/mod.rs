@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::compile::sysfs::kdamond_writes;
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
+use crate::kernel::keywords::{SchemeWatermarks, every_scheme_gated};
 use crate::kernel::defaults::{Child, fresh_value};
 use crate::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
@@ -235,8 +236,7 @@ pub fn plan(
             let writes = slot_writes(kdamond, *slot, layout);
             let changes = diff(sysfs, layout, &writes, &kdamond.policy)?;
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
-            let commit_would_block = layout.commit_needs_active_scheme()
-                && owned.get(kdamond.policy.as_str()).is_some_and(|own| waits_for_watermarks(&own.writes));
+            let commit_would_block = owned.get(kdamond.policy.as_str()).is_some_and(|own| commit_would_block(layout, &[&own.writes]));
             let (effect, reason) = match (is_running, changes.is_empty()) {
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
                 (true, false) if commit_would_block => (Effect::Restart, format!("{} file(s) changed; {RESTART_NOT_COMMIT}", changes.len())),
@@ -276,12 +276,28 @@ pub fn plan(
 const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme is active (before Linux 6.16), \
 and every scheme of the running configuration waits for its watermarks";
 
-/// Whether every scheme of a kdamond's writes waits for watermarks: while none is active,
-/// kernels before 6.16 handle no `commit` (see [`Layout::commit_needs_active_scheme`]).
-pub fn waits_for_watermarks(writes: &[(String, String)]) -> bool {
-    let schemes = writes.iter().find(|(p, _)| p.ends_with("/schemes/nr_schemes")).and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
-    let gated = writes.iter().filter(|(p, v)| p.ends_with("/watermarks/metric") && v != "none").count();
-    schemes > 0 && gated == schemes
+/// Each scheme's watermarks in a kdamond's writes (which name every scheme's files).
+pub fn scheme_watermarks(writes: &[(String, String)]) -> Vec<SchemeWatermarks<'_>> {
+    let mut by_scheme: BTreeMap<usize, SchemeWatermarks<'_>> = BTreeMap::new();
+    for (path, value) in writes {
+        let Some((dir, leaf)) = path.rsplit_once('/') else { continue };
+        let Some(scheme) = scheme_of(path).filter(|_| dir.ends_with("/watermarks")) else { continue };
+        let marks = by_scheme.entry(scheme).or_default();
+        match leaf {
+            "metric" => marks.metric = value,
+            "high" => marks.high = value.parse().ok(),
+            "mid" => marks.mid = value.parse().ok(),
+            "low" => marks.low = value.parse().ok(),
+            _ => {}
+        }
+    }
+    by_scheme.into_values().collect()
+}
+
+/// Whether a `commit` could block on this kernel: one of the configurations that may be
+/// running has every scheme waiting for watermarks.
+pub fn commit_would_block(layout: Layout, running: &[&[(String, String)]]) -> bool {
+    layout.commit_needs_active_scheme() && running.iter().any(|writes| every_scheme_gated(scheme_watermarks(writes).iter().map(|w| w.metric)))
 }
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use super::{Sysfs, SysfsError, errno};
 use crate::kernel::defaults::{Child, fresh_leaves};
+use crate::kernel::keywords::every_scheme_gated;
 use crate::kernel::{Feature, Layout, Version};
 
 const EACCES: i32 = 13;
@@ -380,8 +381,8 @@ impl FakeKernel {
     fn note_gating(&self, st: &mut State, k: usize) {
         let schemes = format!("kdamonds/{k}/contexts/0/schemes");
         let nr = count(&st.files, &format!("{schemes}/nr_schemes"));
-        let gated = nr > 0 && (0..nr).all(|s| st.files.get(&format!("{schemes}/{s}/watermarks/metric")).is_some_and(|m| m != "none"));
-        if gated {
+        let metrics: Vec<&str> = (0..nr).map(|s| st.files.get(&format!("{schemes}/{s}/watermarks/metric")).map_or("none", String::as_str)).collect();
+        if every_scheme_gated(metrics) {
             st.gated.insert(k);
         } else {
             st.gated.remove(&k);
