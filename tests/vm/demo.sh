@@ -53,10 +53,10 @@ echo >&2
 # serial port, printed here as it arrives.
 : >"$work/demo.out"
 boot=$(date +%s.%N)
-timeout $timeout_s qemu-system-x86_64 -accel tcg -smp 2 -m 1024 -nographic -no-reboot -nic none \
+timeout $timeout_s qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -smp 2 -m 1024 -nographic -no-reboot -nic none \
     -serial mon:stdio -serial "file:$work/demo.out" \
     -kernel "$cache/6.12/vmlinuz" -initrd "$work/initramfs.cpio" \
-    -append "console=ttyS0 quiet panic=-1 damo.demo=1" </dev/null >"$work/console.log" 2>&1 &
+    -append "console=ttyS0 quiet panic=-1 tsc=reliable damo.demo=1" </dev/null >"$work/console.log" 2>&1 &
 qemu=$!
 trap 'kill $qemu 2>/dev/null || true' EXIT
 tail -s 0.2 -n +1 -f --pid=$qemu "$work/demo.out" | tr -d '\r'

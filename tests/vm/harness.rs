@@ -243,9 +243,15 @@ pub struct BootOptions {
 /// The qemu command line for `kernel` and `initramfs`: 2 CPUs and 1 GiB in two NUMA nodes,
 /// node 1 without CPUs (like CXL memory, for the tiering policies); the console on stdout and
 /// the results port in `results`.
+///
+/// Multi-threaded TCG can let one vCPU run code another vCPU has just patched back, so a
+/// static key flipped at run time may end in an `Oops: int3` (seen on 6.12 when the CRNG
+/// became ready mid-scenario). Hence RDRAND (the CRNG is ready at boot), `tsc=reliable` (no
+/// clocksource watchdog flipping the sched-clock key later) and the guest's init taking the
+/// memcg key before any scenario runs; [`boot`] still retries once on that signature.
 pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, append: &str) -> Command {
     let mut qemu = Command::new(QEMU);
-    qemu.args(["-accel", "tcg", "-smp", "2", "-m", "1024"])
+    qemu.args(["-accel", "tcg", "-cpu", "qemu64,+rdrand", "-smp", "2", "-m", "1024"])
         .args(["-object", "memory-backend-ram,id=m0,size=512M"])
         .args(["-object", "memory-backend-ram,id=m1,size=512M"])
         .args(["-numa", "node,nodeid=0,cpus=0-1,memdev=m0"])
@@ -260,7 +266,7 @@ pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, append: &
         .arg("-initrd")
         .arg(initramfs)
         .arg("-append")
-        .arg(format!("console=ttyS0 quiet panic=-1 {append}"));
+        .arg(format!("console=ttyS0 quiet panic=-1 tsc=reliable {append}"));
     qemu
 }
 
@@ -298,8 +304,13 @@ fn append(options: &BootOptions) -> String {
     append
 }
 
+/// What an emulator fault looks like on the console: a breakpoint trap inside kernel text that
+/// the kernel itself was patching (see [`qemu_command`]). Not a DAMON or damo-policy fault.
+const TCG_PATCHING_OOPS: &str = "Oops: int3";
+
 /// Builds the initramfs for `kernel` in `work` and boots it; `Err` carries the console when the
-/// guest did not finish its scenarios.
+/// guest did not finish its scenarios. A boot lost to the emulator's code-patching race is run
+/// again once, from a fresh boot; its console is kept beside the second one.
 pub fn boot(
     kernel: &Kernel,
     work: &Path,
@@ -310,12 +321,29 @@ pub fn boot(
     let _ = fs::remove_dir_all(work);
     fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let initramfs = build_initramfs(kernel, work, damo_policy, damo_workload)?;
+    match boot_once(kernel, work, &initramfs, options) {
+        Err(failure) if failure.contains(TCG_PATCHING_OOPS) => {
+            let kept = work.join("console-emulator-fault.log");
+            let _ = fs::rename(work.join("console.log"), &kept);
+            eprintln!(
+                "kernel {}: the emulator's code-patching race oopsed the guest ({}); booting again",
+                kernel.series,
+                kept.display()
+            );
+            boot_once(kernel, work, &initramfs, options)
+        }
+        outcome => outcome,
+    }
+}
 
+/// One boot of `initramfs` until the guest powers off or [`TIMEOUT`].
+fn boot_once(kernel: &Kernel, work: &Path, initramfs: &Path, options: &BootOptions) -> Result<VmRun, String> {
     let log = work.join("console.log");
     let results = work.join("results.log");
     let stderr_log = work.join("qemu-stderr.log");
     let start = Instant::now();
-    let mut child = qemu_command(kernel, &initramfs, &results, &append(options))
+    let _ = fs::remove_file(&results);
+    let mut child = qemu_command(kernel, initramfs, &results, &append(options))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(File::create(&stderr_log).map_err(|e| e.to_string())?)
