@@ -100,6 +100,20 @@ impl HostPaths {
         }
     }
 
+    /// A process's name and memory (`/proc/PID/status`), for showing what a scheme did to it;
+    /// `None` when the process is gone or the file unreadable (a kernel thread has no `VmRSS`).
+    pub fn process_memory(&self, pid: u32) -> Option<ProcessMemory> {
+        let text = fs::read_to_string(self.proc_root.join(pid.to_string()).join("status")).ok()?;
+        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')).map(str::trim);
+        let kib = |name: &str| field(name)?.strip_suffix("kB")?.trim().parse::<u64>().ok();
+        Some(ProcessMemory {
+            pid,
+            name: field("Name")?.to_owned(),
+            rss_bytes: kib("VmRSS")?.saturating_mul(1024),
+            swap_bytes: kib("VmSwap").unwrap_or(0).saturating_mul(1024),
+        })
+    }
+
     /// This boot's id (`/proc/sys/kernel/random/boot_id`): kdamonds die with the boot.
     pub fn boot_id(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?.trim().to_owned())
@@ -109,6 +123,15 @@ impl HostPaths {
     pub fn kernel_release(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/osrelease"))?.trim().to_owned())
     }
+}
+
+/// What `/proc/PID/status` says of a process's memory.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProcessMemory {
+    pub pid: u32,
+    pub name: String,
+    pub rss_bytes: u64,
+    pub swap_bytes: u64,
 }
 
 /// Parses `/proc/iomem` text; only top-level (unindented) entries count.
@@ -188,5 +211,20 @@ mod tests {
         assert_eq!(host.pids_by_name("worker").unwrap(), vec![7, 10]);
         assert_eq!(host.cgroup_pids("/batch.slice").unwrap(), vec![41, 42]);
         assert!(host.cgroup_pids("missing").unwrap_err().to_string().contains("missing/cgroup.procs"));
+    }
+
+    #[test]
+    fn process_memory_from_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = HostPaths { proc_root: dir.path().to_path_buf(), ..HostPaths::default() };
+        fs::create_dir_all(dir.path().join("164")).unwrap();
+        fs::write(dir.path().join("164/status"), "Name:\tbatch worker\nVmPeak:\t 80000 kB\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n").unwrap();
+        let memory = host.process_memory(164).unwrap();
+        assert_eq!(memory, ProcessMemory { pid: 164, name: "batch worker".into(), rss_bytes: 8856 * 1024, swap_bytes: 65620 * 1024 });
+        // A kernel thread (no VmRSS) and a process that is gone show nothing.
+        fs::create_dir_all(dir.path().join("2")).unwrap();
+        fs::write(dir.path().join("2/status"), "Name:\tkthreadd\nState:\tS (sleeping)\n").unwrap();
+        assert_eq!(host.process_memory(2), None);
+        assert_eq!(host.process_memory(99), None);
     }
 }

@@ -382,6 +382,15 @@ fn seed_pageout(run: &VmRun) {
     run.check(seed["targets"] == serde_json::json!([target]), || {
         format!("status targets: {}", seed["targets"])
     });
+    // What the host says of the target process, beside the kernel's statistics.
+    let process = &seed["processes"][0];
+    run.check(
+        process["pid"].as_u64().is_some_and(|pid| pid.to_string() == workload.field("pid"))
+            && process["name"] == "seed-workload"
+            && process["rss_bytes"].as_u64().is_some_and(|b| b > 0)
+            && process["swap_bytes"].as_u64().is_some_and(|b| b > 0),
+        || format!("status processes: {}", seed["processes"]),
+    );
     let scheme = &seed["schemes"][0];
     run.check(scheme["action"] == "pageout", || {
         format!("status scheme: {scheme}")

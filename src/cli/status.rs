@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::live::LiveArgs;
 use super::usage_error;
+use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::Layout;
 use crate::kernel::keywords::{Activity, SchemeWatermarks};
 use crate::reconcile::scheme_watermarks;
@@ -50,6 +51,8 @@ struct PolicyStatus {
     /// Why the statistics were not refreshed, when they were not.
     stats_note: Option<String>,
     targets: Vec<String>,
+    /// The target processes' memory now, to see what the schemes did to them.
+    processes: Vec<ProcessMemory>,
     schemes: Vec<SchemeStatus>,
 }
 
@@ -94,7 +97,27 @@ fn refresh_would_wait(watermarks: &[SchemeWatermarks<'_>], layout: Layout, free_
     None
 }
 
-fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_mem_permil: Option<u64>) -> PolicyStatus {
+/// Bytes as people read them: `512 B`, `1.5 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
+}
+
+/// A byte count read from sysfs, as people read it (what is not a number stays as read).
+fn human_bytes_text(text: &str) -> String {
+    text.parse::<u64>().map_or_else(|_| text.to_owned(), human_bytes)
+}
+
+/// A target as the text output shows it: a process with what the host says of its memory,
+/// `pid 164 (batch-worker, RSS 8.6 MiB, swap 64.1 MiB)`.
+fn target_text(target: &str, processes: &[ProcessMemory]) -> String {
+    let memory = target.strip_prefix("pid ").and_then(|pid| processes.iter().find(|m| m.pid.to_string() == pid));
+    match memory {
+        Some(m) => format!("{target} ({}, RSS {}, swap {})", m.name, human_bytes(m.rss_bytes), human_bytes(m.swap_bytes)),
+        None => target.to_owned(),
+    }
+}
+
+fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layout: Layout, free_mem_permil: Option<u64>) -> PolicyStatus {
     let (file, slot) = (own.file.as_str(), own.slot);
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
@@ -103,7 +126,18 @@ fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_me
         // Another tool started its kdamond in this slot after ours stopped: not ours to
         // refresh or show.
         let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
-        return PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state: "foreign".into(), note: Some(note), stats_note: None, targets: Vec::new(), schemes: Vec::new() };
+        return PolicyStatus {
+            policy: policy.into(),
+            file: file.into(),
+            slot,
+            pid,
+            state: "foreign".into(),
+            note: Some(note),
+            stats_note: None,
+            targets: Vec::new(),
+            processes: Vec::new(),
+            schemes: Vec::new(),
+        };
     }
     let stats_note = if state == "on" { refresh_would_wait(&scheme_watermarks(&own.writes), layout, free_mem_permil) } else { None };
     if state == "on" && stats_note.is_none() {
@@ -115,10 +149,15 @@ fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_me
     }
     let ctx = format!("{k}/contexts/0");
     let ops = read_or(sysfs, &format!("{ctx}/operations"));
+    let mut processes = Vec::new();
     let targets = (0..count(sysfs, &format!("{ctx}/targets/nr_targets")))
         .map(|t| match ops.as_str() {
             "paddr" => format!("physical, {} region(s)", count(sysfs, &format!("{ctx}/targets/{t}/regions/nr_regions"))),
-            _ => format!("pid {}", read_or(sysfs, &format!("{ctx}/targets/{t}/pid_target"))),
+            _ => {
+                let pid_text = read_or(sysfs, &format!("{ctx}/targets/{t}/pid_target"));
+                processes.extend(pid_text.parse().ok().and_then(|pid| host.process_memory(pid)));
+                format!("pid {pid_text}")
+            }
         })
         .collect();
     let schemes = (0..count(sysfs, &format!("{ctx}/schemes/nr_schemes")))
@@ -144,7 +183,7 @@ fn collect(sysfs: &dyn Sysfs, policy: &str, own: &Owned, layout: Layout, free_me
             "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
         }
     });
-    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state, note, stats_note, targets, schemes }
+    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state, note, stats_note, targets, processes, schemes }
 }
 
 /// `damo-policy status`.
@@ -153,9 +192,14 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
-    let free_mem_permil = args.live.host.host().free_mem_permil().ok();
-    let statuses: Vec<PolicyStatus> =
-        live.state.policies.iter().map(|(name, own)| collect(live.kernel.sysfs(), name, own, Layout::new(live.info.version), free_mem_permil)).collect();
+    let host = args.live.host.host();
+    let free_mem_permil = host.free_mem_permil().ok();
+    let statuses: Vec<PolicyStatus> = live
+        .state
+        .policies
+        .iter()
+        .map(|(name, own)| collect(live.kernel.sysfs(), &host, name, own, Layout::new(live.info.version), free_mem_permil))
+        .collect();
     let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
@@ -183,13 +227,20 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         for note in s.note.iter().chain(&s.stats_note) {
             let _ = writeln!(out, "  {note}");
         }
-        let _ = writeln!(out, "  targets: {}", if s.targets.is_empty() { "none".to_owned() } else { s.targets.join(", ") });
+        let targets: Vec<String> = s.targets.iter().map(|t| target_text(t, &s.processes)).collect();
+        let _ = writeln!(out, "  targets: {}", if targets.is_empty() { "none".to_owned() } else { targets.join(", ") });
         for sc in &s.schemes {
-            let quota = sc.effective_quota_bytes.as_deref().map(|q| format!(", effective quota {q} B")).unwrap_or_default();
+            let quota = sc.effective_quota_bytes.as_deref().map(|q| format!(", effective quota {}", human_bytes_text(q))).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  scheme {} {}: tried {} regions / {} B, applied {} regions / {} B, quota exceeded {} time(s){quota}",
-                sc.index, sc.action, sc.nr_tried, sc.sz_tried, sc.nr_applied, sc.sz_applied, sc.qt_exceeds
+                "  scheme {} {}: tried {} regions / {}, applied {} regions / {}, quota exceeded {} time(s){quota}",
+                sc.index,
+                sc.action,
+                sc.nr_tried,
+                human_bytes_text(&sc.sz_tried),
+                sc.nr_applied,
+                human_bytes_text(&sc.sz_applied),
+                sc.qt_exceeds
             );
         }
     }

@@ -191,3 +191,31 @@ fn a_watermark_gated_change_on_6_12_plans_a_restart_and_says_why() {
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
     assert!(apply.code == 0 && apply.stdout.ends_with("applied: 3 write(s), verified\n"), "{}", apply.transcript());
 }
+
+#[test]
+fn status_shows_each_target_process_memory_and_sizes_people_read() {
+    let dir = setup("7.3");
+    let proc = dir.path().join("proc");
+    fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
+    fs::write(proc.join("sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    for pid in [4242, 4243] {
+        fs::create_dir_all(proc.join(pid.to_string())).unwrap();
+        fs::write(proc.join(format!("{pid}/comm")), "batch-worker\n").unwrap();
+    }
+    fs::write(proc.join("4242/status"), "Name:\tbatch-worker\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n").unwrap();
+    // 4243's status is unreadable (it may have just exited): its pid alone is shown.
+    write(dir.path(), "worker.toml", &COLD.replace("\"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }", "\"worker\"\n[target]\nprocess = \"batch-worker\""));
+    let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
+    assert_eq!(apply.code, 0, "{}", apply.transcript());
+    let status = live(dir.path(), &["status", "--proc-root", "proc"]);
+    insta::assert_snapshot!("status_process_targets", status.transcript());
+    let json = live(dir.path(), &["status", "--proc-root", "proc", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let processes = &json["policies"][0]["processes"];
+    assert_eq!(processes.as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(processes[0]["rss_bytes"], 8856 * 1024);
+    assert_eq!(processes[0]["swap_bytes"], 65620 * 1024);
+    assert_eq!(json["policies"][0]["targets"], serde_json::json!(["pid 4242", "pid 4243"]), "the kernel's targets, plain");
+    let sz_tried = json["policies"][0]["schemes"][0]["sz_tried"].as_str().unwrap_or_default();
+    assert!(sz_tried.parse::<u64>().is_ok(), "exact bytes in JSON: {json}");
+}

@@ -76,7 +76,8 @@ echo
 echo "4. What damo-policy applied, and what the kernel's scheme did:"
 show status
 echo "    (\"applied\" is the kernel's count: a region spanning an unmapped gap is paged out but"
-echo "    counted as tried only, as madvise reports an error for the gap; RSS and swap show the effect)"
+echo "    counted as tried only, as madvise reports an error for the gap; the target's RSS and swap"
+echo "    beside its pid show the effect)"
 echo
 after_rss=$(report_value batch-worker rss_kib) after_swap=$(report_value batch-worker swap_kib)
 echo "Result: batch-worker's RSS went from $(mib_ $before_rss) to $(mib_ $after_rss), its swap from" \
