@@ -19,6 +19,8 @@ pub enum KernelChoice {
     Version(Version),
     /// The running kernel, read-only.
     Running,
+    /// The running kernel, already probed (what `plan` and `apply` validate against).
+    Probed(Version),
 }
 
 impl std::str::FromStr for KernelChoice {
@@ -81,6 +83,7 @@ pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, s
     general.extend(project_errors);
     let (kernel, kernel_source) = match choice {
         KernelChoice::Version(v) => (*v, "--kernel".to_owned()),
+        KernelChoice::Probed(v) => (*v, "the running kernel".to_owned()),
         KernelChoice::Running => (kernel::running::detect(host, sysfs_root)?, "the running kernel".to_owned()),
         KernelChoice::Default => {
             general.extend(project::conflict(&pins));

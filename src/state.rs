@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 /// Default state directory.
 pub const DEFAULT_DIR: &str = "/var/lib/damo-policy";
 const FILE: &str = "state.json";
+const LOCK_FILE: &str = "lock";
+/// How long a writer waits for another one (an apply retries a busy kernel for up to 10 s,
+/// so a minute covers a slow one and still ends a wait behind a hung process).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One policy's kdamond, as last applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +98,30 @@ impl StateStore {
         Ok(state)
     }
 
+    /// Takes the record's writer lock (an advisory lock on `<state-dir>/lock`, released when
+    /// the guard drops or the process dies): a CLI `apply` or `stop` beside the watching
+    /// service, or two cron runs, must not interleave their read–plan–write–record cycles,
+    /// or one would lose the other's record and then take its kdamonds for another tool's.
+    pub fn lock(&self) -> io::Result<StateLock> {
+        fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
+        let path = self.dir.join(LOCK_FILE);
+        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StateLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        format!("{}: another damo-policy has been applying for {} s; wait for it, or stop it if it hangs", path.display(), LOCK_WAIT.as_secs()),
+                    ));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+            }
+        }
+    }
+
     /// Saves atomically (write a temporary file, then rename), so a crash never leaves a
     /// half-written record.
     pub fn save(&self, state: &EngineState) -> io::Result<()> {
@@ -103,6 +131,12 @@ impl StateStore {
         fs::write(&tmp, text + "\n")?;
         fs::rename(&tmp, self.dir.join(FILE))
     }
+}
+
+/// Holds the record's writer lock while alive.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: fs::File,
 }
 
 /// A stable hash of a configuration (FNV-1a, 64 bit): identical writes, identical hash.
@@ -134,5 +168,25 @@ mod tests {
         assert!(store.load("boot-b").unwrap().policies.is_empty());
         assert_eq!(state.owner_of(0), Some("p"));
         assert_ne!(hash_writes(&[]), hash_writes(&state.policies["p"].writes));
+    }
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path().join("state"));
+        let held = store.lock().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let _lock = store.lock().unwrap();
+                tx.send(()).unwrap();
+            })
+        };
+        // The second writer waits while the first holds the lock, and goes on once it drops.
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err());
+        drop(held);
+        assert!(rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok());
+        waiter.join().unwrap();
     }
 }

@@ -178,7 +178,7 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
 
 /// Converts microseconds to whole milliseconds for the kernel files kept in ms.
 pub fn us_to_ms_exact(us: u64, text: &str) -> Result<u64, UnitError> {
-    if us % 1000 != 0 {
+    if !us.is_multiple_of(1000) {
         return Err(UnitError::new(
             format!("`{text}` is not a whole number of milliseconds"),
             "the kernel keeps this value in milliseconds; use \"ms\" or a larger unit",
@@ -278,7 +278,7 @@ pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
 
 /// `floor(numerator / denominator)` on u128, and whether the division was exact.
 pub fn floor_ratio(numerator: u128, denominator: u128) -> (u128, bool) {
-    (numerator / denominator, numerator % denominator == 0)
+    (numerator / denominator, numerator.is_multiple_of(denominator))
 }
 
 /// Samples per aggregation interval for an access-rate percentage, floored as the kernel

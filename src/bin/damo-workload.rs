@@ -139,7 +139,7 @@ fn parse_size(text: &str) -> Result<usize, String> {
     };
     let n: usize = digits.parse().map_err(|_| format!("bad size {text:?}"))?;
     let bytes = n << shift;
-    if bytes == 0 || bytes % PAGE != 0 {
+    if bytes == 0 || !bytes.is_multiple_of(PAGE) {
         return Err(format!(
             "size {text:?} must be a non-zero multiple of {PAGE} bytes"
         ));
@@ -316,15 +316,14 @@ fn main() -> ExitCode {
             region.touch();
             any_hot = true;
         }
-        if let Some(every) = opts.report_every {
-            if Instant::now() >= next_report {
+        if let Some(every) = opts.report_every
+            && Instant::now() >= next_report {
                 if let Err(err) = report(&regions, start.elapsed(), opts.report_file.as_ref()) {
                     eprintln!("damo-workload: report failed: {err}");
                     return ExitCode::FAILURE;
                 }
                 next_report += every;
             }
-        }
         if any_hot {
             // No pause between passes: every sample DAMON takes of a hot page must find it
             // accessed, or a few idle-looking samples let hot and cold memory merge into one

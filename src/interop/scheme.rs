@@ -264,7 +264,7 @@ pub fn human_duration(us: u64) -> String {
     if us == 0 {
         return "0s".into();
     }
-    match UNITS.iter().find(|(per, _)| us % per == 0) {
+    match UNITS.iter().find(|(per, _)| us.is_multiple_of(*per)) {
         Some((per, unit)) => format!("{}{unit}", us / per),
         // The duration parser multiplies each number into nanoseconds of 64 bits: split
         // what would overflow there into seconds and the rest.
@@ -280,7 +280,7 @@ const HUGE: u64 = 1 << 40;
 /// that values beyond 2^64 - 1 µs are still written as they are (and refused by `check`).
 pub fn human_ms(ms: u64) -> String {
     match ms.checked_mul(1000) {
-        Some(_) if ms >= HUGE && ms % 1000 != 0 => format!("{}s {}ms", ms / 1000, ms % 1000),
+        Some(_) if ms >= HUGE && !ms.is_multiple_of(1000) => format!("{}s {}ms", ms / 1000, ms % 1000),
         Some(us) => human_duration(us),
         None => format!("{ms}ms"),
     }

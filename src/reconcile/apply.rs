@@ -32,13 +32,13 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
         let result = write_retrying(sysfs, &op.path, &op.new).and_then(|()| check_state(sysfs, op));
         writes += 1;
         if let Err(error) = result {
-            let restored = restore(sysfs, prior, plan);
+            let restored = restore(sysfs, prior, plan, &plan.ops[..writes]);
             return Err(Box::new(Failed { op: op.clone(), error, writes, restored }));
         }
     }
     if let Err(failure) = verify(sysfs, &plan.desired) {
         let (op, error) = *failure;
-        let restored = restore(sysfs, prior, plan);
+        let restored = restore(sysfs, prior, plan, &plan.ops);
         return Err(Box::new(Failed { op, error, writes, restored }));
     }
     Ok(Applied { writes })
@@ -87,7 +87,28 @@ fn read_op(path: &str, value: &str) -> Op {
 
 /// Puts the last good configuration back: kdamonds the record does not name are turned
 /// off, recorded ones get their recorded files, and those that ran before run again.
-pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), String> {
+/// Another tool's kdamonds taken over with `--takeover` cannot be put back (their
+/// configuration was never recorded): that is an error, not a restore.
+/// `done`: the operations written before the failure (an `nr_kdamonds` write among them
+/// rewrote every kdamond).
+pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), String> {
+    restore_recorded(sysfs, prior, plan)?;
+    let regrown = done.iter().any(|op| op.path == "kdamonds/nr_kdamonds");
+    let touched: Vec<usize> = plan.taken_over.iter().copied().filter(|s| regrown || done.iter().any(|op| op.path.starts_with(&format!("kdamonds/{s}/")))).collect();
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let ran: Vec<String> = touched.iter().filter(|s| plan.running_before.contains(s)).map(|s| format!("kdamond {s}")).collect();
+    let slots: Vec<String> = touched.iter().map(|s| format!("kdamond {s}")).collect();
+    Err(format!(
+        "{} of another tool, taken over with --takeover, cannot be put back as {} (damo-policy never recorded that configuration){}",
+        slots.join(", "),
+        if slots.len() == 1 { "it was" } else { "they were" },
+        if ran.is_empty() { String::new() } else { format!("; {} ran before and {} off now: start it again with the tool that started it", ran.join(", "), if ran.len() == 1 { "is" } else { "are" }) }
+    ))
+}
+
+fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), String> {
     let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
         let path = format!("kdamonds/{slot}/state");

@@ -87,6 +87,10 @@ pub struct Plan {
     /// The tree the plan was made for (a restore diffs against the same defaults).
     #[serde(skip)]
     pub layout: Layout,
+    /// Slots of another tool's kdamonds that `--takeover` claims: a restore cannot put
+    /// their configuration back (it was never recorded).
+    #[serde(skip)]
+    pub taken_over: BTreeSet<usize>,
 }
 
 /// Why no plan could be made.
@@ -269,7 +273,8 @@ pub fn plan(
     }
     plans.sort_by_key(|p| p.slot);
     let running_before = (0..nr).filter(|k| running[*k]).collect();
-    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before, layout })
+    let taken_over = if options.takeover { foreign.iter().map(|f| f.slot).collect() } else { BTreeSet::new() };
+    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before, layout, taken_over })
 }
 
 /// Why a changed kdamond restarts instead of taking a `commit` on older kernels.

@@ -68,16 +68,34 @@ impl Report {
     }
 }
 
-/// The module that blocks starting a kdamond, if the plan starts one.
-pub fn blocking_module<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Option<&'a ModuleState> {
+/// The enabled modules that block starting a kdamond, if the plan starts one (each of
+/// them runs an exclusive kdamond, so all of them must go).
+pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a ModuleState> {
     let starts = plan.ops.iter().any(|op| op.path.ends_with("/state") && op.new == "on");
-    starts.then(|| modules.iter().find(|m| m.enabled)).flatten()
+    if starts { modules.iter().filter(|m| m.enabled).collect() } else { Vec::new() }
+}
+
+/// The first of [`blocking_modules`], if any.
+pub fn blocking_module<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Option<&'a ModuleState> {
+    blocking_modules(plan, modules).into_iter().next()
+}
+
+/// Enables again the modules this reconcile disabled (a failed apply leaves the host as it
+/// found it: the module's own kdamond resumes its work).
+fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), String> {
+    let mut failures = Vec::new();
+    for module in modules.iter().filter(|m| disabled.contains(&m.name)) {
+        if let Err(e) = std::fs::write(&module.param, "Y") {
+            failures.push(format!("the DAMON module `{}` stays disabled ({}: {e}); write Y to it to enable it again", module.name, module.param.display()));
+        }
+    }
+    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
 }
 
 /// Reconciles once. With `write == false` it stops after planning. On success `state`
 /// becomes the new record and is saved to `store`.
 pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &StateStore, state: &mut EngineState, write: bool) -> Report {
-    let choice = KernelChoice::Version(info.version);
+    let choice = KernelChoice::Probed(info.version);
     let mut checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
         Ok(checked) => checked,
         Err(message) => return Report::stop(None, Outcome::Unreadable(message)),
@@ -110,6 +128,24 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
         return Report::stop(Some(checked), Outcome::Invalid);
     }
     let compiled = compile::compile(&policies, info.version, &settings.host);
+    // A writer plans from the record as it is under the lock, not as it was when this
+    // process (or the service's last reconcile) read it.
+    // (A CLI `apply` beside the service may have changed the record and restarted kdamonds
+    // under new pids: the file is the truth. If it cannot be read, the record in memory is
+    // the best knowledge left.)
+    let _lock = if write {
+        let lock = match store.lock() {
+            Ok(lock) => lock,
+            Err(e) => return Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Unreadable(format!("the state record: {e}")) },
+        };
+        match store.load(&state.boot_id) {
+            Ok(record) => *state = record,
+            Err(e) => tracing::warn!("keeping the record in memory: {e}"),
+        }
+        Some(lock)
+    } else {
+        None
+    };
     let keep: BTreeSet<String> = compiled.skipped.iter().filter(|s| !s.pending).map(|s| s.policy.clone()).collect();
     let planned = match plan(sysfs, &compiled, Layout::new(info.version), state, &keep, settings.options) {
         Ok(planned) => planned,
@@ -137,18 +173,26 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
         report.plan = Some(planned);
         return report;
     }
-    if let Some(module) = blocking_module(&planned, &info.modules) {
-        if !settings.disable_modules {
-            report.outcome = Outcome::Refused(format!(
-                "the DAMON module `{}` is enabled, and the kernel runs no sysfs kdamond beside it; \
+    let blocking = blocking_modules(&planned, &info.modules);
+    if !blocking.is_empty() && !settings.disable_modules {
+        let names: Vec<String> = blocking.iter().map(|m| format!("`{}`", m.name)).collect();
+        let params: Vec<String> = blocking.iter().map(|m| m.param.display().to_string()).collect();
+        report.outcome = Outcome::Refused(format!(
+            "the DAMON module{} {} {} enabled, and the kernel runs no sysfs kdamond beside {}; \
 run again with --disable-modules, or write N to {}. Nothing was written",
-                module.name,
-                module.param.display()
-            ));
-            return report;
-        }
+            if names.len() == 1 { "" } else { "s" },
+            names.join(" and "),
+            if names.len() == 1 { "is" } else { "are" },
+            if names.len() == 1 { "it" } else { "them" },
+            params.join(" and ")
+        ));
+        return report;
+    }
+    for module in blocking {
         if let Err(e) = std::fs::write(&module.param, "N") {
-            report.outcome = Outcome::Refused(format!("cannot disable `{}` ({}): {e}", module.name, module.param.display()));
+            let undone = reenable_modules(&report.disabled_modules, &info.modules).err().map(|e| format!("; {e}")).unwrap_or_default();
+            report.outcome = Outcome::Refused(format!("cannot disable `{}` ({}): {e}{undone}", module.name, module.param.display()));
+            report.disabled_modules.clear();
             return report;
         }
         report.disabled_modules.push(module.name.clone());
@@ -162,9 +206,22 @@ run again with --disable-modules, or write N to {}. Nothing was written",
                 Err(e) => Outcome::Unreadable(format!("applied, but cannot record it in {}: {e}", store.dir().display())),
             }
         }
-        Err(failed) => {
+        Err(mut failed) => {
             // The restore may have restarted kdamonds: keep knowing them as ours.
             state.note_pids(sysfs);
+            // Slots this apply staged (new, grown or taken over) are off now but hold its
+            // configuration: they stay the engine's, free for the next new policy, rather
+            // than look like another tool's staged kdamonds to the next apply.
+            let recorded: BTreeSet<usize> = state.policies.values().map(|o| o.slot).collect();
+            let staged = planned.state_after.policies.values().map(|o| o.slot).chain(planned.state_after.spare_slots.iter().copied());
+            state.spare_slots.extend(staged.filter(|slot| !recorded.contains(slot)));
+            if let Err(e) = reenable_modules(&report.disabled_modules, &info.modules) {
+                failed.restored = Err(match failed.restored {
+                    Ok(()) => e,
+                    Err(before) => format!("{before}; {e}"),
+                });
+            }
+            report.disabled_modules.clear();
             if let Err(e) = store.save(state) {
                 tracing::warn!("cannot record the restored kdamonds in {}: {e}", store.dir().display());
             }
@@ -244,5 +301,104 @@ mod tests {
         assert_eq!(report.disabled_modules, vec!["damon_stat".to_owned()]);
         assert_eq!(fs::read_to_string(&param).unwrap(), "N");
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+    }
+
+    fn module(dir: &Path, name: &str) -> ModuleState {
+        let param = dir.join(name);
+        fs::write(&param, "Y\n").unwrap();
+        ModuleState { name: name.into(), enabled: true, param }
+    }
+
+    #[test]
+    fn every_enabled_module_is_named_and_disabled() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        let modules = vec![module(dir.path(), "damon_reclaim"), module(dir.path(), "damon_stat")];
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        match &report.outcome {
+            Outcome::Refused(message) => assert!(message.contains("modules `damon_reclaim` and `damon_stat` are enabled"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        let mut with_disable = settings(dir.path());
+        with_disable.disable_modules = true;
+        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        assert_eq!(report.disabled_modules, ["damon_reclaim", "damon_stat"]);
+        assert!(modules.iter().all(|m| fs::read_to_string(&m.param).unwrap() == "N"));
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+    }
+
+    #[test]
+    fn a_failed_apply_leaves_the_host_as_it_was_and_its_slot_reusable() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        let modules = vec![module(dir.path(), "damon_stat")];
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let mut with_disable = settings(dir.path());
+        with_disable.disable_modules = true;
+        kernel.fail_next_write("kdamonds/0/state", crate::sysfs::errno::EINVAL);
+        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        match &report.outcome {
+            Outcome::Failed(failed) => assert!(failed.restored.is_ok(), "{:?}", failed.restored),
+            other => panic!("{other:?}"),
+        }
+        // The module runs again, and is not reported as disabled.
+        assert_eq!(fs::read_to_string(&modules[0].param).unwrap(), "Y");
+        assert!(report.disabled_modules.is_empty());
+        // The staged slot is the engine's: the next apply uses it, no "another tool".
+        assert!(state.policies.is_empty() && state.spare_slots.contains(&0), "{state:?}");
+        assert_eq!(store.load("b").unwrap(), state);
+        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules), &store, &mut state, true);
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+        assert_eq!(state.policies["p"].slot, 0);
+    }
+
+    #[test]
+    fn a_failed_takeover_does_not_claim_a_restore() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::create_dir(dir.path().join("theirs")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        fs::write(dir.path().join("theirs/t.toml"), PHYSICAL.replace("pageout", "stat")).unwrap();
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let kernel_info = info(Version::new(7, 3), vec![]);
+        // Another installation (its own record) runs kdamond 0.
+        let mut theirs = settings(dir.path());
+        theirs.paths = vec![dir.path().join("theirs")];
+        let mut their_state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let report = once(&theirs, &kernel, &kernel_info, &StateStore::new(dir.path().join("their-state")), &mut their_state, true);
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+        let mut takeover = settings(dir.path());
+        takeover.options.takeover = true;
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        kernel.fail_next_write("kdamonds/0/contexts/0/schemes/0/action", crate::sysfs::errno::EINVAL);
+        let report = once(&takeover, &kernel, &kernel_info, &store, &mut state, true);
+        match &report.outcome {
+            Outcome::Failed(failed) => {
+                let message = failed.restored.as_ref().unwrap_err();
+                assert!(message.contains("kdamond 0 of another tool, taken over with --takeover, cannot be put back"), "{message}");
+                assert!(message.contains("start it again with the tool that started it"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_validates_against_the_running_kernel_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL.replace("pageout", "pagout")).unwrap();
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        assert_eq!(report.checked.unwrap().kernel_source, "the running kernel");
     }
 }

@@ -75,12 +75,8 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
         sdnotify::notify("RELOADING=1");
         // Modules can be toggled at any time; their state is cheap to re-read.
         env.info.modules = probe::modules(&watch.module_root);
-        // A command-line `apply` beside the service may have changed the record (and
-        // restarted kdamonds under new pids): the file is the truth.
-        match env.store.load(&env.state.boot_id) {
-            Ok(state) => env.state = state,
-            Err(e) => tracing::warn!("keeping the record in memory: {e}"),
-        }
+        // (`once` re-reads the record under its lock: a command-line `apply` beside the
+        // service may have changed it.)
         let report = once(settings, env.sysfs, &env.info, &env.store, &mut env.state, true);
         generation += 1;
         log(cause, &report);
