@@ -5,5 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    damo_policy::cli::run(damo_policy::cli::Cli::parse())
+    match damo_policy::cli::Cli::try_parse() {
+        Ok(cli) => damo_policy::cli::run(cli),
+        Err(error) => damo_policy::cli::parse_failed(&error),
+    }
 }

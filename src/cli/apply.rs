@@ -4,14 +4,17 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use super::live::LiveArgs;
-use super::{summary, usage_error};
+use super::output::IO_ERROR;
+use super::{Output, summary, usage_error};
 use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
+use crate::reconcile::apply::Applied;
 use crate::reconcile::run::{Outcome, Report, Settings, blocking_module, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
@@ -35,7 +38,7 @@ pub struct ApplyArgs {
     /// Load policy files and directories even if users other than root can write them.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
-    /// Output format of the plan.
+    /// Output format: `json` is one document, the plan and, for apply, its outcome (`applied`).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
     /// Print every write of the plan, not only each kdamond's effect (apply; plan always does).
@@ -44,15 +47,43 @@ pub struct ApplyArgs {
     /// Keep running: reconcile whenever the directory changes (apply only).
     #[arg(long)]
     pub watch: bool,
-    /// With --watch: quiet time that ends a batch of file changes.
-    #[arg(long, default_value = "200ms", value_name = "DURATION")]
-    pub debounce: humantime::Duration,
-    /// With --watch: period of the full resync (re-resolves targets, repairs drift).
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
-    pub resync: humantime::Duration,
+    /// With --watch: quiet time that ends a batch of file changes (0 to 10s).
+    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = debounce_time)]
+    pub debounce: Duration,
+    /// With --watch: period of the full resync (re-resolves targets, repairs drift; 1s to 24h).
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = resync_period)]
+    pub resync: Duration,
     /// With --watch: turn the policies' kdamonds off on exit (default: leave them running).
     #[arg(long)]
     pub stop_on_exit: bool,
+}
+
+/// The longest debounce: every edit waits for it, and a stream of events for up to ten times
+/// it (the batch limit); beyond 10 s an edit looks ignored. 0 is fine: each event is then its
+/// own reconcile, which is idempotent, only more work.
+const DEBOUNCE_MAX: Duration = Duration::from_secs(10);
+/// The shortest resync: each is a full reconcile (every policy read and validated, the
+/// kernel's tree read), so more often than each second is polling DAMON, not a safety net.
+const RESYNC_MIN: Duration = Duration::from_secs(1);
+/// The longest: the resync is what starts a pending policy once its process appears, so it
+/// cannot be turned off, and a day is already a long wait for that.
+const RESYNC_MAX: Duration = Duration::from_secs(24 * 3600);
+
+/// A duration from `min` to `max` (both inclusive), `range` saying them as people write them.
+fn duration_within(text: &str, min: Duration, max: Duration, range: &str) -> Result<Duration, String> {
+    let duration = *text.parse::<humantime::Duration>().map_err(|e| e.to_string())?;
+    if duration < min || duration > max {
+        return Err(format!("must be from {range}"));
+    }
+    Ok(duration)
+}
+
+fn debounce_time(text: &str) -> Result<Duration, String> {
+    duration_within(text, Duration::ZERO, DEBOUNCE_MAX, "0s to 10s")
+}
+
+fn resync_period(text: &str) -> Result<Duration, String> {
+    duration_within(text, RESYNC_MIN, RESYNC_MAX, "1s to 24h")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,7 +104,7 @@ pub(super) fn settings(args: &ApplyArgs) -> Settings {
 }
 
 /// Prints a report; returns the exit status.
-fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanFormat, writes_too: bool, renderer: &Renderer) -> ExitCode {
+fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanFormat, writes_too: bool, renderer: &Renderer, out: &mut Output) -> ExitCode {
     let mut err = std::io::stderr().lock();
     if let Some(checked) = &report.checked {
         for diagnostic in checked.all_diagnostics() {
@@ -90,7 +121,14 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
         let _ = writeln!(err, "disabled the DAMON module `{module}`");
     }
     if let Some(plan) = &report.plan {
-        print_plan(plan, info, format, writes_too);
+        // In JSON, the outcome of an apply is part of the one document: `applied` is the
+        // outcome when the kernel took everything, null when it refused (stderr says why).
+        let applied = match &report.outcome {
+            Outcome::Applied(applied) => Some(Some(applied)),
+            Outcome::Failed(_) => Some(None),
+            _ => None,
+        };
+        print_plan(plan, info, format, writes_too, applied, out);
     }
     match &report.outcome {
         Outcome::Invalid => {
@@ -99,6 +137,9 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
             ExitCode::from(1)
         }
         Outcome::Unreadable(message) => usage_error(message),
+        // Policy paths that others can write are the user's to fix, like a usage error: the
+        // kernel was not even asked. They are the one refusal before compiling.
+        Outcome::Refused(message) if report.compiled.is_none() => usage_error(message),
         Outcome::Refused(message) => {
             let _ = writeln!(err, "error: {message}");
             ExitCode::from(KERNEL_REFUSED)
@@ -110,8 +151,14 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
             ExitCode::SUCCESS
         }
         Outcome::Applied(applied) => {
-            println!("applied: {} write(s), verified", applied.writes);
-            if report.unresolved() > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS }
+            if format == PlanFormat::Text {
+                let _ = writeln!(out, "applied: {} write(s), verified", applied.writes);
+            }
+            // The kernel and the state record are written before this report: a report that
+            // cannot be printed fails the command (exit 2, an I/O error) but must not read as
+            // a failed apply, which would be 3 with the previous configuration restored.
+            out.note_if_lost(format!("the policies were applied ({} write(s), verified) and recorded; only this report was lost", applied.writes));
+            if report.unresolved() > 0 { ExitCode::from(IO_ERROR) } else { ExitCode::SUCCESS }
         }
         Outcome::Failed(failed) => {
             let plan = report.plan.as_ref().expect("a failed apply had a plan");
@@ -141,15 +188,18 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
     }
 }
 
-/// Prints the plan: each kdamond's effect, and with `writes_too` every write.
-fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bool) {
-    let mut out = std::io::stdout().lock();
+/// Prints the plan: each kdamond's effect, and with `writes_too` every write. `applied`:
+/// for an apply, its outcome (JSON only; the text says it after the plan).
+fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bool, applied: Option<Option<&Applied>>, out: &mut Output) {
     if format == PlanFormat::Json {
-        let json = serde_json::json!({
+        let mut json = serde_json::json!({
             "kernel": info.version.to_string(),
             "kdamonds": plan.kdamonds,
             "ops": plan.ops,
         });
+        if let Some(applied) = applied {
+            json["applied"] = applied.map_or(serde_json::Value::Null, |a| serde_json::json!({ "writes": a.writes, "verified": true }));
+        }
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         return;
     }
@@ -174,13 +224,13 @@ fn effect_word(effect: Effect) -> &'static str {
     }
 }
 
-fn run(args: &ApplyArgs, renderer: &Renderer, write: bool) -> ExitCode {
+fn run(args: &ApplyArgs, renderer: &Renderer, write: bool, out: &mut Output) -> ExitCode {
     let mut live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
     let result = once(&settings(args), live.kernel.sysfs(), &live.info, &live.store, &mut live.state, write);
-    let code = report(&result, &live.info, &live.host, args.format, !write || args.verbose, renderer);
+    let code = report(&result, &live.info, &live.host, args.format, !write || args.verbose, renderer, out);
     match live.kernel.save() {
         Ok(()) => code,
         Err(message) => usage_error(&message),
@@ -188,16 +238,16 @@ fn run(args: &ApplyArgs, renderer: &Renderer, write: bool) -> ExitCode {
 }
 
 /// `damo-policy plan`.
-pub fn run_plan(args: &ApplyArgs, renderer: &Renderer) -> ExitCode {
-    run(args, renderer, false)
+pub fn run_plan(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
+    run(args, renderer, false, out)
 }
 
 /// `damo-policy apply`.
-pub fn run_apply(args: &ApplyArgs, renderer: &Renderer) -> ExitCode {
+pub fn run_apply(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     if args.watch {
         return super::watch::run(args);
     }
-    run(args, renderer, true)
+    run(args, renderer, true, out)
 }
 
 fn slot_of(path: &str) -> usize {

@@ -3,15 +3,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use super::{CheckArgs, CheckFormat, status, summary, usage_error};
+use super::{CheckArgs, CheckFormat, Output, status, summary, usage_error};
 use crate::diag::{Diagnostic, Renderer};
 
-pub fn run(args: &CheckArgs, renderer: &Renderer) -> ExitCode {
+pub fn run(args: &CheckArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     let checked = match args.target.check(&args.paths) {
         Ok(checked) => checked,
         Err(message) => return usage_error(&message),
     };
-    let mut out = std::io::stdout().lock();
     match args.format {
         CheckFormat::Text => {
             for diagnostic in checked.all_diagnostics() {

@@ -3,12 +3,12 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use super::{CompileArgs, CompileFormat, status, summary, usage_error};
+use super::{CompileArgs, CompileFormat, Output, status, summary, usage_error};
 use crate::compile::{self, sysfs};
 use crate::diag::Renderer;
 use crate::kernel::Layout;
 
-pub fn run(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
+pub fn run(args: &CompileArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     let checked = match args.target.check(&args.paths) {
         Ok(checked) => checked,
         Err(message) => return usage_error(&message),
@@ -24,7 +24,7 @@ pub fn run(args: &CompileArgs, renderer: &Renderer) -> ExitCode {
     let compiled = compile::compile(&checked.policies(), checked.kernel, &args.target.host.host());
     // Buffered: a locked stdout still flushes at every newline, one system call per line,
     // which for 100 schemes costs more than compiling them.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(out);
     match args.format {
         CompileFormat::Json => {
             let _ = writeln!(out, "{}", serde_json::to_string_pretty(&compiled).unwrap_or_default());

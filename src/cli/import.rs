@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::translate::{TargetChoiceArgs, report, write_whole};
-use crate::diag::Renderer;
+use super::translate::{TargetChoiceArgs, overwrite_refusal, report, write_whole};
+use super::Output;
+use crate::diag::{Diagnostic, Renderer};
 use crate::interop::import::{self, checked_texts, name_from_stem};
 use crate::interop::input;
 use crate::kernel::Version;
@@ -23,6 +24,9 @@ pub struct ImportArgs {
     /// missing) instead of printing them; only when there are no errors.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Replace policy files that exist in the output directory (never the input file).
+    #[arg(long, requires = "output")]
+    pub force: bool,
     /// The target of a list of schemes (a kdamonds tree names its own).
     #[command(flatten)]
     pub target: TargetChoiceArgs,
@@ -31,10 +35,10 @@ pub struct ImportArgs {
     pub kernel: Option<Version>,
 }
 
-pub fn run(args: &ImportArgs, renderer: &Renderer) -> ExitCode {
+pub fn run(args: &ImportArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     let file = match input::read(&args.input) {
         Ok(file) => file,
-        Err(diagnostic) => return report(renderer, &[*diagnostic], true),
+        Err(diagnostic) => return report(renderer, &[*diagnostic], true, true),
     };
     let stem = match args.input.file_stem() {
         Some(stem) if args.input.as_os_str() != "-" => name_from_stem(&stem.to_string_lossy()),
@@ -44,13 +48,31 @@ pub fn run(args: &ImportArgs, renderer: &Renderer) -> ExitCode {
     let dir = args.output.clone().unwrap_or_default();
     let (texts, checked) = checked_texts(&imported, &dir, args.kernel.unwrap_or(Version::NEWEST_KNOWN));
     diagnostics.extend(checked);
-    let status = report(renderer, &diagnostics, false);
-    if diagnostics.iter().any(|d| d.is_error()) {
+    if texts.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
+        // A document of kdamonds without contexts is valid to the importer, but an import
+        // that makes no policy is almost surely the wrong file: say so, and fail.
+        diagnostics.push(
+            Diagnostic::error("import-value", "kdamonds: no kdamond has a context: there is nothing to import")
+                .help("each context of damo's kdamonds becomes one policy; export a configuration with `damo args damon --format json`")
+                .at(&file, None),
+        );
+    }
+    let refusal = match &args.output {
+        Some(_) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            let paths: Vec<&Path> = texts.iter().map(|(path, _)| path.as_path()).collect();
+            overwrite_refusal(&args.input, &paths, args.force)
+        }
+        _ => None,
+    };
+    let status = report(renderer, &diagnostics, false, refusal.is_none());
+    if diagnostics.iter().any(Diagnostic::is_error) {
         return status;
+    }
+    if let Some(message) = refusal {
+        return super::usage_error(&message);
     }
     match &args.output {
         None => {
-            let mut out = std::io::stdout().lock();
             for (i, (path, text)) in texts.iter().enumerate() {
                 if texts.len() > 1 {
                     let _ = writeln!(out, "{}# ---- {} ----", if i > 0 { "\n" } else { "" }, path.display());
@@ -71,7 +93,7 @@ fn write_all(dir: &Path, texts: &[(PathBuf, String)]) -> ExitCode {
         if let Err(error) = write_whole(path, text) {
             return super::usage_error(&format!("{}: {error}", path.display()));
         }
-        eprintln!("wrote {}", path.display());
+        let _ = writeln!(std::io::stderr().lock(), "wrote {}", path.display());
     }
     ExitCode::SUCCESS
 }

@@ -1,12 +1,13 @@
 //! `damo-policy kernel`: what the live kernel's DAMON supports, and which policy fields
 //! that enables.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::live::LiveArgs;
-use super::usage_error;
+use super::{Output, usage_error};
 use crate::kernel::{Action, Feature, FilterType, Metric, Version};
 
 #[derive(Debug, Args)]
@@ -29,31 +30,31 @@ const FIELDS: &[(&str, Feature)] = &[
     ("scheme.quota.goal_tuner", Feature::GoalTuner),
 ];
 
-pub fn run(args: &KernelArgs) -> ExitCode {
+pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
     let info = &live.info;
     let version = info.version;
-    println!("kernel release {}; DAMON features of {} ({})", info.release, version, info.evidence);
+    let _ = writeln!(out, "kernel release {}; DAMON features of {} ({})", info.release, version, info.evidence);
     let ops: Vec<&str> = info.avail_ops.iter().map(|o| o.keyword()).collect();
-    println!("operations sets: {}", ops.join(", "));
+    let _ = writeln!(out, "operations sets: {}", ops.join(", "));
     for module in &info.modules {
         let note = if module.enabled { " (blocks damo-policy's kdamonds; apply --disable-modules)" } else { "" };
-        println!("module {}: {}{note}", module.name, if module.enabled { "enabled" } else { "disabled" });
+        let _ = writeln!(out, "module {}: {}{note}", module.name, if module.enabled { "enabled" } else { "disabled" });
     }
     let mark = |since: Version| if version >= since { "yes" } else { "no " };
-    println!("policy fields:");
+    let _ = writeln!(out, "policy fields:");
     for (field, feature) in FIELDS {
-        println!("  {} {field} (since {})", mark(feature.since()), feature.since());
+        let _ = writeln!(out, "  {} {field} (since {})", mark(feature.since()), feature.since());
     }
     let actions = [Action::Willneed, Action::Cold, Action::Pageout, Action::Hugepage, Action::Nohugepage, Action::LruPrio, Action::LruDeprio, Action::MigrateHot, Action::MigrateCold, Action::Collapse, Action::Stat];
     let list = |items: Vec<(&str, Version)>| items.into_iter().map(|(k, v)| if version >= v { k.to_owned() } else { format!("({k}: {v}+)") }).collect::<Vec<_>>().join(" ");
-    println!("actions: {}", list(actions.iter().map(|a| (a.keyword(), a.since())).collect()));
+    let _ = writeln!(out, "actions: {}", list(actions.iter().map(|a| (a.keyword(), a.since())).collect()));
     let filters = [FilterType::Anon, FilterType::Memcg, FilterType::Young, FilterType::HugepageSize, FilterType::Unmapped, FilterType::Active, FilterType::Addr, FilterType::Target];
-    println!("filter types: {}", list(filters.iter().map(|f| (f.keyword(), f.since())).collect()));
+    let _ = writeln!(out, "filter types: {}", list(filters.iter().map(|f| (f.keyword(), f.since())).collect()));
     let metrics = [Metric::UserInput, Metric::SomeMemPsiUs, Metric::NodeMemUsedBp, Metric::NodeMemFreeBp, Metric::NodeMemcgUsedBp, Metric::NodeMemcgFreeBp, Metric::ActiveMemBp, Metric::InactiveMemBp, Metric::NodeEligibleMemBp];
-    println!("goal metrics: {}", list(metrics.iter().map(|m| (m.keyword(), m.since())).collect()));
+    let _ = writeln!(out, "goal metrics: {}", list(metrics.iter().map(|m| (m.keyword(), m.since())).collect()));
     ExitCode::SUCCESS
 }

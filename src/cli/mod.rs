@@ -1,8 +1,9 @@
 //! The command line: clap definitions, and one function per command that runs the library
 //! and prints. Exit statuses are decided here only: 0 success, 1 invalid policies,
-//! 2 usage or I/O errors.
+//! 2 usage or I/O errors (standard output that cannot be written included, see [`output`]),
+//! 3 the kernel refused.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::pipeline::{self, Checked, KernelChoice};
+use output::Output;
 
 mod apply;
 mod check;
@@ -18,6 +20,7 @@ mod import;
 mod compile;
 mod kernel;
 mod live;
+mod output;
 mod status;
 mod watch;
 mod translate;
@@ -163,26 +166,40 @@ pub fn run(cli: Cli) -> ExitCode {
         };
         Renderer::new(color, 100)
     };
-    match &cli.command {
-        Command::Check(args) => check::run(args, &renderer(std::io::stdout().is_terminal())),
-        Command::Compile(args) => compile::run(args, &renderer(std::io::stderr().is_terminal())),
-        Command::Plan(args) => apply::run_plan(args, &renderer(std::io::stderr().is_terminal())),
-        Command::Apply(args) => apply::run_apply(args, &renderer(std::io::stderr().is_terminal())),
-        Command::Status(args) => status::run_status(args),
-        Command::Stop(args) => status::run_stop(args),
-        Command::Kernel(args) => kernel::run(args),
-        Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal())),
-        Command::Import(args) => import::run(args, &renderer(std::io::stderr().is_terminal())),
+    let mut out = Output::stdout();
+    let code = match &cli.command {
+        Command::Check(args) => check::run(args, &renderer(std::io::stdout().is_terminal()), &mut out),
+        Command::Compile(args) => compile::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
+        Command::Plan(args) => apply::run_plan(args, &renderer(std::io::stderr().is_terminal()), &mut out),
+        Command::Apply(args) => apply::run_apply(args, &renderer(std::io::stderr().is_terminal()), &mut out),
+        Command::Status(args) => status::run_status(args, &mut out),
+        Command::Stop(args) => status::run_stop(args, &mut out),
+        Command::Kernel(args) => kernel::run(args, &mut out),
+        Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
+        Command::Import(args) => import::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
         Command::Schema => {
-            print!("{}", crate::schema::COMMITTED);
+            let _ = out.write_all(crate::schema::COMMITTED.as_bytes());
             ExitCode::SUCCESS
         }
+    };
+    out.finish(code)
+}
+
+/// A command line that did not parse, or `--help`/`--version`: prints what clap says; the
+/// exit status (clap's, or 2 when help could not be written, as for any command's output).
+pub fn parse_failed(error: &clap::Error) -> ExitCode {
+    match error.print() {
+        Err(e) if !error.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
+            usage_error(&format!("writing to standard output: {e}"))
+        }
+        _ => ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(output::IO_ERROR)),
     }
 }
 
 pub(crate) fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(2)
+    // Not eprintln!: a standard error that cannot be written must not panic either.
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    ExitCode::from(output::IO_ERROR)
 }
 
 pub(crate) fn status(checked: &Checked, deny_warnings: bool) -> ExitCode {

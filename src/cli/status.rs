@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::live::LiveArgs;
-use super::usage_error;
+use super::{Output, usage_error};
 use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::Layout;
 use crate::kernel::keywords::{Activity, SchemeWatermarks};
@@ -187,7 +187,7 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
 }
 
 /// `damo-policy status`.
-pub fn run_status(args: &StatusArgs) -> ExitCode {
+pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
@@ -200,7 +200,6 @@ pub fn run_status(args: &StatusArgs) -> ExitCode {
         .iter()
         .map(|(name, own)| collect(live.kernel.sysfs(), &host, name, own, Layout::new(live.info.version), free_mem_permil))
         .collect();
-    let mut out = std::io::stdout().lock();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
@@ -257,7 +256,7 @@ fn service_status(store: &crate::state::StateStore) -> Option<crate::watch::Serv
 }
 
 /// `damo-policy stop`: turns off owned kdamonds only; their slots stay reserved.
-pub fn run_stop(args: &StopArgs) -> ExitCode {
+pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
@@ -266,12 +265,17 @@ pub fn run_stop(args: &StopArgs) -> ExitCode {
         return usage_error(&format!("`{unknown}` is not a policy damo-policy applied on this boot"));
     }
     let mut failed = false;
+    let mut err = std::io::stderr().lock();
     for (name, slot, result) in crate::reconcile::stop_owned(live.kernel.sysfs(), &live.state, &args.policies) {
         match result {
-            Ok(true) => println!("stopped `{name}` (kdamond {slot})"),
-            Ok(false) => println!("`{name}` (kdamond {slot}) is not running"),
+            Ok(true) => {
+                let _ = writeln!(out, "stopped `{name}` (kdamond {slot})");
+            }
+            Ok(false) => {
+                let _ = writeln!(out, "`{name}` (kdamond {slot}) is not running");
+            }
             Err(e) => {
-                eprintln!("error: stopping `{name}`: {e}");
+                let _ = writeln!(err, "error: stopping `{name}`: {e}");
                 failed = true;
             }
         }

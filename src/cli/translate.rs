@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::Output;
 use crate::diag::{Diagnostic, Renderer};
 use crate::interop::translate::{self, Options, TargetChoice};
 use crate::interop::input;
@@ -20,6 +21,9 @@ pub struct TranslateArgs {
     /// Write the policy here instead of standard output (only when there are no errors).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the output file if it exists (never the input file).
+    #[arg(long, requires = "output")]
+    pub force: bool,
     #[command(flatten)]
     pub target: TargetChoiceArgs,
     /// The policy's name (default: the output file name).
@@ -56,10 +60,10 @@ impl TargetChoiceArgs {
     }
 }
 
-pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
+pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     let file = match input::read(&args.input) {
         Ok(file) => file,
-        Err(diagnostic) => return report(renderer, &[*diagnostic], true),
+        Err(diagnostic) => return report(renderer, &[*diagnostic], true, true),
     };
     let options = Options {
         target: args.target.choice(),
@@ -69,12 +73,16 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
     };
     let translation = translate::translate(&file, &options);
     let Some(text) = translation.text else {
-        return report(renderer, &translation.diagnostics, false);
+        return report(renderer, &translation.diagnostics, false, true);
     };
-    report(renderer, &translation.diagnostics, false);
+    let refusal = args.output.as_deref().and_then(|path| overwrite_refusal(&args.input, &[path], args.force));
+    report(renderer, &translation.diagnostics, false, refusal.is_none());
+    if let Some(message) = refusal {
+        return super::usage_error(&message);
+    }
     match &args.output {
         None => {
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            let _ = out.write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
         Some(path) => match write_whole(path, &text) {
@@ -84,8 +92,9 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer) -> ExitCode {
     }
 }
 
-/// Prints the diagnostics to standard error; the exit status for them.
-pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool) -> ExitCode {
+/// Prints the diagnostics to standard error; the exit status for them. `writing`: whether the
+/// output is going to be written when there are no errors (else the summary says it is not).
+pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool, writing: bool) -> ExitCode {
     let mut err = std::io::stderr().lock();
     for diagnostic in diagnostics {
         let _ = write!(err, "{}", renderer.render(diagnostic));
@@ -94,13 +103,42 @@ pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool) 
     let warnings = diagnostics.len() - errors;
     if errors + warnings > 0 {
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        let outcome = if errors > 0 { "nothing written" } else { "written" };
+        let outcome = if errors > 0 || !writing { "nothing written" } else { "written" };
         let _ = writeln!(err, "{}, {}: {outcome}", plural(errors, "error"), plural(warnings, "warning"));
     }
     match (errors, io) {
         (0, _) => ExitCode::SUCCESS,
         (_, true) => ExitCode::from(2),
         _ => ExitCode::from(1),
+    }
+}
+
+/// Why the output files `paths` must not be written, if they must not: one of them is the
+/// `input` file (its source would be lost: refused even with --force), or exists and
+/// `force` is off. Checked before any is written, so that a refusal writes nothing.
+pub(crate) fn overwrite_refusal(input: &Path, paths: &[&Path], force: bool) -> Option<String> {
+    let shown = |paths: &[&Path]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    if input.as_os_str() != "-"
+        && let Some(same) = paths.iter().find(|path| same_file(input, path))
+    {
+        return Some(format!("{} is the input file; write the output somewhere else (-o)", same.display()));
+    }
+    // A dangling symlink exists too: the rename would replace it.
+    let existing: Vec<&Path> = paths.iter().copied().filter(|path| path.symlink_metadata().is_ok()).collect();
+    match existing.as_slice() {
+        _ if force => None,
+        [] => None,
+        [one] => Some(format!("{} exists; run again with --force to replace it, or write somewhere else (-o)", one.display())),
+        many => Some(format!("{} exist; run again with --force to replace them, or write somewhere else (-o)", shown(many))),
+    }
+}
+
+/// Whether two paths name the same file (through links, `./`, `..` or symlinks).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 

@@ -45,9 +45,9 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         return usage_error(&format!("cannot handle signals: {e}"));
     }
     let watch_settings = WatchSettings {
-        debounce: args.debounce.into(),
-        max_batch: std::time::Duration::from(args.debounce) * 10,
-        resync: args.resync.into(),
+        debounce: args.debounce,
+        max_batch: args.debounce * 10,
+        resync: args.resync,
         stop_on_exit: args.stop_on_exit,
         module_root: args.live.module_root.clone(),
     };

@@ -1,7 +1,7 @@
 //! Running the binary and rendering its output for snapshots.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The fixtures directory.
 pub fn fixtures() -> PathBuf {
@@ -39,6 +39,12 @@ impl Run {
 /// Runs `damo-policy` in `cwd` with a clean, deterministic environment. The sysfs and
 /// host roots point into an empty directory so nothing here can reach the host's DAMON.
 pub fn run(cwd: &Path, args: &[&str]) -> Run {
+    run_to(cwd, args, Stdio::piped())
+}
+
+/// The same, with standard output sent to `stdout` (`/dev/full`, a closed pipe); `stdout`
+/// of the result is then empty.
+pub fn run_to(cwd: &Path, args: &[&str], stdout: Stdio) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_damo-policy"))
         .args(args)
         .current_dir(cwd)
@@ -46,6 +52,9 @@ pub fn run(cwd: &Path, args: &[&str]) -> Run {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("NO_COLOR", "1")
         .env("DAMO_POLICY_SYSFS_ROOT", cwd.join("no-such-sysfs"))
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
         .output()
         .expect("run damo-policy");
     Run {

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use crate::common::{Run, run};
 
-const COLD: &str = "name = \"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }\n\
+pub const COLD: &str = "name = \"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }\n\
 [[scheme]]\nname = \"cold\"\naction = \"pageout\"\naccess_pattern.access_rate = { max = \"0%\" }\naccess_pattern.age = { min = \"60s\" }\n";
 
-fn setup(version: &str) -> tempfile::TempDir {
+pub fn setup(version: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["policies", "modules", "cgroup/batch.slice"] {
         fs::create_dir_all(dir.path().join(sub)).unwrap();
@@ -20,20 +20,27 @@ fn setup(version: &str) -> tempfile::TempDir {
 }
 
 /// Runs a live command on the directory's fake kernel and record.
-fn live(dir: &Path, args: &[&str]) -> Run {
+pub fn live(dir: &Path, args: &[&str]) -> Run {
     live_as(dir, "state", args)
 }
 
 /// The same, with the record of another installation (`state_dir`).
 fn live_as(dir: &Path, state_dir: &str, args: &[&str]) -> Run {
+    let full = live_args(dir, state_dir, args);
+    run(dir, &full.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `args` with the directory's fake kernel, module and cgroup roots and record (`state_dir`):
+/// every live command of these tests runs with them, never on the host's DAMON.
+pub fn live_args(dir: &Path, state_dir: &str, args: &[&str]) -> Vec<String> {
     let version = fs::read_to_string(dir.join("version")).unwrap();
     let root = format!("fake:{version}:kernel.json");
     let mut full: Vec<&str> = args.to_vec();
     full.extend(["--sysfs-root", &root, "--state-dir", state_dir, "--module-root", "modules", "--cgroup-root", "cgroup"]);
-    run(dir, &full)
+    full.into_iter().map(str::to_owned).collect()
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
+pub fn write(dir: &Path, name: &str, text: &str) {
     fs::write(dir.join("policies").join(name), text).unwrap();
 }
 
@@ -45,10 +52,18 @@ fn plan_apply_reapply_change_and_remove() {
     let plan = live(dir.path(), &["plan", "policies"]);
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     insta::assert_snapshot!("fresh_plan", plan.transcript());
+    let plan_json = live(dir.path(), &["plan", "policies", "--format", "json"]).stdout;
     let apply = live(dir.path(), &["apply", "policies", "--format", "json"]);
     assert_eq!(apply.code, 0, "{}", apply.transcript());
-    let ops = serde_json::from_str::<serde_json::Value>(apply.stdout.split("applied:").next().unwrap()).unwrap()["ops"].as_array().unwrap().len();
-    assert!(apply.stdout.ends_with(&format!("applied: {ops} write(s), verified\n")), "{}", apply.stdout);
+    // One JSON document: the plan (as `plan --format json` prints it) and the outcome.
+    let json: serde_json::Value = serde_json::from_str(&apply.stdout).unwrap_or_else(|e| panic!("{e}: {}", apply.stdout));
+    let ops = json["ops"].as_array().unwrap().len();
+    assert!(ops > 0, "{json}");
+    assert_eq!(json["applied"], serde_json::json!({ "writes": ops, "verified": true }));
+    let planned: serde_json::Value = serde_json::from_str(&plan_json).unwrap();
+    assert_eq!(json["ops"], planned["ops"], "the same ops as the plan");
+    assert_eq!(json["kdamonds"], planned["kdamonds"]);
+    assert!(planned.get("applied").is_none(), "a plan applies nothing: {planned}");
     // Unchanged: nothing to write.
     let again = live(dir.path(), &["apply", "policies"]);
     insta::assert_snapshot!("unchanged_apply", again.transcript());
@@ -127,6 +142,11 @@ fn a_missing_memcg_keeps_the_previous_configuration() {
         let status = live(dir.path(), &["status", "--format", "json"]);
         let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
         assert_eq!(json["policies"][0]["state"], "on", "{version}: still running");
+        // In JSON, one document still: the plan, and `applied` null.
+        let failed_json = live(dir.path(), &["apply", "policies", "--format", "json"]);
+        assert_eq!(failed_json.code, 3, "{}", failed_json.transcript());
+        let json: serde_json::Value = serde_json::from_str(&failed_json.stdout).unwrap_or_else(|e| panic!("{e}: {}", failed_json.stdout));
+        assert!(json["applied"].is_null() && json.get("applied").is_some() && !json["ops"].as_array().unwrap().is_empty(), "{json}");
         if version == "7.3" {
             insta::assert_snapshot!("memcg_missing", failed.stderr);
         }
@@ -218,4 +238,42 @@ fn status_shows_each_target_process_memory_and_sizes_people_read() {
     assert_eq!(json["policies"][0]["targets"], serde_json::json!(["pid 4242", "pid 4243"]), "the kernel's targets, plain");
     let sz_tried = json["policies"][0]["schemes"][0]["sz_tried"].as_str().unwrap_or_default();
     assert!(sz_tried.parse::<u64>().is_ok(), "exact bytes in JSON: {json}");
+}
+
+#[test]
+fn watch_timings_out_of_bounds_are_refused_at_parsing() {
+    let dir = setup("7.3");
+    for (option, value, range) in [
+        ("--resync", "0s", "1s to 24h"),
+        ("--resync", "1ms", "1s to 24h"),
+        ("--resync", "25h", "1s to 24h"),
+        ("--debounce", "99999999999999h", "0s to 10s"),
+        ("--debounce", "11s", "0s to 10s"),
+    ] {
+        let result = live(dir.path(), &["apply", "--watch", "policies", option, value]);
+        assert_eq!(result.code, 2, "{option} {value}: {}", result.transcript());
+        let message = format!("error: invalid value '{value}' for '{option} <DURATION>': must be from {range}");
+        assert!(result.stderr.starts_with(&message), "{option} {value}: {}", result.stderr);
+        assert!(!dir.path().join("kernel.json").exists(), "nothing ran");
+    }
+    // The bounds themselves are accepted (here: the options parse, then the plan runs).
+    let bounds = live(dir.path(), &["plan", "policies", "--resync", "1s", "--debounce", "0s"]);
+    assert_eq!(bounds.code, 0, "{}", bounds.transcript());
+    let bounds = live(dir.path(), &["plan", "policies", "--resync", "24h", "--debounce", "10s"]);
+    assert_eq!(bounds.code, 0, "{}", bounds.transcript());
+}
+
+#[test]
+fn policy_paths_others_can_write_are_a_usage_error() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    let file = dir.path().join("policies/cold.toml");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+    let refused = live(dir.path(), &["apply", "policies"]);
+    assert_eq!(refused.code, 2, "the user's to fix, not the kernel's refusal (3): {}", refused.transcript());
+    assert!(refused.stderr.contains("policy paths that users other than root can change"), "{}", refused.stderr);
+    assert!(!dir.path().join("state/state.json").exists(), "nothing applied");
+    let allowed = live(dir.path(), &["apply", "policies", "--allow-insecure-permissions"]);
+    assert_eq!(allowed.code, 0, "{}", allowed.transcript());
 }

@@ -5,5 +5,7 @@ mod bad_input;
 mod check;
 mod common;
 mod compile;
+mod convert;
 mod deploy;
 mod live;
+mod output;

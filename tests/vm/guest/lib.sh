@@ -76,7 +76,8 @@ dp() {
     return $DP_RC
 }
 
-# applied_writes: N of "applied: N write(s)" in the last dp output, else -1.
+# applied_writes: N of "applied: N write(s)" in the last dp output, else -1. That line is
+# apply's text output; with --format json the count is the document's `applied.writes`.
 applied_writes() {
     _n=$(echo "$DP_OUT" | sed -n 's/^applied: \([0-9]*\) write.*/\1/p')
     echo "${_n:--1}"
