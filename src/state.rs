@@ -90,7 +90,11 @@ impl StateStore {
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         };
         let state: EngineState = serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}; remove it if the kernel was rebooted", path.display()))
+            io::Error::new(io::ErrorKind::InvalidData, format!(
+                "{}: {e}: the record is damaged. Remove it; if this boot's kdamonds of damo-policy still run, \
+the next apply takes them for another tool's: apply with --takeover once to adopt them again",
+                path.display()
+            ))
         })?;
         if state.boot_id != boot_id {
             return Ok(EngineState { boot_id: boot_id.into(), ..Default::default() });
