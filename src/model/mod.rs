@@ -23,7 +23,7 @@ use crate::kernel::Ops;
 #[schemars(title = "damo-policy policy file")]
 pub struct PolicyFile {
     /// Unique name of the policy across its directory; default: the file name without `.toml`.
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = scalar::NAME_PATTERN))]
     pub name: Option<String>,
     /// Free text for humans; not used by the engine.
     pub description: Option<String>,

@@ -21,7 +21,7 @@ pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
     if wire.name.is_none() && !is_valid_name(&name) {
         ctx.report(
             Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name"))
-                .help("add `name = \"…\"` (letters, digits, `.`, `_`, `-`) or rename the file"),
+                .help(format!("add `name = \"…\"` or rename the file; {}", model::scalar::NAME_HELP)),
             &KeyPath::root(),
         );
     }
