@@ -17,6 +17,10 @@ pub use scheme::{
 
 use crate::kernel::Ops;
 
+/// Linux's largest process id: pids are below `pid_max`, which is at most `PID_MAX_LIMIT`
+/// (4194304). DAMON takes any other number and the kernel refuses it only at `on`.
+pub const PID_MAX: u32 = 4 * 1024 * 1024 - 1;
+
 /// A damo-policy file: one policy, which becomes one DAMON kdamond with one context.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,8 +59,9 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// Explicit process ids (virtual address spaces).
-    #[schemars(length(min = 1))]
+    /// Explicit process ids (virtual address spaces), each once: from 1 (pid 0 is no
+    /// process) to 4194303, the largest pid Linux allocates.
+    #[schemars(length(min = 1), inner(range(min = 1, max = PID_MAX)))]
     pub pids: Option<Vec<u32>>,
     /// Every process with this name (`comm`, at most 15 characters), re-resolved over time.
     #[schemars(length(min = 1, max = 15))]
