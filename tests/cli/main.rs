@@ -7,3 +7,4 @@ mod common;
 mod compile;
 mod deploy;
 mod live;
+mod perms;
