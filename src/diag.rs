@@ -118,9 +118,13 @@ impl Renderer {
     pub fn new(color: bool, width: usize) -> Self {
         let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
         Self {
+            // miette's own `file:line:column` header counts columns in bytes; the header is
+            // written into the source name instead ([`Report::new`]), in characters as
+            // `--format json` and editors count them.
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
-                .with_links(false),
+                .with_links(false)
+                .without_primary_span_start(),
         }
     }
 
@@ -146,7 +150,13 @@ impl<'a> Report<'a> {
             .file
             .as_ref()
             .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet_fits(&f.text, s.start)))
-            .map(|f| NamedSource::new(f.display_path(), Arc::clone(&f.text)).with_language("toml"));
+            .map(|f| {
+                let name = match diagnostic.line_column() {
+                    Some((line, column)) => format!("{}:{line}:{column}", f.display_path()),
+                    None => f.display_path(),
+                };
+                NamedSource::new(name, Arc::clone(&f.text)).with_language("toml")
+            });
         Self { diagnostic, source }
     }
 }

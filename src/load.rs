@@ -4,10 +4,12 @@
 //! sorted by name) are policies. Dot-files are skipped, which also skips the `..data` and
 //! `..2026_…` internals of a Kubernetes ConfigMap mount while its visible symlinks are read
 //! through. `damo-policy.toml` in a directory is the project file, not a policy. Files are
-//! read defensively: size-capped, checked for binary content and UTF-8, errors located.
+//! read defensively: size-capped, checked for binary content and UTF-8 (of the text and of
+//! the file name), errors located.
 
 use std::fs;
 use std::io::{self, Read};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -65,8 +67,10 @@ pub fn list_dir(dir: &Path) -> io::Result<Vec<PathBuf>> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.') || !name.ends_with(".toml") || name == PROJECT_FILE {
+        // Matched as bytes: a policy whose name is not UTF-8 is still a policy of the
+        // directory, and skipping it would make `apply` stop it. [`read_source`] refuses it.
+        let bytes = name.as_bytes();
+        if bytes.starts_with(b".") || !bytes.ends_with(b".toml") || bytes == PROJECT_FILE.as_bytes() {
             continue;
         }
         files.push(dir.join(name));
@@ -84,6 +88,19 @@ fn read_into(loaded: &mut Loaded, path: &Path) {
 
 /// Reads one file into a [`SourceFile`], or explains why it is not a policy file.
 pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
+    // A policy's default name is its file name, and every diagnostic names the file: both
+    // need text. Nothing of the directory is applied while one of its files is refused.
+    if path.file_name().is_some_and(|name| name.to_str().is_none()) {
+        return Err(Box::new(
+            Diagnostic::error("file-name", format!("{}: the file name is not valid UTF-8 (shown with \u{FFFD} for its other bytes)", path.display()))
+                .help(format!(
+                    "rename the file to a UTF-8 name, e.g. `mv -- {} {}`; {}",
+                    shell_quoted(path),
+                    path.with_file_name("NEW.toml").display(),
+                    crate::model::scalar::NAME_HELP
+                )),
+        ));
+    }
     // A FIFO or device named `*.toml` would block or never end: read regular files only.
     let meta = fs::metadata(path).map_err(|e| Box::new(io_error(path, &e)))?;
     if !meta.is_file() {
@@ -129,6 +146,27 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
     }
 }
 
+/// A path as bash's `$'…'` quoting, so that a name with bytes that are not UTF-8 can be
+/// pasted into a command: those bytes (and control characters) as `\xNN`.
+fn shell_quoted(path: &Path) -> String {
+    let mut out = String::from("$'");
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' | '\'' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_control() => out.extend(c.to_string().bytes().map(|b| format!("\\x{b:02x}"))),
+                c => out.push(c),
+            }
+        }
+        out.extend(chunk.invalid().iter().map(|b| format!("\\x{b:02x}")));
+    }
+    out.push('\'');
+    out
+}
+
 fn io_error(path: &Path, error: &io::Error) -> Diagnostic {
     let help = match error.kind() {
         io::ErrorKind::NotFound => "check the path",
@@ -156,6 +194,21 @@ mod tests {
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["a.toml", "b.toml"]);
+    }
+
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_listed_then_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9.toml");
+        fs::write(dir.path().join(name), "").unwrap();
+        fs::write(dir.path().join(std::ffi::OsStr::from_bytes(b".caf\xe9.toml")), "").unwrap();
+        let files = list_dir(dir.path()).unwrap();
+        assert_eq!(files, [dir.path().join(name)]);
+        let error = read_source(&files[0]).unwrap_err();
+        assert_eq!(error.code, "file-name");
+        assert!(error.message.contains("caf\u{FFFD}.toml: the file name is not valid UTF-8"), "{}", error.message);
+        assert!(error.help.unwrap().contains(&format!(r"caf\xe9.toml' {}", dir.path().join("NEW.toml").display())));
+        assert_eq!(shell_quoted(Path::new("it's\\\n")), r"$'it\'s\\\x0a'");
     }
 
     #[test]

@@ -220,16 +220,34 @@ pub fn json(table: &DeTable<'_>) -> serde_json::Value {
     serde_json::Value::Object(object)
 }
 
-/// A TOML integer as JSON has it, if it fits (otherwise its JSON form is its text).
+/// A TOML integer as JSON has it, if it fits an `i64`.
 pub fn integer(i: &DeInteger<'_>) -> Option<i64> {
     i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+}
+
+/// The key of the object that stands for a TOML integer beyond 64 bits in the JSON form: JSON
+/// numbers stop there, and as a string such an integer would pass for a size or be called
+/// "a string". No schema type accepts the object; [`crate::schema`] reports it as out of range.
+pub const BIG_INTEGER: &str = "$__toml_big_integer";
+
+/// An integer's JSON form: a number up to `u64`, else the [`BIG_INTEGER`] object with the
+/// integer as written.
+fn integer_json(i: &DeInteger<'_>) -> serde_json::Value {
+    let digits = i.as_str().replace('_', "");
+    if let Ok(n) = i64::from_str_radix(&digits, i.radix()) {
+        return n.into();
+    }
+    if let Ok(n) = u64::from_str_radix(&digits, i.radix()) {
+        return n.into();
+    }
+    serde_json::json!({ BIG_INTEGER: i.to_string() })
 }
 
 fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         DeValue::String(s) => J::String(s.to_string()),
-        DeValue::Integer(i) => integer(i).map_or_else(|| J::String(i.as_str().to_owned()), J::from),
+        DeValue::Integer(i) => integer_json(i),
         // A float is never valid in a policy; keep its text so the schema names the type.
         DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()
             .and_then(serde_json::Number::from_f64)

@@ -17,13 +17,17 @@ pub use scheme::{
 
 use crate::kernel::Ops;
 
+/// Linux's largest process id: pids are below `pid_max`, which is at most `PID_MAX_LIMIT`
+/// (4194304). DAMON takes any other number and the kernel refuses it only at `on`.
+pub const PID_MAX: u32 = 4 * 1024 * 1024 - 1;
+
 /// A damo-policy file: one policy, which becomes one DAMON kdamond with one context.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "damo-policy policy file")]
 pub struct PolicyFile {
     /// Unique name of the policy across its directory; default: the file name without `.toml`.
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = scalar::NAME_PATTERN))]
     pub name: Option<String>,
     /// Free text for humans; not used by the engine.
     pub description: Option<String>,
@@ -55,8 +59,9 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
-    /// Explicit process ids (virtual address spaces).
-    #[schemars(length(min = 1))]
+    /// Explicit process ids (virtual address spaces), each once: from 1 (pid 0 is no
+    /// process) to 4194303, the largest pid Linux allocates.
+    #[schemars(length(min = 1), inner(range(min = 1, max = PID_MAX)))]
     pub pids: Option<Vec<u32>>,
     /// Every process with this name (`comm`, at most 15 characters), re-resolved over time.
     #[schemars(length(min = 1, max = 15))]

@@ -25,6 +25,7 @@ pub fn generate() -> String {
     let generator = SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<PolicyFile>().to_value();
     strip_null(&mut schema);
+    bound_integers(&mut schema);
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
     text.push('\n');
     text
@@ -52,6 +53,29 @@ fn strip_null(node: &mut serde_json::Value) {
         map.values_mut().for_each(strip_null);
     } else if let J::Array(items) = node {
         items.iter_mut().for_each(strip_null);
+    }
+}
+
+/// schemars writes a `u32`'s bound only as `"format": "uint32"`, which validators ignore:
+/// without a `maximum`, 2^32 passed the schema and failed later in serde's words. The
+/// bound is written out, so editors and `check` report it as a range.
+fn bound_integers(node: &mut serde_json::Value) {
+    use serde_json::Value as J;
+    match node {
+        J::Object(map) => {
+            let max = match map.get("format").and_then(J::as_str) {
+                Some("uint8") => Some(u64::from(u8::MAX)),
+                Some("uint16") => Some(u64::from(u16::MAX)),
+                Some("uint32") => Some(u64::from(u32::MAX)),
+                _ => None,
+            };
+            if let Some(max) = max {
+                map.entry("maximum").or_insert(J::from(max));
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        J::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
     }
 }
 
@@ -134,6 +158,12 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
     let at = |diagnostic| Described { diagnostic, at_key: None, label_key: false };
     let name = if path.0.is_empty() { "the policy".to_owned() } else { format!("`{path}`") };
     let shown = value.map(show).unwrap_or_default();
+    // An integer beyond 64 bits fails whatever the schema expects; its type is not the problem.
+    if value.is_some_and(|v| v.get(crate::source::BIG_INTEGER).is_some()) {
+        return vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: it does not fit in 64 bits"))
+            .label("out of range")
+            .help(range_help(path, None)))];
+    }
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
@@ -198,13 +228,19 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .label("not a valid form")
                 .help(type_help(path, &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object))))]
         }
+        ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => {
+            vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: at least {limit}"))
+                .label("out of range")
+                .help(range_help(path, None)))]
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: at most {limit}"))
+                .label("out of range")
+                .help(range_help(path, limit.as_u64())))]
+        }
         other => {
             let text = match other {
-                ValidationErrorKind::Minimum { limit } if limit.as_u64() == Some(0) => {
-                    format!("{name} must not be negative")
-                }
-                ValidationErrorKind::Minimum { limit } => format!("{name} must be at least {limit}"),
-                ValidationErrorKind::Maximum { limit } => format!("{name} must be at most {limit}"),
+                ValidationErrorKind::Minimum { .. } => format!("{name} must not be negative"),
                 ValidationErrorKind::MinLength { limit } => {
                     format!("{name} must have at least {limit} character{}", plural(*limit))
                 }
@@ -220,6 +256,28 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .label("out of range")
                 .help("see the schema's description of this key (`damo-policy schema`)"))]
         }
+    }
+}
+
+/// How to bring an out-of-range integer into range, from the kind of key it is.
+fn range_help(path: &KeyPath, max: Option<u64>) -> String {
+    let last = path.0.iter().rev().find_map(|s| match s {
+        Seg::Key(k) => Some(k.as_ref()),
+        Seg::Index(_) => None,
+    });
+    match (last, max) {
+        (Some("pids"), _) => format!(
+            "write the pid of a running process, from 1 to {} (pid 0 is no process), or select \
+processes by name with `process = \"…\"`",
+            crate::model::PID_MAX
+        ),
+        (Some("min" | "max" | "size"), None) => "write a smaller value: the largest size is \"max\" (2^64 - 1)".to_owned(),
+        (Some("start" | "end"), None) => "write a smaller value: the largest address is 0xffffffffffffffff".to_owned(),
+        (_, Some(max)) if max == u64::from(u32::MAX) => {
+            format!("write a value from 0 to {max}: the kernel keeps this value in 32 bits")
+        }
+        (_, Some(max)) => format!("write a value of at most {max}"),
+        (_, None) => "write a smaller value; `damo-policy schema` describes this key".to_owned(),
     }
 }
 
@@ -249,6 +307,7 @@ fn plural(n: u64) -> &'static str {
 fn show(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => format!("`\"{s}\"`"),
+        other if let Some(text) = other.get(crate::source::BIG_INTEGER).and_then(|t| t.as_str()) => format!("`{text}`"),
         other if other.get("$__toml_datetime").is_some() => "a date-time".to_owned(),
         other => format!("`{other}`"),
     }

@@ -74,7 +74,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let wire = match PolicyFile::deserialize(toml::de::Deserializer::from(parsed.table)) {
         Ok(wire) => wire,
         Err(error) => {
-            let diagnostics = vec![syntax_error(&file, &error)];
+            let diagnostics = vec![data_error(&file, &error)];
             return FileOutcome { file, policy: None, diagnostics, name: None, name_span };
         }
     };
@@ -108,6 +108,27 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
     Diagnostic::error(code, message).label("here").help(help).at(file, Some(span))
 }
 
+/// A value the schema passed but the wire model cannot hold. The schema states every bound
+/// the model has, so this is a safety net; the TOML itself is well-formed, so the words are
+/// about the value, not serde's internals or the syntax.
+fn data_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
+    let message = error.message().trim_end();
+    let integer = message.split('`').nth(1).filter(|_| message.starts_with("invalid value: integer") || message.contains(" as i128") || message.contains(" as u128"));
+    let Some(integer) = integer else { return syntax_error(file, error) };
+    let max = ["u8", "u16", "u32", "u64"].into_iter().find(|t| message.ends_with(&format!("expected {t}"))).map(|t| match t {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        _ => u64::MAX,
+    });
+    let (message, help) = match max {
+        Some(max) => (format!("`{integer}` is out of range: at most {max}"), format!("write a value from 0 to {max}")),
+        None => (format!("`{integer}` is out of range: it does not fit in 64 bits"), "write a smaller value; `damo-policy schema` describes this key".to_owned()),
+    };
+    let span = error.span().unwrap_or(0..0);
+    Diagnostic::error("out-of-range", message).label("out of range").help(help).at(file, Some(span))
+}
+
 /// Rules that need every file: policy names are unique across the set.
 pub fn check_across(outcomes: &mut [FileOutcome]) {
     let mut first_by_name: HashMap<String, usize> = HashMap::new();
@@ -136,5 +157,37 @@ pub fn check_across(outcomes: &mut [FileOutcome]) {
                 outcomes[i].policy = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Integers the wire model cannot hold are out of range, in words, whatever serde says.
+    #[test]
+    fn integers_the_model_cannot_hold_are_out_of_range() {
+        #[derive(Debug, Deserialize)]
+        struct Wire {
+            #[allow(dead_code)]
+            v: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Scalar {
+            #[allow(dead_code)]
+            v: crate::model::Raw,
+        }
+        let file = Arc::new(SourceFile::new("p.toml", ""));
+        let error = toml::from_str::<Wire>("v = 99999999999").unwrap_err();
+        let diagnostic = data_error(&file, &error);
+        assert_eq!(diagnostic.code, "out-of-range");
+        assert_eq!(diagnostic.message, "`99999999999` is out of range: at most 4294967295");
+        let error = toml::from_str::<Scalar>("v = 99999999999999999999").unwrap_err();
+        let diagnostic = data_error(&file, &error);
+        assert_eq!(diagnostic.message, "`99999999999999999999` is out of range: it does not fit in 64 bits");
+        assert!(!diagnostic.help.unwrap().contains("TOML syntax"));
+        // Other mistakes keep their own wording.
+        let error = toml::from_str::<Wire>("v = \"x\"").unwrap_err();
+        assert_eq!(data_error(&file, &error).code, "wrong-type");
     }
 }

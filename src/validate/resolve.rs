@@ -21,7 +21,7 @@ pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
     if wire.name.is_none() && !is_valid_name(&name) {
         ctx.report(
             Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name"))
-                .help("add `name = \"…\"` (letters, digits, `.`, `_`, `-`) or rename the file"),
+                .help(format!("add `name = \"…\"` or rename the file; {}", model::scalar::NAME_HELP)),
             &KeyPath::root(),
         );
     }
@@ -88,6 +88,7 @@ fn target(ctx: &mut Ctx<'_>, wire: &model::Target) -> Option<Target> {
         None => Vec::new(),
     };
     let selector = if let Some(pids) = &wire.pids {
+        unique_pids(ctx, pids);
         Selector::Pids(pids.clone())
     } else if let Some(name) = &wire.process {
         Selector::Process(name.clone())
@@ -97,6 +98,26 @@ fn target(ctx: &mut Ctx<'_>, wire: &model::Target) -> Option<Target> {
         return physical(ctx, wire.physical.as_ref()?, regions);
     };
     Some(Target { selector, regions })
+}
+
+/// A pid listed twice is a mistake the kernel takes: two DAMON targets over one address
+/// space, each region sampled and acted on twice and counted twice in the statistics.
+fn unique_pids(ctx: &mut Ctx<'_>, pids: &[u32]) {
+    let path = key_path!["target", "pids"];
+    let mut first = std::collections::HashMap::new();
+    for (i, pid) in pids.iter().enumerate() {
+        let Some(&earlier) = first.get(pid) else {
+            first.insert(*pid, i);
+            continue;
+        };
+        let mut diagnostic = Diagnostic::error("duplicate-pid", format!("pid {pid} is listed twice in `target.pids`"))
+            .label("listed again")
+            .help("remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space");
+        if let Some(span) = ctx.index.value(&path.join(earlier)) {
+            diagnostic.related.push((span, "first listed here".to_owned()));
+        }
+        ctx.report(diagnostic, &path.join(i));
+    }
 }
 
 fn physical(ctx: &mut Ctx<'_>, wire: &Physical, virtual_regions: Vec<AddrRange>) -> Option<Target> {

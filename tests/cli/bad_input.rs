@@ -94,3 +94,23 @@ fn empty_file_is_a_policy_without_target() {
     fs::write(dir.path().join("empty.toml"), "").unwrap();
     insta::assert_snapshot!(check_snapshot(dir.path(), &["empty.toml"], 1));
 }
+
+/// A policy file whose name is not UTF-8 is refused by name (shown lossily), not skipped:
+/// skipped, it made a directory look empty, and `apply` would have stopped every policy.
+#[test]
+fn file_name_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("policies")).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.toml");
+    fs::write(dir.path().join("policies").join(name), "[target]\nprocess = \"cafe\"\n").unwrap();
+    let transcript = check_snapshot(dir.path(), &["policies"], 1);
+    assert!(transcript.contains("policies/caf\u{FFFD}.toml: the file name is not valid UTF-8"), "{transcript}");
+    assert!(transcript.contains(r"mv -- $'policies/caf\xe9.toml' policies/NEW.toml"), "{transcript}");
+    insta::assert_snapshot!(transcript);
+    // `plan` refuses the directory as a whole rather than planning it as empty.
+    let root = "fake:7.3:kernel.json";
+    let plan = run(dir.path(), &["plan", "policies", "--sysfs-root", root, "--state-dir", "state", "--module-root", "modules"]);
+    assert_eq!(plan.code, 1, "{}", plan.transcript());
+    assert!(plan.stdout.contains("not valid UTF-8") || plan.stderr.contains("not valid UTF-8"), "{}", plan.transcript());
+}

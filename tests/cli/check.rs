@@ -120,3 +120,18 @@ fn schema_command_prints_the_committed_schema() {
     assert_eq!(result.code, 0);
     assert_eq!(result.stdout, damo_policy::schema::COMMITTED);
 }
+
+/// The snippet header and `--format json` count columns alike, in characters: a line with
+/// multi-byte text before the finding must not shift one of them.
+#[test]
+fn text_and_json_columns_agree_after_non_ascii_text() {
+    let dir = fixtures().join("invalid");
+    let file = "column-after-non-ascii.toml";
+    let text = run(&dir, &["check", file]);
+    let json = run(&dir, &["check", "--format", "json", file]);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    let first = &report["diagnostics"][0];
+    let location = format!("{file}:{}:{}", first["line"], first["column"]);
+    assert_eq!(location, format!("{file}:2:41"), "{}", json.stdout);
+    assert!(text.stdout.contains(&format!("[{location}]")), "{}", text.stdout);
+}

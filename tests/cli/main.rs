@@ -9,3 +9,4 @@ mod convert;
 mod deploy;
 mod live;
 mod output;
+mod perms;

@@ -118,3 +118,19 @@ fn standard_input() {
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("<stdin>:1:1"), "{}", bad.transcript());
 }
+
+/// `--pid 0` (no process) and a repeated `--pid` are refused like `pids = [0]` and
+/// `pids = [1, 1]` in a policy, before anything is written.
+#[test]
+fn pid_zero_and_repeated_pids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("a.damos"), "4K max min min 5s max pageout\n").unwrap();
+    let zero = run(dir.path(), &["translate", "a.damos", "--pid", "0", "-o", "zero.toml"]);
+    assert_eq!(zero.code, 1, "{}", zero.transcript());
+    assert!(zero.stderr.contains("`target.pids[0]` is `0`, out of range: at least 1"), "{}", zero.transcript());
+    assert!(zero.stderr.contains("pid 0 is no process"), "{}", zero.transcript());
+    let twice = run(dir.path(), &["translate", "a.damos", "--pid", "5", "--pid", "5", "-o", "twice.toml"]);
+    assert_eq!(twice.code, 1, "{}", twice.transcript());
+    assert!(twice.stderr.contains("pid 5 is listed twice"), "{}", twice.transcript());
+    assert!(!dir.path().join("zero.toml").exists() && !dir.path().join("twice.toml").exists());
+}
