@@ -773,6 +773,7 @@ fn lifecycle(run: &VmRun) {
 
 fn watch(run: &VmRun) {
     run.passed("watch_start");
+    // The median of three edits, each from the file change to the value in the kernel.
     let edit = run.passed("watch_edit");
     let latency: u64 = edit.field("latency_ms").parse().unwrap_or(u64::MAX);
     run.check(latency <= 1000 && edit.field("pid_before") == edit.field("pid_after"), || {

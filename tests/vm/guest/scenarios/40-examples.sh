@@ -95,13 +95,13 @@ done
 tries=0 pending=no
 while [ $tries -lt 5 ] && [ $pending = no ]; do
     tries=$((tries + 1))
-    rm -f /tmp/held
+    rm -f /tmp/held /tmp/holding
     t0=$(now_cs)
-    ( echo update_schemes_stats >$ADMIN/kdamonds/$LRU/state; echo $((($(now_cs) - t0) * 10)) >/tmp/held ) &
+    ( : >/tmp/holding; echo update_schemes_stats >$ADMIN/kdamonds/$LRU/state; echo $((($(now_cs) - t0) * 10)) >/tmp/held ) &
     HOLDER=$!
     usleep 300000
-    # Still waiting for the kernel: the lock is held now.
-    [ -e /tmp/held ] || pending=yes
+    # Its command written and still waiting for the kernel: the lock is held now.
+    [ -e /tmp/holding ] && [ ! -e /tmp/held ] && pending=yes
     [ $pending = yes ] || wait $HOLDER
 done
 sed -i 's/min = "60s"/min = "50s"/' $DIR/proactive-reclaim.toml

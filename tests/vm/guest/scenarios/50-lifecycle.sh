@@ -65,6 +65,8 @@ result lifecycle_remove $status exit=$DP_RC writes=$writes kdamonds_before="$(qu
 
 # The batch worker exits: its vaddr kdamond stops by itself.
 kill $WORKER
+# Reaped, so that no zombie of that name is left for the next apply to find.
+wait $WORKER 2>/dev/null
 wait_until 20 sh -c "[ \"\$(cat $ADMIN/kdamonds/$RECLAIM/state)\" = off ]"
 stopped=$?
 dp status --format json && doc lifecycle_status_exited

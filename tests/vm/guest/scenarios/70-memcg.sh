@@ -26,6 +26,8 @@ rc=$DP_RC err=$DP_ERR
 # A kernel that reports a bad commit by stopping the kdamond (before 6.15) may still be
 # shutting it down when apply returns: let it settle before reading.
 sleep 1
+restored() { [ "$(kd 0 state)" = on ] && [ "$(memcg_path)" = /batch.slice ]; }
+wait_until 10 restored
 dp status --format json && echo "$DP_OUT" >/tmp/memcg-status.json && json memcg_status /tmp/memcg-status.json
 status=fail
 [ $rc -eq 3 ] && [ "$(kd 0 state)" = on ] && [ "$(memcg_path)" = /batch.slice ] && status=pass

@@ -29,18 +29,33 @@ status=fail
 [ $started -eq 0 ] && status=pass
 result watch_start $status kdamonds="$(quote "$(kdamonds_summary)")"
 
-# Edit alpha's minimum age (10 s -> 20 s: 100 -> 200 aggregation intervals).
+# edit_age SECONDS: sets alpha's minimum age and prints the milliseconds until the kernel has
+# it (SECONDS * 10 aggregation intervals of 100 ms), polling every 50 ms; fails after 5 s.
+edit_age() {
+    _t0=$(now_cs)
+    sed -i "s/access_pattern.age = { min = \"[0-9]*s\" }/access_pattern.age = { min = \"$1s\" }/" $DIR/alpha.toml
+    _left=100
+    until [ "$(kd 0 contexts/0/schemes/0/access_pattern/age/min)" = $(($1 * 10)) ]; do
+        _left=$((_left - 1))
+        [ $_left -gt 0 ] || return 1
+        usleep 50000
+    done
+    echo $((($(now_cs) - _t0) * 10))
+}
+
+# Three edits of alpha's minimum age (10 s -> 20 s -> 30 s -> 40 s); the median latency
+# counts, so that one stall of the emulated machine does not decide.
 pid=$(kd 0 pid)
-t0=$(now_cs)
-sed -i 's/access_pattern.age = { min = "10s" }/access_pattern.age = { min = "20s" }/' $DIR/alpha.toml
-age_is_200() { [ "$(kd 0 contexts/0/schemes/0/access_pattern/age/min)" = 200 ]; }
-wait_until 5 age_is_200
-edited=$?
-latency_ms=$((($(now_cs) - t0) * 10))
-measure watch_edit_latency_ms $latency_ms
+latencies= edited=0
+for age in 20 30 40; do
+    latency=$(edit_age $age) || { edited=1; break; }
+    latencies="$latencies $latency"
+done
+median_ms=$(echo $latencies | tr ' ' '\n' | sort -n | sed -n 2p)
+measure watch_edit_latency_ms "${median_ms:-0}"
 status=fail
-[ $edited -eq 0 ] && [ $latency_ms -le 1000 ] && [ "$(kd 0 pid)" = "$pid" ] && [ "$(kd 0 state)" = on ] && status=pass
-result watch_edit $status latency_ms=$latency_ms pid_before=$pid pid_after=$(kd 0 pid)
+[ $edited -eq 0 ] && [ "${median_ms:-99999}" -le 1000 ] && [ "$(kd 0 pid)" = "$pid" ] && [ "$(kd 0 state)" = on ] && status=pass
+result watch_edit $status latency_ms="${median_ms:-none}" latencies_ms="$(quote "$latencies")" pid_before=$pid pid_after=$(kd 0 pid)
 
 # A bad edit: nothing changes in the kernel; the status file names the problem.
 before=$(tree_digest)
@@ -63,10 +78,18 @@ status=fail
 [ $deleted -eq 0 ] && [ "$(kd 0 state)" = on ] && [ "$(kd 0 pid)" = "$pid" ] && status=pass
 result watch_delete $status kdamonds="$(quote "$(kdamonds_summary)")"
 
-# SIGTERM: the service exits, the policies keep running.
+# SIGTERM: the service exits, the policies keep running. (A service that does not exit
+# within 20 s is killed, and the step fails, rather than hang the whole suite.)
 kill -TERM $SERVICE
-wait $SERVICE
-code=$?
+service_gone() { [ ! -e /proc/$SERVICE ] || grep -q '^[0-9]* ([^)]*) Z' /proc/$SERVICE/stat; }
+if wait_until 20 service_gone; then
+    wait $SERVICE
+    code=$?
+else
+    kill -KILL $SERVICE
+    wait $SERVICE
+    code=timeout
+fi
 status=fail
 [ $code -eq 0 ] && [ "$(kd 0 state)" = on ] && [ "$(kd 0 pid)" = "$pid" ] && status=pass
 result watch_sigterm $status exit=$code kdamonds="$(quote "$(kdamonds_summary)")"
