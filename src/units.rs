@@ -162,6 +162,9 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
         "max" => return Ok(Bound::Max),
         _ => {}
     }
+    if let Some(us) = decimal_duration_us(trimmed, text) {
+        return us.map(Bound::Value);
+    }
     let duration = humantime::parse_duration(trimmed).map_err(|err| {
         UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP)
     })?;
@@ -173,6 +176,39 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
     }
     u64::try_from(duration.as_micros()).map(Bound::Value).map_err(|_| {
         UnitError::new(format!("`{text}` is too long"), "use a shorter duration")
+    })
+}
+
+/// A single decimal duration such as `"1.5ms"` or `"0.25 s"`, which humantime does not read
+/// (sizes take decimals, so durations do too): `None` if `trimmed` is not of that shape.
+fn decimal_duration_us(trimmed: &str, text: &str) -> Option<Result<u64, UnitError>> {
+    let (number, unit) = split_number(trimmed);
+    if !number.contains('.') {
+        return None;
+    }
+    let value = Decimal::parse(number)?;
+    // Nanoseconds per unit; microseconds are what the kernel keeps.
+    let ns_per_unit: u128 = match unit {
+        "ns" | "nsec" => 1,
+        "us" | "µs" | "usec" => 1_000,
+        "ms" | "msec" => 1_000_000,
+        "s" | "sec" | "second" | "seconds" => 1_000_000_000,
+        "m" | "min" | "minute" | "minutes" => 60_000_000_000,
+        "h" | "hr" | "hour" | "hours" => 3_600_000_000_000,
+        "d" | "day" | "days" => 86_400_000_000_000,
+        _ => return None,
+    };
+    Some(match value.times_exact(ns_per_unit) {
+        Ok(ns) if ns % 1000 != 0 => Err(UnitError::new(
+            format!("`{text}` is not a whole number of microseconds"),
+            "the kernel counts time in microseconds; use \"us\" or a larger unit",
+        )),
+        Ok(ns) => u64::try_from(ns / 1000).map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
+        Err(Inexact::Overflow) => Err(UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
+        Err(Inexact::Fraction) => Err(UnitError::new(
+            format!("`{text}` is not a whole number of nanoseconds"),
+            "the kernel counts time in microseconds; use \"us\" or a larger unit",
+        )),
     })
 }
 
@@ -233,7 +269,13 @@ pub fn parse_age(text: &str) -> Result<Bound<Age>, UnitError> {
             Bound::Max => Bound::Max,
             Bound::Value(us) => Bound::Value(Age::Micros(us)),
         }),
-        Err(_) => Err(UnitError::new(format!("`{text}` is not an age"), AGE_HELP)),
+        // Why the duration failed (too long, not whole microseconds) says more than "not an
+        // age" when the text looks like one.
+        Err(e) => {
+            let why = e.message.strip_prefix(&format!("`{text}` is not a duration: ")).unwrap_or(&e.message);
+            let why = why.strip_prefix(&format!("`{text}` ")).unwrap_or(why);
+            Err(UnitError::new(format!("`{text}` is not an age: {why}"), AGE_HELP))
+        }
     }
 }
 
@@ -330,6 +372,24 @@ mod tests {
         assert!(parse_duration_us("5 parsecs").is_err());
         assert_eq!(us_to_ms_exact(1_000_000, "1s"), Ok(1000));
         assert!(us_to_ms_exact(1500, "1500us").is_err());
+    }
+
+    #[test]
+    fn durations_take_decimals_as_sizes_do() {
+        assert_eq!(parse_duration_us("1.5ms"), Ok(Bound::Value(1500)));
+        assert_eq!(parse_duration_us("0.25 s"), Ok(Bound::Value(250_000)));
+        assert_eq!(parse_duration_us("1.5h"), Ok(Bound::Value(5_400_000_000)));
+        assert_eq!(parse_duration_us("2.5us").unwrap_err().message, "`2.5us` is not a whole number of microseconds");
+        assert!(parse_duration_us("1.0000000000001s").unwrap_err().message.contains("nanoseconds"));
+        assert_eq!(parse_duration_us("99999999999999999999.5d").unwrap_err().message, "`99999999999999999999.5d` is too long");
+        assert!(parse_duration_us("1.5 parsecs").is_err());
+    }
+
+    #[test]
+    fn an_age_that_is_a_bad_duration_says_why() {
+        let error = parse_age("100000000000000h").unwrap_err();
+        assert!(error.message.starts_with("`100000000000000h` is not an age: ") && !error.message.ends_with("age: "), "{}", error.message);
+        assert_eq!(parse_age("2.5us").unwrap_err().message, "`2.5us` is not an age: is not a whole number of microseconds");
     }
 
     #[test]
