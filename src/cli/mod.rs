@@ -52,7 +52,7 @@ pub enum Command {
     /// Print the JSON schema of policy files.
     Schema,
     /// Show what `apply` would write to the kernel, and why.
-    Plan(apply::ApplyArgs),
+    Plan(apply::PlanArgs),
     /// Reconcile the kernel with the policies: minimal writes, online commits, verified.
     Apply(apply::ApplyArgs),
     /// Show the kdamonds damo-policy applied, with their schemes' statistics.
