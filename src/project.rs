@@ -50,7 +50,16 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
             ),
             Ok(ProjectWire { kernel: None }) => {}
             Ok(ProjectWire { kernel: Some(kernel) }) => match kernel.get_ref().parse::<Version>() {
-                Ok(version) => pins.push(Pin { version, file: path.clone() }),
+                // The same releases as `--kernel` takes: a pin is the flag written down.
+                Ok(version) => match crate::pipeline::supported(version) {
+                    Ok(version) => pins.push(Pin { version, file: path.clone() }),
+                    Err(message) => diagnostics.push(
+                        Diagnostic::error("project-file", message)
+                            .label("no DAMON sysfs interface")
+                            .help(format!("pin a kernel from {} on", Version::OLDEST_SUPPORTED))
+                            .at(&file, Some(kernel.span())),
+                    ),
+                },
                 Err(message) => diagnostics.push(
                     Diagnostic::error("project-file", message)
                         .label("not a kernel version")

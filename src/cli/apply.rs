@@ -15,14 +15,16 @@ use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
 use crate::reconcile::apply::Applied;
-use crate::reconcile::run::{Outcome, Report, Settings, blocking_module, once};
+use crate::reconcile::run::{Outcome, Report, Settings, blocking_modules, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
 /// Exit status when the kernel refuses or another tool's kdamonds are in the way.
 pub const KERNEL_REFUSED: u8 = 3;
 
+/// The options of `plan`: what the reconcile is, and how it is printed. `apply` takes the
+/// same, so that a plan run with an apply's options shows what that apply will do.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub struct PlanArgs {
     /// Policy files or directories of policy files: the whole desired state.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -32,29 +34,40 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub takeover: bool,
     /// Disable the DAMON modules (damon_reclaim, damon_lru_sort, damon_stat) whose
-    /// exclusive kdamond makes the kernel refuse ours.
+    /// exclusive kdamond makes the kernel refuse ours (plan: say which apply would disable).
     #[arg(long)]
     pub disable_modules: bool,
     /// Load policy files and directories even if users other than root can write them.
     #[arg(long)]
     pub allow_insecure_permissions: bool,
-    /// Output format: `json` is one document, the plan and, for apply, its outcome (`applied`).
+    /// Output format: `json` is one document, the plan and, for apply, its outcome (`applied`)
+    /// (not with --watch, which logs).
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
-    /// Print every write of the plan, not only each kdamond's effect (apply; plan always does).
+    /// Print every write of the plan, not only each kdamond's effect (apply without --watch;
+    /// plan always does).
     #[arg(long, short)]
     pub verbose: bool,
-    /// Keep running: reconcile whenever the directory changes (apply only).
-    #[arg(long)]
+}
+
+/// `apply`: the plan's options, and those of the service (`--watch`). The service's options
+/// require `--watch` and its output is its log, so without it they, and with it the report's
+/// options, would be ignored: clap refuses them instead.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Keep running: reconcile whenever the directory changes.
+    #[arg(long, conflicts_with_all = ["format", "verbose"])]
     pub watch: bool,
     /// With --watch: quiet time that ends a batch of file changes (0 to 10s).
-    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = debounce_time)]
+    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = debounce_time, requires = "watch")]
     pub debounce: Duration,
     /// With --watch: period of the full resync (re-resolves targets, repairs drift; 1s to 24h).
-    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = resync_period)]
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = resync_period, requires = "watch")]
     pub resync: Duration,
     /// With --watch: turn the policies' kdamonds off on exit (default: leave them running).
-    #[arg(long)]
+    #[arg(long, requires = "watch")]
     pub stop_on_exit: bool,
 }
 
@@ -92,7 +105,7 @@ pub enum PlanFormat {
     Json,
 }
 
-pub(super) fn settings(args: &ApplyArgs) -> Settings {
+pub(super) fn settings(args: &PlanArgs) -> Settings {
     Settings {
         paths: args.paths.clone(),
         host: args.live.host.host(),
@@ -103,8 +116,10 @@ pub(super) fn settings(args: &ApplyArgs) -> Settings {
     }
 }
 
-/// Prints a report; returns the exit status.
-fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanFormat, writes_too: bool, renderer: &Renderer, out: &mut Output) -> ExitCode {
+/// Prints a report of a plan (`write == false`) or an apply; returns the exit status.
+fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs, write: bool, renderer: &Renderer, out: &mut Output) -> ExitCode {
+    let format = args.format;
+    let writes_too = !write || args.verbose;
     let mut err = std::io::stderr().lock();
     if let Some(checked) = &report.checked {
         for diagnostic in checked.all_diagnostics() {
@@ -145,8 +160,19 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, format: PlanForm
             ExitCode::from(KERNEL_REFUSED)
         }
         Outcome::Planned => {
-            if let Some(module) = report.plan.as_ref().and_then(|p| blocking_module(p, &info.modules)) {
-                let _ = writeln!(err, "note: the DAMON module `{}` is enabled; the kernel refuses to start a sysfs kdamond beside it (apply with --disable-modules)", module.name);
+            // Every one of them, as each runs its own exclusive kdamond: naming only the first
+            // would have the user disable it and meet the next at apply.
+            let blocking = report.plan.as_ref().map(|p| blocking_modules(p, &info.modules)).unwrap_or_default();
+            if !blocking.is_empty() {
+                let names: Vec<String> = blocking.iter().map(|m| format!("`{}`", m.name)).collect();
+                let one = names.len() == 1;
+                let (s, are, them) = if one { ("", "is", "it") } else { ("s", "are", "them") };
+                let names = names.join(" and ");
+                let _ = if args.disable_modules {
+                    writeln!(err, "note: the DAMON module{s} {names} {are} enabled; apply --disable-modules disables {them} first, as the kernel refuses to start a sysfs kdamond beside {them}")
+                } else {
+                    writeln!(err, "note: the DAMON module{s} {names} {are} enabled; the kernel refuses to start a sysfs kdamond beside {them} (apply with --disable-modules)")
+                };
             }
             ExitCode::SUCCESS
         }
@@ -224,13 +250,13 @@ fn effect_word(effect: Effect) -> &'static str {
     }
 }
 
-fn run(args: &ApplyArgs, renderer: &Renderer, write: bool, out: &mut Output) -> ExitCode {
+fn run(args: &PlanArgs, renderer: &Renderer, write: bool, out: &mut Output) -> ExitCode {
     let mut live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
     let result = once(&settings(args), live.kernel.sysfs(), &live.info, &live.store, &mut live.state, write);
-    let code = report(&result, &live.info, &live.host, args.format, !write || args.verbose, renderer, out);
+    let code = report(&result, &live.info, &live.host, args, write, renderer, out);
     match live.kernel.save() {
         Ok(()) => code,
         Err(message) => usage_error(&message),
@@ -238,7 +264,7 @@ fn run(args: &ApplyArgs, renderer: &Renderer, write: bool, out: &mut Output) -> 
 }
 
 /// `damo-policy plan`.
-pub fn run_plan(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
+pub fn run_plan(args: &PlanArgs, renderer: &Renderer, out: &mut Output) -> ExitCode {
     run(args, renderer, false, out)
 }
 
@@ -247,7 +273,7 @@ pub fn run_apply(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> Exi
     if args.watch {
         return super::watch::run(args);
     }
-    run(args, renderer, true, out)
+    run(&args.plan, renderer, true, out)
 }
 
 fn slot_of(path: &str) -> usize {

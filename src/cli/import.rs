@@ -31,7 +31,7 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub target: TargetChoiceArgs,
     /// Kernel release the policies are checked for. Default: the newest damo-policy knows.
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = super::kernel_version)]
     pub kernel: Option<Version>,
 }
 
@@ -44,6 +44,9 @@ pub fn run(args: &ImportArgs, renderer: &Renderer, out: &mut Output) -> ExitCode
         Some(stem) if args.input.as_os_str() != "-" => name_from_stem(&stem.to_string_lossy()),
         _ => "imported".to_owned(),
     };
+    if let Some(kernel) = args.kernel {
+        super::warn_if_newer(kernel, "--kernel");
+    }
     let (imported, mut diagnostics) = import::import(&file, &stem, &args.target.choice());
     let dir = args.output.clone().unwrap_or_default();
     let (texts, checked) = checked_texts(&imported, &dir, args.kernel.unwrap_or(Version::NEWEST_KNOWN));

@@ -1,7 +1,7 @@
 //! What the commands that touch a live kernel share: the seam options (sysfs, module and
 //! state roots), probing the kernel, and the ownership record.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -84,7 +84,8 @@ impl LiveArgs {
         };
         let boot_id = host.boot_id().map_err(|e| format!("cannot read the boot id: {e}"))?;
         let store = StateStore::new(&self.state_dir);
-        let info = cached_probe(&store, &boot_id, &self.module_root, || probe::probe(sysfs, &release, &self.module_root))?;
+        let key = ProbeKey::new(&boot_id, &release, &self.host.sysfs_root, &self.module_root);
+        let info = cached_probe(&store, &key, || probe::probe(sysfs, &release, &self.module_root))?;
         let state = store.load(&boot_id).map_err(|e| format!("cannot read the state record: {e}"))?;
         Ok(Live { kernel, host, info, store, state })
     }
@@ -92,29 +93,62 @@ impl LiveArgs {
 
 const PROBE_CACHE: &str = "kernel.json";
 
-/// A kernel's files do not change while it runs: probe once per boot, and keep the result
-/// beside the state record. Module states change at any time and are always read afresh.
-fn cached_probe(store: &StateStore, boot_id: &str, module_root: &std::path::Path, probe: impl FnOnce() -> Result<KernelInfo, String>) -> Result<KernelInfo, String> {
+/// What a probe's result depends on: the kernel (its boot and release), where its DAMON
+/// files and modules were read (another root is another kernel, a fake one or a VM's), and
+/// the engine that judged them (a newer damo-policy may know more of the same files).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct ProbeKey {
+    boot_id: String,
+    release: String,
+    sysfs_root: PathBuf,
+    module_root: PathBuf,
+    engine: String,
+}
+
+impl ProbeKey {
+    fn new(boot_id: &str, release: &str, sysfs_root: &Path, module_root: &Path) -> Self {
+        // Absolute, so that a relative root names the same directory from any working
+        // directory; not canonical: a root reached through another symlink only probes again.
+        let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        Self {
+            boot_id: boot_id.to_owned(),
+            release: release.to_owned(),
+            sysfs_root: absolute(sysfs_root),
+            module_root: absolute(module_root),
+            engine: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A kernel's files do not change while it runs: probe each root once per boot, and keep the
+/// results beside the state record. Module states change at any time and are always read
+/// afresh.
+fn cached_probe(store: &StateStore, key: &ProbeKey, probe: impl FnOnce() -> Result<KernelInfo, String>) -> Result<KernelInfo, String> {
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Cached {
-        boot_id: String,
+        key: ProbeKey,
         info: KernelInfo,
     }
     let path = store.dir().join(PROBE_CACHE);
-    if let Ok(text) = std::fs::read_to_string(&path)
-        && let Ok(cached) = serde_json::from_str::<Cached>(&text)
-        && cached.boot_id == boot_id
-    {
-        let mut info = cached.info;
-        info.modules = probe::modules(module_root);
+    // Anything unreadable (a file of an older damo-policy included) is probed again.
+    let mut entries: Vec<Cached> = std::fs::read_to_string(&path).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+    if let Some(cached) = entries.iter().find(|c| c.key == *key) {
+        let mut info = cached.info.clone();
+        info.modules = probe::modules(&key.module_root);
         return Ok(info);
     }
     let info = probe()?;
-    let cached = Cached { boot_id: boot_id.to_owned(), info };
+    // Other boots' entries describe kernels that no longer run.
+    entries.retain(|c| c.key.boot_id == key.boot_id);
+    entries.push(Cached { key: key.clone(), info: info.clone() });
     if std::fs::create_dir_all(store.dir()).is_ok()
-        && let Ok(text) = serde_json::to_string_pretty(&cached)
+        && let Ok(text) = serde_json::to_string_pretty(&entries)
     {
-        let _ = std::fs::write(&path, text + "\n");
+        // Renamed into place: another command reading the cache meanwhile sees all of it.
+        let tmp = store.dir().join(format!(".{PROBE_CACHE}.{}.tmp", std::process::id()));
+        if std::fs::write(&tmp, text + "\n").is_err() || std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
-    Ok(cached.info)
+    Ok(info)
 }

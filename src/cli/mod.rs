@@ -52,7 +52,7 @@ pub enum Command {
     /// Print the JSON schema of policy files.
     Schema,
     /// Show what `apply` would write to the kernel, and why.
-    Plan(apply::ApplyArgs),
+    Plan(apply::PlanArgs),
     /// Reconcile the kernel with the policies: minimal writes, online commits, verified.
     Apply(apply::ApplyArgs),
     /// Show the kdamonds damo-policy applied, with their schemes' statistics.
@@ -150,9 +150,25 @@ impl HostArgs {
 }
 
 impl TargetArgs {
+    /// Validates `paths` for the chosen kernel; a kernel newer than the engine knows (named,
+    /// pinned or running) is said on stderr, beside the findings rather than among them: it
+    /// is no fault of the policies, and must not fail `--deny-warnings`.
     pub(crate) fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
         let choice = self.kernel.clone().unwrap_or(KernelChoice::Default);
-        pipeline::check_paths(paths, &choice, &self.host.host(), &self.host.sysfs_root)
+        let checked = pipeline::check_paths(paths, &choice, &self.host.host(), &self.host.sysfs_root)?;
+        warn_if_newer(checked.kernel, &checked.kernel_source);
+        Ok(checked)
+    }
+}
+
+/// `--kernel VERSION` of the commands that take no `running`: the releases `check` takes.
+pub(crate) fn kernel_version(text: &str) -> Result<crate::kernel::Version, String> {
+    pipeline::supported(text.parse()?)
+}
+
+pub(crate) fn warn_if_newer(version: crate::kernel::Version, source: &str) {
+    if let Some(warning) = pipeline::newer_than_known(version, source) {
+        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
     }
 }
 

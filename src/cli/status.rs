@@ -257,10 +257,22 @@ fn service_status(store: &crate::state::StateStore) -> Option<crate::watch::Serv
 
 /// `damo-policy stop`: turns off owned kdamonds only; their slots stay reserved.
 pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
-    let live = match args.live.open() {
+    let mut live = match args.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
+    // The record's writer lock, held until the kdamonds are off: an apply or the service's
+    // reconcile beside this stop would otherwise plan from kdamonds that are about to stop,
+    // or start one this stop then turns off. Under the lock the record is read again, as an
+    // apply that ran meanwhile may have moved policies to other slots.
+    let _lock = match live.store.lock() {
+        Ok(lock) => lock,
+        Err(e) => return usage_error(&format!("the state record: {e}")),
+    };
+    match live.store.load(&live.state.boot_id) {
+        Ok(record) => live.state = record,
+        Err(e) => return usage_error(&format!("cannot read the state record: {e}")),
+    }
     if let Some(unknown) = args.policies.iter().find(|p| !live.state.policies.contains_key(*p)) {
         return usage_error(&format!("`{unknown}` is not a policy damo-policy applied on this boot"));
     }

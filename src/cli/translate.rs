@@ -30,7 +30,7 @@ pub struct TranslateArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Kernel release the policy is checked for. Default: the newest damo-policy knows.
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", value_parser = super::kernel_version)]
     pub kernel: Option<Version>,
 }
 
@@ -65,6 +65,9 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
         Ok(file) => file,
         Err(diagnostic) => return report(renderer, &[*diagnostic], true, true),
     };
+    if let Some(kernel) = args.kernel {
+        super::warn_if_newer(kernel, "--kernel");
+    }
     let options = Options {
         target: args.target.choice(),
         name: args.name.clone(),

@@ -25,14 +25,14 @@ fn init_logging() {
 }
 
 pub fn run(args: &ApplyArgs) -> ExitCode {
-    let [dir] = args.paths.as_slice() else {
+    let [dir] = args.plan.paths.as_slice() else {
         return usage_error("--watch takes exactly one policy directory");
     };
     if !dir.is_dir() {
         return usage_error(&format!("{}: --watch takes a directory", dir.display()));
     }
     init_logging();
-    let live = match args.live.open() {
+    let live = match args.plan.live.open() {
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
@@ -49,11 +49,11 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         max_batch: args.debounce * 10,
         resync: args.resync,
         stop_on_exit: args.stop_on_exit,
-        module_root: args.live.module_root.clone(),
+        module_root: args.plan.live.module_root.clone(),
     };
     tracing::info!(dir = %dir.display(), kernel = %live.info.version, release = %live.info.release, "watching");
     let mut env = Env { sysfs: live.kernel.sysfs(), info: live.info.clone(), store: live.store.clone(), state: live.state.clone() };
-    watch::serve(&settings(args), &watch_settings, &mut env, &rx, || watcher.rewatch(), |_, _| {});
+    watch::serve(&settings(&args.plan), &watch_settings, &mut env, &rx, || watcher.rewatch(), |_, _| {});
     match live.kernel.save() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => usage_error(&message),

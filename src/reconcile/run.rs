@@ -75,11 +75,6 @@ pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a 
     if starts { modules.iter().filter(|m| m.enabled).collect() } else { Vec::new() }
 }
 
-/// The first of [`blocking_modules`], if any.
-pub fn blocking_module<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Option<&'a ModuleState> {
-    blocking_modules(plan, modules).into_iter().next()
-}
-
 /// Enables again the modules this reconcile disabled (a failed apply leaves the host as it
 /// found it: the module's own kdamond resumes its work).
 fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), String> {

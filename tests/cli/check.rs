@@ -81,6 +81,42 @@ fn project_file_pins_the_kernel() {
     assert_eq!(overridden.code, 0, "{}", overridden.transcript());
 }
 
+/// A pin is `--kernel` written down: the releases one refuses, the other refuses too, and
+/// one newer than any damo-policy knows is checked as the newest known, with a warning.
+#[test]
+fn pinned_and_named_kernels_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let pinned = dir.path().join("pinned");
+    std::fs::create_dir(&pinned).unwrap();
+    std::fs::copy(repo().join("policies/proactive-reclaim.toml"), pinned.join("proactive-reclaim.toml")).unwrap();
+    let pin = |kernel: &str| std::fs::write(pinned.join("damo-policy.toml"), format!("kernel = \"{kernel}\"\n")).unwrap();
+    pin("5.10");
+    let too_old = run(dir.path(), &["check", "pinned"]);
+    assert_eq!(too_old.code, 1, "{}", too_old.transcript());
+    insta::assert_snapshot!("pinned_too_old", too_old.transcript());
+    std::fs::remove_file(pinned.join("damo-policy.toml")).unwrap();
+    let named = run(dir.path(), &["check", "pinned", "--kernel", "5.10"]);
+    assert_eq!(named.code, 2, "{}", named.transcript());
+    assert!(named.stderr.contains("kernel 5.10 has no DAMON sysfs interface; damo-policy needs 5.18 or later"), "{}", named.stderr);
+
+    let newer = run(dir.path(), &["check", "pinned", "--kernel", "99.9", "--deny-warnings"]);
+    assert_eq!(newer.code, 0, "no fault of the policies: {}", newer.transcript());
+    insta::assert_snapshot!("named_newer_than_known", newer.transcript());
+    pin("99.9");
+    let compiled = run(dir.path(), &["compile", "pinned"]);
+    assert_eq!(compiled.code, 0, "{}", compiled.transcript());
+    assert_eq!(
+        compiled.stderr,
+        "warning: kernel 99.9 (pinned by pinned/damo-policy.toml) is newer than the newest kernel damo-policy knows, 7.3; its DAMON features are judged as those of 7.3\n"
+    );
+    // The newest known release itself is no cause for a warning.
+    let known = run(dir.path(), &["check", "pinned", "--kernel", "7.3"]);
+    assert!(known.stderr.is_empty(), "{}", known.transcript());
+    let translated = run(dir.path(), &["translate", "-", "--kernel", "5.10"]);
+    assert_eq!(translated.code, 2, "{}", translated.transcript());
+    assert!(translated.stderr.contains("kernel 5.10 has no DAMON sysfs interface"), "{}", translated.stderr);
+}
+
 #[test]
 fn json_format_for_ci_bots() {
     let result = run(&fixtures().join("invalid"), &["check", "--format", "json", "range-min-gt-max.toml", "rounds-to-zero.toml"]);

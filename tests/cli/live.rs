@@ -256,11 +256,42 @@ fn watch_timings_out_of_bounds_are_refused_at_parsing() {
         assert!(result.stderr.starts_with(&message), "{option} {value}: {}", result.stderr);
         assert!(!dir.path().join("kernel.json").exists(), "nothing ran");
     }
-    // The bounds themselves are accepted (here: the options parse, then the plan runs).
-    let bounds = live(dir.path(), &["plan", "policies", "--resync", "1s", "--debounce", "0s"]);
-    assert_eq!(bounds.code, 0, "{}", bounds.transcript());
-    let bounds = live(dir.path(), &["plan", "policies", "--resync", "24h", "--debounce", "10s"]);
-    assert_eq!(bounds.code, 0, "{}", bounds.transcript());
+    // The bounds themselves are accepted: the options parse, and the service then refuses
+    // the file (it watches a directory) before touching anything.
+    write(dir.path(), "cold.toml", COLD);
+    for bounds in [["--resync", "1s", "--debounce", "0s"], ["--resync", "24h", "--debounce", "10s"]] {
+        let result = live(dir.path(), &[&["apply", "--watch", "policies/cold.toml"][..], &bounds].concat());
+        assert_eq!(result.code, 2, "{}", result.transcript());
+        assert!(result.stderr.starts_with("error: policies/cold.toml: --watch takes a directory"), "{}", result.stderr);
+    }
+}
+
+#[test]
+fn options_that_would_be_ignored_are_usage_errors() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    // The service's options without --watch, and the report's with it.
+    for (args, message) in [
+        (&["apply", "policies", "--debounce", "1s"][..], "the following required arguments were not provided:\n  --watch"),
+        (&["apply", "policies", "--resync", "10s"], "the following required arguments were not provided:\n  --watch"),
+        (&["apply", "policies", "--stop-on-exit"], "the following required arguments were not provided:\n  --watch"),
+        (&["apply", "--watch", "policies", "--format", "json"], "the argument '--watch' cannot be used with '--format <FORMAT>'"),
+        (&["apply", "--watch", "policies", "-v"], "the argument '--watch' cannot be used with '--verbose'"),
+    ] {
+        let result = live(dir.path(), args);
+        assert_eq!(result.code, 2, "{args:?}: {}", result.transcript());
+        assert!(result.stderr.contains(message), "{args:?}: {}", result.stderr);
+    }
+    // `plan` has no service: none of its options exist there.
+    for option in ["--watch", "--debounce=1s", "--resync=10s", "--stop-on-exit"] {
+        let result = live(dir.path(), &["plan", "policies", option]);
+        assert_eq!(result.code, 2, "{option}: {}", result.transcript());
+        let name = option.split('=').next().unwrap();
+        assert!(result.stderr.starts_with(&format!("error: unexpected argument '{name}' found")), "{option}: {}", result.stderr);
+    }
+    assert!(!dir.path().join("kernel.json").exists(), "nothing ran");
+    let help = live(dir.path(), &["plan", "--help"]).stdout;
+    assert!(!help.contains("--debounce") && !help.contains("--stop-on-exit"), "{help}");
 }
 
 #[test]
@@ -276,4 +307,73 @@ fn policy_paths_others_can_write_are_a_usage_error() {
     assert!(!dir.path().join("state/state.json").exists(), "nothing applied");
     let allowed = live(dir.path(), &["apply", "policies", "--allow-insecure-permissions"]);
     assert_eq!(allowed.code, 0, "{}", allowed.transcript());
+}
+
+#[test]
+fn every_enabled_module_is_named_in_the_plan() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    for module in ["damon_reclaim", "damon_lru_sort", "damon_stat"] {
+        fs::create_dir_all(dir.path().join(format!("modules/{module}/parameters"))).unwrap();
+        let enabled = if module == "damon_lru_sort" { "N\n" } else { "Y\n" };
+        fs::write(dir.path().join(format!("modules/{module}/parameters/enabled")), enabled).unwrap();
+    }
+    let plan = live(dir.path(), &["plan", "policies", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    insta::assert_snapshot!("plan_two_modules", plan.stderr);
+    // With --disable-modules, the plan says what that apply will do first.
+    let preview = live(dir.path(), &["plan", "policies", "--format", "json", "--disable-modules"]);
+    assert_eq!(preview.code, 0, "{}", preview.transcript());
+    insta::assert_snapshot!("plan_two_modules_disabled_by_apply", preview.stderr);
+    assert_eq!(fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(), "Y\n", "a plan writes nothing");
+}
+
+#[test]
+fn the_probe_cache_is_per_sysfs_root() {
+    let dir = setup("7.3");
+    let kernel = live(dir.path(), &["kernel"]);
+    assert_eq!(kernel.code, 0, "{}", kernel.transcript());
+    assert!(kernel.stdout.starts_with("kernel release 7.3; DAMON features of 7.3"), "{}", kernel.stdout);
+    // The same record, another root: probed afresh, not the first root's features.
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let roots = |sysfs: &str| ["kernel", "--sysfs-root", sysfs, "--state-dir", "state", "--module-root", "modules"].map(str::to_owned);
+    let empty = run(dir.path(), &roots("empty").each_ref().map(String::as_str));
+    assert_eq!(empty.code, 2, "{}", empty.transcript());
+    assert!(empty.stderr.starts_with("error: no DAMON sysfs interface at"), "{}", empty.stderr);
+    let older = run(dir.path(), &roots("fake:6.12:older.json").each_ref().map(String::as_str));
+    assert_eq!(older.code, 0, "{}", older.transcript());
+    assert!(older.stdout.starts_with("kernel release 6.12; DAMON features of 6.12"), "{}", older.stdout);
+    // Each root keeps its own entry: the first one still answers for itself.
+    assert!(live(dir.path(), &["kernel"]).stdout.starts_with("kernel release 7.3; DAMON features of 7.3"));
+    let cache: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.path().join("state/kernel.json")).unwrap()).unwrap();
+    assert_eq!(cache.as_array().map(Vec::len), Some(2), "{cache}");
+}
+
+#[test]
+fn stop_waits_for_the_record_writer_then_stops() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    let applied = live(dir.path(), &["apply", "policies"]);
+    assert_eq!(applied.code, 0, "{}", applied.transcript());
+    // Another writer (an apply, the service's reconcile) holds the record.
+    let lock = fs::File::create(dir.path().join("state/lock")).unwrap();
+    lock.lock().unwrap();
+    let mut stop = std::process::Command::new(env!("CARGO_BIN_EXE_damo-policy"))
+        .args(live_args(dir.path(), "state", &["stop"]))
+        .current_dir(dir.path())
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(stop.try_wait().unwrap().is_none(), "stop waits for the writer");
+    assert!(fs::read_to_string(dir.path().join("kernel.json")).unwrap().contains("\"on\""), "the kdamond still runs");
+    lock.unlock().unwrap();
+    let stopped = stop.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&stopped.stdout);
+    assert_eq!(stopped.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&stopped.stderr));
+    assert_eq!(stdout, "stopped `cold` (kdamond 0)\n");
+    // And without another writer it does not wait for itself.
+    assert_eq!(live(dir.path(), &["stop"]).stdout, "`cold` (kdamond 0) is not running\n");
 }
