@@ -153,8 +153,8 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
         }
         Outcome::Unreadable(message) => usage_error(message),
         // Policy paths that others can write are the user's to fix, like a usage error: the
-        // kernel was not even asked. They are the one refusal before compiling.
-        Outcome::Refused(message) if report.compiled.is_none() => usage_error(message),
+        // kernel was not even asked.
+        Outcome::Insecure(message) => usage_error(message),
         Outcome::Refused(message) => {
             let _ = writeln!(err, "error: {message}");
             ExitCode::from(KERNEL_REFUSED)

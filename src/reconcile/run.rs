@@ -39,6 +39,8 @@ pub enum Outcome {
     Unreadable(String),
     /// Kdamonds of another tool, or an enabled module, are in the way: nothing was written.
     Refused(String),
+    /// Users other than root can change the policy paths: nothing was read into the kernel.
+    Insecure(String),
     /// Planned only (`plan`).
     Planned,
     /// Applied and verified.
@@ -109,7 +111,7 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
         let insecure = crate::perms::insecure(&dirs, &files);
         if !insecure.is_empty() {
             let list: Vec<String> = insecure.iter().map(ToString::to_string).collect();
-            return Report::stop(Some(checked), Outcome::Refused(format!("policy paths that users other than root can change: {}", list.join("; "))));
+            return Report::stop(Some(checked), Outcome::Insecure(format!("policy paths that users other than root can change: {}", list.join("; "))));
         }
     }
     let policies = checked.policies();

@@ -151,7 +151,7 @@ fn result_word(outcome: &Outcome) -> &'static str {
     match outcome {
         Outcome::Invalid => "invalid",
         Outcome::Unreadable(_) => "unreadable",
-        Outcome::Refused(_) => "refused",
+        Outcome::Refused(_) | Outcome::Insecure(_) => "refused",
         Outcome::Planned => "planned",
         Outcome::Applied(_) => "applied",
         Outcome::Failed(_) => "failed",
@@ -160,7 +160,7 @@ fn result_word(outcome: &Outcome) -> &'static str {
 
 fn status_of(generation: u64, cause: Cause, report: &Report) -> ServiceStatus {
     let message = match &report.outcome {
-        Outcome::Unreadable(m) | Outcome::Refused(m) => Some(m.clone()),
+        Outcome::Unreadable(m) | Outcome::Refused(m) | Outcome::Insecure(m) => Some(m.clone()),
         Outcome::Failed(f) => Some(format!("{} (the previous configuration is kept)", f.error)),
         Outcome::Applied(a) => Some(format!("{} write(s)", a.writes)),
         _ => None,
@@ -209,7 +209,7 @@ fn log(cause: Cause, report: &Report) {
         }
         Outcome::Invalid => tracing::error!(cause, "invalid policies; the last good configuration keeps running"),
         Outcome::Unreadable(m) => tracing::error!(cause, "{m}; the last good configuration keeps running"),
-        Outcome::Refused(m) => tracing::error!(cause, "{m}"),
+        Outcome::Refused(m) | Outcome::Insecure(m) => tracing::error!(cause, "{m}"),
         Outcome::Failed(f) => tracing::error!(cause, path = %f.op.path, error = %f.error, restored = f.restored.is_ok(), "the kernel refused the change; the previous configuration is restored"),
         Outcome::Planned => {}
     }
