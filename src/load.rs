@@ -7,6 +7,7 @@
 //! read defensively: size-capped, checked for binary content and UTF-8 (of the text and of
 //! the file name), errors located.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
@@ -33,32 +34,70 @@ pub struct Loaded {
 }
 
 /// Lists and reads every policy file under `paths`.
+///
+/// A file or directory named twice (`d d/`, `a.toml ./a.toml`, `d d/a.toml`) is read once,
+/// under the name it was first given: otherwise the policy is a duplicate of itself. Paths
+/// are compared by [`identity`], which resolves the directory a file is in but not the file's
+/// own name, so two names of one file (symbolic links beside it, as in a Kubernetes
+/// ConfigMap) stay two policies, as they are when their directory is listed.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
+    let mut seen_files = HashSet::new();
+    // Directories listed, and directories searched for the project file (also those of files).
+    let mut listed = HashSet::new();
+    let mut searched = HashSet::new();
+    let canonical = |dir: &Path| fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     for path in paths {
         match fs::metadata(path) {
             Err(error) => loaded.diagnostics.push(io_error(path, &error)),
             Ok(meta) if meta.is_dir() => {
-                loaded.dirs.push(path.clone());
+                if !listed.insert(canonical(path)) {
+                    continue;
+                }
+                if searched.insert(canonical(path)) {
+                    loaded.dirs.push(path.clone());
+                }
                 match list_dir(path) {
                     Ok(files) if files.is_empty() => loaded.diagnostics.push(
                         Diagnostic::error("no-policies", format!("{}: no policy files (`*.toml`) in this directory", path.display()))
                             .help("add policy files, or name the files or directory to check"),
                     ),
-                    Ok(files) => files.iter().for_each(|f| read_into(&mut loaded, f)),
+                    Ok(files) => {
+                        for file in files.iter().filter(|f| seen_files.insert(identity(f))) {
+                            read_into(&mut loaded, file);
+                        }
+                    }
                     Err(error) => loaded.diagnostics.push(io_error(path, &error)),
                 }
             }
             Ok(_) => {
+                if !seen_files.insert(identity(path)) {
+                    continue;
+                }
                 if let Some(parent) = path.parent() {
                     let dir = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-                    loaded.dirs.push(dir.to_path_buf());
+                    if searched.insert(canonical(dir)) {
+                        loaded.dirs.push(dir.to_path_buf());
+                    }
                 }
                 read_into(&mut loaded, path);
             }
         }
     }
     loaded
+}
+
+/// What makes two paths one policy file: the canonical directory it is in and its name there.
+/// The name is kept as is because a policy is named by its file (and a directory of symbolic
+/// links is a directory of distinct policies); a path that cannot be resolved is its own
+/// identity.
+fn identity(path: &Path) -> PathBuf {
+    let (Some(name), Some(parent)) = (path.file_name(), path.parent()) else { return path.to_path_buf() };
+    let dir = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    match fs::canonicalize(dir) {
+        Ok(dir) => dir.join(name),
+        Err(_) => path.to_path_buf(),
+    }
 }
 
 /// `*.toml` entries directly in `dir`, sorted, skipping dot-files and the project file.
@@ -209,6 +248,30 @@ mod tests {
         assert!(error.message.contains("caf\u{FFFD}.toml: the file name is not valid UTF-8"), "{}", error.message);
         assert!(error.help.unwrap().contains(&format!(r"caf\xe9.toml' {}", dir.path().join("NEW.toml").display())));
         assert_eq!(shell_quoted(Path::new("it's\\\n")), r"$'it\'s\\\x0a'");
+    }
+
+    #[test]
+    fn a_path_named_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let policies = dir.path().join("d");
+        fs::create_dir(&policies).unwrap();
+        fs::write(policies.join("a.toml"), "").unwrap();
+        fs::write(policies.join("b.toml"), "").unwrap();
+        // A second name of one file beside it is a policy of its own, as in a listing.
+        std::os::unix::fs::symlink("a.toml", policies.join("c.toml")).unwrap();
+        std::os::unix::fs::symlink(&policies, dir.path().join("link")).unwrap();
+        let names = |paths: &[PathBuf]| -> Vec<String> {
+            load_paths(paths).files.iter().map(|f| f.display_path()).collect()
+        };
+        let d = |rest: &str| dir.path().join(rest);
+        let all = [d("d/a.toml"), d("d/b.toml"), d("d/c.toml")].map(|p| p.display().to_string());
+        assert_eq!(names(&[d("d"), d("d/"), d("d/."), d("link"), d("d/a.toml")]), all);
+        assert_eq!(names(&[d("d/a.toml"), d("d/./a.toml"), d("link/a.toml"), d("d")]), all.clone());
+        assert_eq!(names(&[d("d/a.toml"), d("d/c.toml")]), [all[0].clone(), all[2].clone()]);
+        let loaded = load_paths(&[d("d"), d("d/"), d("d/a.toml")]);
+        assert_eq!(loaded.dirs, [d("d")]);
+        // Missing paths are each reported.
+        assert_eq!(load_paths(&[d("nope.toml"), d("nope.toml")]).diagnostics.len(), 2);
     }
 
     #[test]

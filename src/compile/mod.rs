@@ -94,6 +94,10 @@ fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarge
             Ok(pids) => Ok(processes(pids)),
             Err(e) => Err(failed(format!("cannot list processes: {e}"))),
         },
+        Selector::Cgroup(cgroup) if !below_cgroup_root(host, cgroup) => Err(failed(format!(
+            "cgroup `{cgroup}` resolves outside the cgroup mount {}; name a cgroup below it",
+            host.cgroup_root.display()
+        ))),
         Selector::Cgroup(cgroup) => match host.cgroup_pids(cgroup) {
             Ok(pids) if pids.is_empty() => Err((format!("cgroup `{cgroup}` has no processes"), true)),
             Ok(pids) => Ok(processes(pids)),
@@ -110,5 +114,56 @@ fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarge
             Err(e) => Err(failed(format!("cannot read the memory of NUMA node {node}: {e}"))),
         },
         Selector::PhysicalRegions => Ok(physical(regions.clone())),
+    }
+}
+
+/// Whether a target cgroup's directory is inside the cgroup mount. Validation refuses `..`
+/// in the path; this also catches a symbolic link out of the mount, which cgroupfs itself
+/// never has but a `--cgroup-root` pointing at an ordinary directory may. A path that does
+/// not resolve (no such cgroup) is left to the read that follows, which names it.
+fn below_cgroup_root(host: &HostPaths, cgroup: &str) -> bool {
+    let relative = std::path::Path::new(cgroup.trim_start_matches('/'));
+    if relative.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        return false;
+    }
+    match (std::fs::canonicalize(&host.cgroup_root), std::fs::canonicalize(host.cgroup_root.join(relative))) {
+        (Ok(root), Ok(dir)) => dir.starts_with(root),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// A target cgroup is read only inside the cgroup mount, even through a symbolic link.
+    #[test]
+    fn a_target_cgroup_outside_the_mount_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("cgroup");
+        fs::create_dir_all(root.join("batch.slice")).unwrap();
+        fs::write(root.join("batch.slice/cgroup.procs"), "42\n").unwrap();
+        fs::create_dir(dir.path().join("elsewhere")).unwrap();
+        fs::write(dir.path().join("elsewhere/cgroup.procs"), "1\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("escape")).unwrap();
+        let host = HostPaths { cgroup_root: root, ..HostPaths::default() };
+        let policy = |cgroup: &str| {
+            let text = format!("[target]\ncgroup = {cgroup:?}\n");
+            let outcome = crate::validate::validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
+            outcome.policy.expect("a valid policy")
+        };
+        let compiled = compile(&[policy("/batch.slice"), policy("escape")], Version::NEWEST_KNOWN, &host);
+        assert_eq!(compiled.kdamonds.len(), 1);
+        assert_eq!(compiled.kdamonds[0].targets[0].pid, Some(42));
+        assert!(compiled.skipped[0].reason.contains("resolves outside the cgroup mount"), "{:?}", compiled.skipped);
+        // Validation refuses `..`; a policy that has one anyway is not read either.
+        let mut dotdot = policy("batch.slice");
+        dotdot.target.selector = Selector::Cgroup("../elsewhere".into());
+        let compiled = compile(&[dotdot], Version::NEWEST_KNOWN, &host);
+        assert!(compiled.kdamonds.is_empty() && !compiled.skipped[0].pending, "{:?}", compiled.skipped);
     }
 }

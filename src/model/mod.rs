@@ -66,7 +66,8 @@ pub struct Target {
     /// Every process with this name (`comm`, at most 15 characters), re-resolved over time.
     #[schemars(length(min = 1, max = 15))]
     pub process: Option<String>,
-    /// The processes of a cgroup v2 group, as a path below the cgroup mount (`batch.slice`).
+    /// The processes of a cgroup v2 group, as a path below the cgroup mount (`batch.slice`),
+    /// without `..`.
     #[schemars(length(min = 1))]
     pub cgroup: Option<String>,
     /// Physical memory: `true` for the largest System RAM range, `{ numa_node = N }` for a

@@ -64,7 +64,8 @@ pub struct RangeOf<T> {
 pub struct Destination {
     /// NUMA node id.
     pub node: u32,
-    /// Relative weight of this node among the destinations. Default: 1.
+    /// Relative weight of this node among the destinations; 0 lists the node but sends it
+    /// nothing. Each node once. Default: 1.
     pub weight: Option<u32>,
 }
 
@@ -107,13 +108,14 @@ pub struct Weights {
 pub struct Goal {
     /// The metric to steer.
     pub metric: Metric,
-    /// The value to reach, in the metric's unit (a percentage for `*_bp`, a duration for
-    /// `some_mem_psi_us`, an integer for `user_input`).
+    /// The value to reach, in the metric's unit (a percentage of at most 100% for `*_bp`, a
+    /// duration for `some_mem_psi_us`, an integer for `user_input`).
     pub target: GoalTarget,
     /// NUMA node of the `node_*` metrics (kernel 6.16+).
     pub node: Option<u32>,
     /// Memory cgroup of the `node_memcg_*` metrics, as a path below the cgroup mount
-    /// (kernel 6.19+).
+    /// (`/batch.slice`; no `.`, `..` or empty components: the kernel compares it as text;
+    /// kernel 6.19+).
     #[schemars(length(min = 1))]
     pub cgroup: Option<String>,
 }
@@ -149,14 +151,16 @@ pub struct Filter {
     /// `true`: allow the memory the filter applies to; `false` (default): reject it
     /// (kernel 6.14+ for `true`).
     pub allow: Option<bool>,
-    /// Memory cgroup path below the cgroup mount (`memcg` filters).
+    /// Memory cgroup path below the cgroup mount (`memcg` filters): `/batch.slice`, without
+    /// `.`, `..` or empty components (the kernel compares it as text).
     #[schemars(length(min = 1))]
     pub cgroup: Option<String>,
     /// Start of the address range (`addr` filters).
     pub start: Option<Address>,
     /// End of the address range (`addr` filters).
     pub end: Option<Address>,
-    /// Index of the DAMON target (`target` filters).
+    /// Index of the DAMON target (`target` filters): from 0, below the number of targets
+    /// (one per pid of `pids` or per process found, one for physical memory).
     pub target: Option<u32>,
     /// Smallest folio size (`hugepage_size` filters).
     pub min: Option<Size>,

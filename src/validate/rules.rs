@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
-use crate::kernel::{Action, Metric, Ops};
+use crate::kernel::{Action, Metric, MetricUnit, Ops};
 use crate::key_path;
 use crate::model;
 use crate::resolved::{Policy, Range, Scheme, Selector};
@@ -16,9 +16,13 @@ use super::Ctx;
 /// The smallest region DAMON can have: one page.
 const PAGE_SIZE: u64 = 4096;
 
+/// 100% in basis points, the most a `*_bp` goal metric can measure.
+const BP_MAX: u64 = 10_000;
+
 pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
     monitoring(ctx, policy);
     target(ctx, policy);
+    cgroup_paths(ctx, wire);
     let mut names: HashMap<&str, usize> = HashMap::new();
     for (i, (scheme, wire_scheme)) in policy.schemes.iter().zip(&wire.scheme).enumerate() {
         let path = key_path!["scheme", i];
@@ -35,7 +39,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
         migration(ctx, scheme, wire_scheme, &path);
         quota(ctx, policy, scheme, &path);
         watermarks(ctx, scheme, &path);
-        filters(ctx, policy.ops, scheme, &path);
+        filters(ctx, policy, scheme, &path);
     }
 }
 
@@ -115,6 +119,81 @@ fn target(ctx: &mut Ctx<'_>, policy: &Policy) {
             Diagnostic::error("fvaddr-regions", "`fvaddr` monitors fixed address ranges and needs `target.regions`")
                 .help("add `regions = [{ start = \"0x…\", end = \"0x…\" }]`, or use `vaddr`"),
             &ops_path,
+        );
+    }
+}
+
+/// Every cgroup path of a policy: the target's, and those of memcg filters and memcg goals.
+///
+/// A target's cgroup is read by damo-policy itself (`<cgroup mount>/<path>/cgroup.procs`):
+/// a `..` there leaves the mount (`"../../etc"` reads below `/`), so it is refused outright
+/// rather than resolved. A memcg path is written to the kernel (`memcg_path`), which looks
+/// the cgroup up by comparing the text with each memcg's own path (`cgroup_path()` and
+/// `sysfs_streq()` in mm/damon/sysfs-schemes.c): `..`, `.`, `//` or a trailing `/` never
+/// match, and the kernel refuses the whole configuration at `on`/`commit` with EINVAL. Control
+/// characters are refused in both: no cgroup this is meant for has one in its name (a
+/// newline in particular is a pasting mistake), and the path is shown in `compile`'s one-line
+/// `<path> <value>` output and the plan, which a newline would split.
+fn cgroup_paths(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
+    if let Some(cgroup) = &wire.target.cgroup {
+        cgroup_path(ctx, cgroup, false, &key_path!["target", "cgroup"]);
+    }
+    for (i, scheme) in wire.scheme.iter().enumerate() {
+        let path = key_path!["scheme", i];
+        for (f, filter) in scheme.filter.iter().enumerate() {
+            if let Some(cgroup) = &filter.cgroup {
+                cgroup_path(ctx, cgroup, true, &path.join("filter").join(f).join("cgroup"));
+            }
+        }
+        for (g, goal) in scheme.quota.iter().flat_map(|q| q.goals.iter()).enumerate() {
+            if let Some(cgroup) = &goal.cgroup {
+                cgroup_path(ctx, cgroup, true, &path.join("quota").join("goals").join(g).join("cgroup"));
+            }
+        }
+    }
+}
+
+/// Checks one cgroup path; `exact` for a memcg path, which the kernel compares as text.
+fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
+    let shown = cgroup.escape_debug();
+    if let Some(c) = cgroup.chars().find(|c| c.is_control()) {
+        ctx.report(
+            Diagnostic::error("cgroup-path", format!("the cgroup path \"{shown}\" contains a control character (U+{:04X})", u32::from(c)))
+                .label("control character")
+                .help("cgroup names have no control characters: remove it (a `\\n` or `\\t` escape in the string, or a pasted line break)"),
+            at,
+        );
+        return;
+    }
+    let components: Vec<&str> = cgroup.trim_start_matches('/').split('/').collect();
+    // The root cgroup: `"/"` (or `""`, which the schema refuses).
+    if components == [""] {
+        return;
+    }
+    let canonical: Vec<&str> = components.iter().copied().filter(|c| !c.is_empty() && *c != "." && *c != "..").collect();
+    let suggestion = format!("/{}", canonical.join("/"));
+    if components.contains(&"..") {
+        let why = if exact {
+            "the kernel looks a memcg up by its path as written and no cgroup's path has `..`: the kernel would refuse the policy"
+        } else {
+            "a target's cgroup is read below the cgroup mount, and `..` leads out of it"
+        };
+        ctx.report(
+            Diagnostic::error("cgroup-path", format!("the cgroup path \"{shown}\" has a `..` component; {why}"))
+                .label("`..` not allowed")
+                .help("write the cgroup's path from the cgroup mount down, without `..`, e.g. `system.slice/app.service`"),
+            at,
+        );
+    } else if exact && components.iter().any(|c| c.is_empty() || *c == ".") {
+        ctx.report(
+            Diagnostic::error("cgroup-path", format!(
+                "the memcg path \"{shown}\" is not written as the kernel writes cgroup paths, so it matches no cgroup"
+            ))
+            .label("`.`, `//` or a trailing `/`")
+            .help(format!(
+                "the kernel compares the path with each cgroup's own path as text and refuses the policy when none is equal; write \"{suggestion}\""
+            )),
+            at,
         );
     }
 }
@@ -212,12 +291,61 @@ fn migration(ctx: &mut Ctx<'_>, scheme: &Scheme, wire: &model::Scheme, path: &Ke
                 &path.join("destinations"),
             );
         }
+        destinations(ctx, scheme, &path.join("destinations"));
     } else if has_dest {
         let key = if wire.target_node.is_some() { "target_node" } else { "destinations" };
         ctx.report_key(
             Diagnostic::error("migrate-destination", format!("`{key}` has no effect on a `{}` scheme", scheme.action.keyword()))
                 .help("destinations are for `migrate_hot` and `migrate_cold`; remove it"),
             &path.join(key),
+        );
+    }
+}
+
+/// Weighted destinations (`dests/`, 6.17+). The kernel spreads the folios of a region over
+/// the destinations like weighted interleaving: the folio's index modulo the sum of the
+/// weights picks a destination (`damos_va_migrate_dests_add()` in mm/damon/vaddr.c).
+///
+/// - A node listed twice takes no error from the kernel and works as one entry with the
+///   summed weight, so the repetition says nothing the file could not say once: it is a
+///   mistyped node id far more often than intent. Error.
+/// - A weight of 0 is meaningful and documented ("the weight can be any integer"): the node
+///   gets no share, which keeps it listed while sending it nothing. Accepted. But when every
+///   weight is 0 the kernel skips migration altogether ("If the total weights are somehow 0,
+///   don't migrate at all"): the scheme can never do anything. Warning, as for schemes
+///   that can never match.
+/// - The sum is an `unsigned int` in the kernel: weights adding up past 2^32 - 1 wrap, and
+///   the shares are no longer the ones written. Error.
+fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
+    if scheme.dests.is_empty() {
+        return;
+    }
+    let mut first = HashMap::new();
+    for (d, dest) in scheme.dests.iter().enumerate() {
+        let Some(&earlier) = first.get(&dest.node) else {
+            first.insert(dest.node, d);
+            continue;
+        };
+        let mut diagnostic = Diagnostic::error("migrate-destination", format!("node {} is listed twice in `destinations`", dest.node))
+            .label("listed again")
+            .help("list each node once; to give a node a larger share, raise its `weight` instead");
+        if let Some(span) = ctx.index.value(&path.join(earlier).join("node")) {
+            diagnostic.related.push((span, "first listed here".to_owned()));
+        }
+        ctx.report(diagnostic, &path.join(d).join("node"));
+    }
+    let total: u64 = scheme.dests.iter().map(|d| u64::from(d.weight)).sum();
+    if total == 0 {
+        ctx.report(
+            Diagnostic::warning("never-migrates", format!("scheme `{}` never migrates anything: every destination has weight 0", scheme.name))
+                .help("the kernel migrates nothing when the weights add up to 0; give at least one destination a non-zero `weight`"),
+            path,
+        );
+    } else if total > u64::from(u32::MAX) {
+        ctx.report(
+            Diagnostic::error("migrate-destination", format!("the destination weights add up to {total}, more than the kernel's 32-bit sum holds (4294967295)"))
+                .help("weights are relative: scale them down (e.g. 3 and 1 instead of 3000000000 and 1000000000)"),
+            path,
         );
     }
 }
@@ -270,6 +398,23 @@ fn quota(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
                 &gp.join("metric"),
             );
         }
+        // Every `*_bp` metric is a share of some memory, computed as part × 10000 / whole
+        // (`damos_get_node_mem_bp()`, `damos_get_node_memcg_used_bp()`,
+        // `damos_get_in_active_mem_bp()`, the eligible-memory ratio in mm/damon/core.c), so
+        // it never exceeds 10000. The kernel takes any target and scores a goal as
+        // current × 10000 / target: above 100% the score never reaches 10000, the `consist`
+        // tuner keeps raising the effective quota to its limit and `temporal` never stops.
+        if goal.metric.unit() == MetricUnit::BasisPoints && goal.target_value > BP_MAX {
+            ctx.report(
+                Diagnostic::error("goal-target", format!(
+                    "the `{keyword}` goal's target {} can never be reached: the metric is a share of memory, at most 100%",
+                    percent_of_bp(goal.target_value)
+                ))
+                .label("above 100%")
+                .help("write a target from \"0.01%\" to \"100%\""),
+                &gp.join("target"),
+            );
+        }
         if goal.target_value == 0 {
             ctx.report(
                 Diagnostic::warning("goal-ignored", "a goal with target 0 is ignored by the kernel")
@@ -304,9 +449,13 @@ fn watermarks(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     }
 }
 
-fn filters(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path: &KeyPath) {
+fn filters(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
+    let ops = policy.ops;
     for (f, filter) in scheme.filters.iter().enumerate() {
         let fp = path.join("filter").join(f);
+        if let crate::resolved::FilterArg::Target(index) = filter.arg {
+            target_index(ctx, policy, index, &fp.join("target"));
+        }
         if !filter.kind.is_core() && ops != Ops::Paddr {
             ctx.report(
                 Diagnostic::warning("filter-ops", format!(
@@ -327,5 +476,136 @@ fn filters(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path: &KeyPath) {
                 &fp,
             );
         }
+    }
+}
+
+/// A `target` filter names a DAMON target by its index in the context's target list, and the
+/// kernel compares that index with each target's position (`damos_filter_match()` in
+/// mm/damon/core.c), checking it against nothing: an index past the last target matches no
+/// memory, so the filter silently does nothing (or, with `matching = false`, applies to all
+/// memory). Where the number of targets is fixed by the file — one per listed pid, one for
+/// physical memory — such an index is an error. A `process` or `cgroup` policy has one target
+/// per process found at each apply (in ascending pid order), a number that changes as
+/// processes come and go: an index beyond today's count may be meant for a busier moment, so
+/// it is accepted without a warning that would fire on legitimate policies. Only an index no
+/// number of processes reaches (there are fewer than `PID_MAX` of them) is refused there.
+fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
+    let (count, what) = match &policy.target.selector {
+        Selector::Pids(pids) => (pids.len(), format!("{} target{}, one per pid of `target.pids`", pids.len(), if pids.len() == 1 { "" } else { "s" })),
+        Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions => {
+            (1, "1 target: physical memory is monitored as a single target".to_owned())
+        }
+        Selector::Process(_) | Selector::Cgroup(_) => (
+            model::PID_MAX as usize,
+            format!("at most {} targets, one per running process", model::PID_MAX),
+        ),
+    };
+    if (index as usize) < count {
+        return;
+    }
+    ctx.report(
+        Diagnostic::error("filter-target", format!("the `target` filter's index {index} names no target: this policy has {what}"))
+            .label("no such target")
+            .help(match count {
+                1 => "the only target is number 0: write `target = 0`, or remove the filter (as written it matches no memory)".to_owned(),
+                _ => format!("targets are numbered from 0 in the order DAMON gets them: use an index from 0 to {}, or remove the filter (as written it matches no memory)", count - 1),
+            }),
+        at,
+    );
+}
+
+/// Basis points as the percentage a user writes: 15000 → `150%`, 10050 → `100.5%`.
+fn percent_of_bp(bp: u64) -> String {
+    let fraction = format!("{:02}", bp % 100);
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() { format!("{}%", bp / 100) } else { format!("{}.{fraction}%", bp / 100) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::kernel::Version;
+    use crate::source::SourceFile;
+    use crate::validate::validate_file;
+
+    /// The codes of every finding of a policy text, errors prefixed with `E:`, warnings `W:`.
+    fn findings(text: &str) -> Vec<String> {
+        let outcome = validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
+        outcome.diagnostics.iter().map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code)).collect()
+    }
+
+    fn with_target_filter(target: &str, index: u32) -> String {
+        format!("[target]\n{target}\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"target\"\ntarget = {index}\n")
+    }
+
+    #[test]
+    fn target_filter_index_within_the_targets_the_policy_can_have() {
+        assert!(findings(&with_target_filter("pids = [10, 11]", 1)).is_empty());
+        assert_eq!(findings(&with_target_filter("pids = [10, 11]", 2)), ["E:filter-target"]);
+        assert!(findings(&with_target_filter("physical = true", 0)).is_empty());
+        assert_eq!(findings(&with_target_filter("physical = { numa_node = 1 }", 1)), ["E:filter-target"]);
+        // The processes of a name or cgroup are counted at each apply: any index some number
+        // of processes reaches is accepted, one past every possible pid is not.
+        assert!(findings(&with_target_filter("process = \"app\"", 7)).is_empty());
+        assert!(findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX - 1)).is_empty());
+        assert_eq!(findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX)), ["E:filter-target"]);
+    }
+
+    #[test]
+    fn cgroup_paths() {
+        let target = |cgroup: &str| findings(&format!("[target]\ncgroup = {cgroup:?}\n"));
+        let memcg = |cgroup: &str| {
+            findings(&format!("[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"memcg\"\ncgroup = {cgroup:?}\n"))
+        };
+        for ok in ["batch.slice", "/batch.slice", "/", "system.slice/app.service", "a..b/.c"] {
+            assert!(target(ok).is_empty(), "{ok}");
+            assert!(memcg(ok).is_empty(), "{ok}");
+        }
+        for bad in ["../../etc", "a/../b", "..", "a\nb", "a\tb", "a\rb"] {
+            assert_eq!(target(bad), ["E:cgroup-path"], "{bad:?}");
+            assert_eq!(memcg(bad), ["E:cgroup-path"], "{bad:?}");
+        }
+        // ESC and DEL, which TOML takes only as escapes.
+        for escape in ["\\u001B", "\\u007F"] {
+            assert_eq!(findings(&format!("[target]\ncgroup = \"a{escape}b\"\n")), ["E:cgroup-path"], "{escape}");
+        }
+        // The kernel compares memcg paths as text; a target's directory is only read.
+        for loose in ["./a", "a//b", "a/", "a/./b"] {
+            assert!(target(loose).is_empty(), "{loose}");
+            assert_eq!(memcg(loose), ["E:cgroup-path"], "{loose}");
+        }
+    }
+
+    #[test]
+    fn goal_targets_of_shares_of_memory_are_at_most_100_percent() {
+        let goal = |metric: &str, target: &str| {
+            findings(&format!(
+                "[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\nquota.goals = [{{ metric = {metric:?}, target = {target}, node = 0 }}]\n"
+            ))
+        };
+        assert!(goal("node_mem_used_bp", "\"100%\"").is_empty());
+        assert_eq!(goal("node_mem_used_bp", "\"100.01%\""), ["E:goal-target"]);
+        assert_eq!(goal("node_eligible_mem_bp", "\"200%\""), ["E:goal-target"]);
+        // Not a share: a user_input goal takes any integer, PSI any duration.
+        let plain = |metric: &str, target: &str| {
+            findings(&format!("[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\nquota.goals = [{{ metric = {metric:?}, target = {target} }}]\n"))
+        };
+        assert!(plain("user_input", "20000").is_empty());
+        assert!(plain("some_mem_psi_us", "\"20s\"").is_empty());
+        assert_eq!(super::percent_of_bp(15_000), "150%");
+        assert_eq!(super::percent_of_bp(10_050), "100.5%");
+        assert_eq!(super::percent_of_bp(10_001), "100.01%");
+    }
+
+    #[test]
+    fn destinations() {
+        let dests = |list: &str| findings(&format!("[target]\nprocess = \"app\"\n[[scheme]]\naction = \"migrate_hot\"\ndestinations = {list}\n"));
+        assert!(dests("[{ node = 0 }, { node = 1, weight = 3 }]").is_empty());
+        // A weight of 0 keeps a node listed and sends it nothing.
+        assert!(dests("[{ node = 0, weight = 0 }, { node = 1 }]").is_empty());
+        assert_eq!(dests("[{ node = 0, weight = 0 }, { node = 1, weight = 0 }]"), ["W:never-migrates"]);
+        assert_eq!(dests("[{ node = 1 }, { node = 1 }]"), ["E:migrate-destination"]);
+        assert_eq!(dests("[{ node = 0, weight = 4294967295 }, { node = 1 }]"), ["E:migrate-destination"]);
     }
 }

@@ -117,6 +117,25 @@ fn pinned_and_named_kernels_answer_alike() {
     assert!(translated.stderr.contains("kernel 5.10 has no DAMON sysfs interface"), "{}", translated.stderr);
 }
 
+/// A file or directory named twice on the command line is checked once, not reported as a
+/// duplicate policy of itself.
+#[test]
+fn a_path_named_twice_is_checked_once() {
+    let dirs = fixtures().join("dirs");
+    let twice = run(&dirs, &["check", "pinned-6.12", "pinned-6.12/", "./pinned-6.12/.", "--kernel", "7.3"]);
+    assert_eq!(twice.code, 0, "{}", twice.transcript());
+    let once = run(&dirs, &["check", "pinned-6.12", "--kernel", "7.3"]);
+    assert_eq!(twice.stdout, once.stdout);
+    let valid = fixtures().join("valid");
+    let files = run(&valid, &["check", "minimal.toml", "./minimal.toml", "../valid/minimal.toml", "--deny-warnings"]);
+    assert_eq!(files.code, 0, "{}", files.transcript());
+    assert!(files.stdout.contains("checked 1 file"), "{}", files.stdout);
+    let file_and_dir = run(&fixtures(), &["check", "valid/minimal.toml", "valid", "--deny-warnings"]);
+    assert_eq!(file_and_dir.code, 0, "{}", file_and_dir.transcript());
+    let count = damo_policy::load::list_dir(&valid).unwrap().len();
+    assert!(file_and_dir.stdout.contains(&format!("checked {count} files")), "{}", file_and_dir.stdout);
+}
+
 #[test]
 fn json_format_for_ci_bots() {
     let result = run(&fixtures().join("invalid"), &["check", "--format", "json", "range-min-gt-max.toml", "rounds-to-zero.toml"]);
