@@ -36,7 +36,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
         ranges(ctx, scheme, &path);
         never_matches(ctx, policy, scheme, &path);
         action_fits_ops(ctx, policy.ops, scheme, &path);
-        migration(ctx, scheme, wire_scheme, &path);
+        migration(ctx, policy.ops, scheme, wire_scheme, &path);
         quota(ctx, policy, scheme, &path);
         watermarks(ctx, scheme, &path);
         filters(ctx, policy, scheme, &path);
@@ -274,7 +274,7 @@ fn action_fits_ops(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path: &KeyPath)
     }
 }
 
-fn migration(ctx: &mut Ctx<'_>, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
+fn migration(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
     let has_dest = wire.target_node.is_some() || wire.destinations.is_some();
     if scheme.action.is_migration() {
         if !has_dest {
@@ -288,6 +288,16 @@ fn migration(ctx: &mut Ctx<'_>, scheme: &Scheme, wire: &model::Scheme, path: &Ke
             ctx.report_key(
                 Diagnostic::error("migrate-destination", "`target_node` and `destinations` are alternatives")
                     .help("keep one: `target_node` for a single node, `destinations` for weighted nodes"),
+                &path.join("destinations"),
+            );
+        }
+        // Physical memory migrates every folio to `target_nid` (`damon_pa_migrate()` in
+        // mm/damon/paddr.c); only the virtual address operations read `dests/`. Written for
+        // paddr, the destinations would be ignored and `target_nid` stay -1: nothing moves.
+        if ops == Ops::Paddr && wire.destinations.is_some() && wire.target_node.is_none() {
+            ctx.report_key(
+                Diagnostic::error("migrate-destination", "physical memory migrates to `target_node` only: the kernel ignores `destinations` for `paddr`")
+                    .help("write `target_node = N` for one node, or target processes to spread pages over weighted nodes"),
                 &path.join("destinations"),
             );
         }

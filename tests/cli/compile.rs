@@ -13,6 +13,15 @@ fn every_field_on_the_newest_kernel() {
     insta::assert_snapshot!(result.stdout);
 }
 
+/// Weighted destinations (`dests/`) are for process address spaces: the kernel's physical
+/// memory operations migrate to `target_nid` alone.
+#[test]
+fn weighted_destinations_of_processes() {
+    let result = run(&fixtures().join("valid"), &["compile", "weighted-destinations.toml", "--kernel", "7.3"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    insta::assert_snapshot!(result.stdout);
+}
+
 #[test]
 fn legacy_layout_on_6_12() {
     let result = run(&fixtures().join("valid"), &["compile", "legacy-kernel.toml", "--kernel", "6.12"]);

@@ -74,7 +74,7 @@ fn skip(why: &str) {
     eprintln!("SKIPPED: real damo interoperability test: {why}");
 }
 
-/// The example policies and the every-field fixture compiled on a fake host in a temporary
+/// The example policies and the every-field and weighted-destinations fixtures compiled on a fake host in a temporary
 /// directory, exported to `kdamonds.json` there; `home` there is damo's home.
 struct Exported {
     host: HostPaths,
@@ -92,6 +92,7 @@ fn exported() -> Exported {
     let mut paths: Vec<PathBuf> = fs::read_dir(root.join("policies")).unwrap().map(|e| e.unwrap().path()).collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "toml") && !p.ends_with("damo-policy.toml"));
     paths.push(root.join("tests/fixtures/valid/every-field.toml"));
+    paths.push(root.join("tests/fixtures/valid/weighted-destinations.toml"));
     paths.sort();
     let checked = damo_policy::pipeline::check_paths(&paths, &damo_policy::pipeline::KernelChoice::Default, &host, Path::new("/nonexistent"))
         .expect("check");
