@@ -29,10 +29,11 @@ impl std::fmt::Display for Raw {
 
 const SIZE_PATTERN: &str =
     r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*([KMGTPEkmgtpe]([iI]?[bB])?|[bB])?)\s*$";
-const DURATION_PATTERN: &str = r"^\s*(max|([0-9]+\s*[a-zA-Zµ]+\s*)+)$";
+/// Whole numbers with units (`"1m 30s"`), or one decimal number with a unit (`"1.5ms"`).
+const DURATION_PATTERN: &str = r"^\s*(max|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+\s*|([0-9]+\s*[a-zA-Zµ]+\s*)+)$";
 const ACCESS_RATE_PATTERN: &str = r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*%|[0-9]+\s*samples?)\s*$";
 const AGE_PATTERN: &str =
-    r"^\s*(min|max|[0-9]+\s*(aggregations?|aggrs?)|([0-9]+\s*[a-zA-Zµ]+\s*)+)\s*$";
+    r"^\s*(min|max|[0-9]+\s*(aggregations?|aggrs?)|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+|([0-9]+\s*[a-zA-Zµ]+\s*)+)\s*$";
 const PERCENT_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*%\s*$";
 const ADDRESS_PATTERN: &str = r"^\s*(0x[0-9a-fA-F]+|[0-9]+)\s*$";
 /// A policy name: also a kdamond's label in the state record and in `status`.
