@@ -69,7 +69,8 @@ setup_private_apt() {
     echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie-backports main" \
         >"$dir/sources.list"
     private_apt=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
-        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o Acquire::Languages=none)
+        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o Acquire::Languages=none
+        -o Acquire::Retries=5)
     say "updating private apt lists for trixie-backports from $mirror"
     apt-get "${private_apt[@]}" update -qq >&2
 }
@@ -96,7 +97,8 @@ install_series() {
 
     say "downloading ${pkgs[*]}"
     # Root's download is unsandboxed anyway; saying so keeps apt from warning about _apt.
-    (cd "$work" && apt-get "${apt_opts[@]}" -o APT::Sandbox::User=root download -qq "${pkgs[@]}" >&2)
+    # A mirror's hiccup should not fail a run: apt retries each file.
+    (cd "$work" && apt-get "${apt_opts[@]}" -o APT::Sandbox::User=root -o Acquire::Retries=5 download -qq "${pkgs[@]}" >&2)
     local deb versions=""
     for deb in "$work"/*.deb; do
         dpkg -x "$deb" "$work/root"
