@@ -4,6 +4,7 @@
 //! ([`features`]) → rules across the files of a directory (unique names).
 
 mod features;
+mod migration;
 mod resolve;
 mod rules;
 

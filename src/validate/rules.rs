@@ -36,7 +36,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
         ranges(ctx, scheme, &path);
         never_matches(ctx, policy, scheme, &path);
         action_fits_ops(ctx, policy.ops, scheme, &path);
-        migration(ctx, policy.ops, scheme, wire_scheme, &path);
+        super::migration::check(ctx, policy.ops, scheme, wire_scheme, &path);
         quota(ctx, policy, scheme, &path);
         watermarks(ctx, scheme, &path);
         filters(ctx, policy, scheme, &path);
@@ -270,92 +270,6 @@ fn action_fits_ops(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path: &KeyPath)
                 _ => format!("this action works on process address spaces ({}): target processes instead", names.join(", ")),
             }),
             &path.join("action"),
-        );
-    }
-}
-
-fn migration(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
-    let has_dest = wire.target_node.is_some() || wire.destinations.is_some();
-    if scheme.action.is_migration() {
-        if !has_dest {
-            ctx.report(
-                Diagnostic::error("migrate-destination", format!("`{}` needs a destination node", scheme.action.keyword()))
-                    .help("add `target_node = N`, or `destinations = [{ node = N, weight = 1 }]`"),
-                &path.join("action"),
-            );
-        }
-        if wire.target_node.is_some() && wire.destinations.is_some() {
-            ctx.report_key(
-                Diagnostic::error("migrate-destination", "`target_node` and `destinations` are alternatives")
-                    .help("keep one: `target_node` for a single node, `destinations` for weighted nodes"),
-                &path.join("destinations"),
-            );
-        }
-        // Physical memory migrates every folio to `target_nid` (`damon_pa_migrate()` in
-        // mm/damon/paddr.c); only the virtual address operations read `dests/`. Written for
-        // paddr, the destinations would be ignored and `target_nid` stay -1: nothing moves.
-        if ops == Ops::Paddr && wire.destinations.is_some() && wire.target_node.is_none() {
-            ctx.report_key(
-                Diagnostic::error("migrate-destination", "physical memory migrates to `target_node` only: the kernel ignores `destinations` for `paddr`")
-                    .help("write `target_node = N` for one node, or target processes to spread pages over weighted nodes"),
-                &path.join("destinations"),
-            );
-        }
-        destinations(ctx, scheme, &path.join("destinations"));
-    } else if has_dest {
-        let key = if wire.target_node.is_some() { "target_node" } else { "destinations" };
-        ctx.report_key(
-            Diagnostic::error("migrate-destination", format!("`{key}` has no effect on a `{}` scheme", scheme.action.keyword()))
-                .help("destinations are for `migrate_hot` and `migrate_cold`; remove it"),
-            &path.join(key),
-        );
-    }
-}
-
-/// Weighted destinations (`dests/`, 6.17+). The kernel spreads the folios of a region over
-/// the destinations like weighted interleaving: the folio's index modulo the sum of the
-/// weights picks a destination (`damos_va_migrate_dests_add()` in mm/damon/vaddr.c).
-///
-/// - A node listed twice takes no error from the kernel and works as one entry with the
-///   summed weight, so the repetition says nothing the file could not say once: it is a
-///   mistyped node id far more often than intent. Error.
-/// - A weight of 0 is meaningful and documented ("the weight can be any integer"): the node
-///   gets no share, which keeps it listed while sending it nothing. Accepted. But when every
-///   weight is 0 the kernel skips migration altogether ("If the total weights are somehow 0,
-///   don't migrate at all"): the scheme can never do anything. Warning, as for schemes
-///   that can never match.
-/// - The sum is an `unsigned int` in the kernel: weights adding up past 2^32 - 1 wrap, and
-///   the shares are no longer the ones written. Error.
-fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
-    if scheme.dests.is_empty() {
-        return;
-    }
-    let mut first = HashMap::new();
-    for (d, dest) in scheme.dests.iter().enumerate() {
-        let Some(&earlier) = first.get(&dest.node) else {
-            first.insert(dest.node, d);
-            continue;
-        };
-        let mut diagnostic = Diagnostic::error("migrate-destination", format!("node {} is listed twice in `destinations`", dest.node))
-            .label("listed again")
-            .help("list each node once; to give a node a larger share, raise its `weight` instead");
-        if let Some(span) = ctx.index.value(&path.join(earlier).join("node")) {
-            diagnostic.related.push((span, "first listed here".to_owned()));
-        }
-        ctx.report(diagnostic, &path.join(d).join("node"));
-    }
-    let total: u64 = scheme.dests.iter().map(|d| u64::from(d.weight)).sum();
-    if total == 0 {
-        ctx.report(
-            Diagnostic::warning("never-migrates", format!("scheme `{}` never migrates anything: every destination has weight 0", scheme.name))
-                .help("the kernel migrates nothing when the weights add up to 0; give at least one destination a non-zero `weight`"),
-            path,
-        );
-    } else if total > u64::from(u32::MAX) {
-        ctx.report(
-            Diagnostic::error("migrate-destination", format!("the destination weights add up to {total}, more than the kernel's 32-bit sum holds (4294967295)"))
-                .help("weights are relative: scale them down (e.g. 3 and 1 instead of 3000000000 and 1000000000)"),
-            path,
         );
     }
 }
@@ -606,16 +520,5 @@ mod tests {
         assert_eq!(super::percent_of_bp(15_000), "150%");
         assert_eq!(super::percent_of_bp(10_050), "100.5%");
         assert_eq!(super::percent_of_bp(10_001), "100.01%");
-    }
-
-    #[test]
-    fn destinations() {
-        let dests = |list: &str| findings(&format!("[target]\nprocess = \"app\"\n[[scheme]]\naction = \"migrate_hot\"\ndestinations = {list}\n"));
-        assert!(dests("[{ node = 0 }, { node = 1, weight = 3 }]").is_empty());
-        // A weight of 0 keeps a node listed and sends it nothing.
-        assert!(dests("[{ node = 0, weight = 0 }, { node = 1 }]").is_empty());
-        assert_eq!(dests("[{ node = 0, weight = 0 }, { node = 1, weight = 0 }]"), ["W:never-migrates"]);
-        assert_eq!(dests("[{ node = 1 }, { node = 1 }]"), ["E:migrate-destination"]);
-        assert_eq!(dests("[{ node = 0, weight = 4294967295 }, { node = 1 }]"), ["E:migrate-destination"]);
     }
 }
