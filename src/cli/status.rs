@@ -12,7 +12,7 @@ use super::{Output, usage_error};
 use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::Layout;
 use crate::kernel::keywords::{Activity, SchemeWatermarks};
-use crate::reconcile::scheme_watermarks;
+use crate::reconcile::{Stopped, scheme_watermarks};
 use crate::state::Owned;
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
 
@@ -280,11 +280,14 @@ pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
     let mut err = std::io::stderr().lock();
     for (name, slot, result) in crate::reconcile::stop_owned(live.kernel.sysfs(), &live.state, &args.policies) {
         match result {
-            Ok(true) => {
+            Ok(Stopped::Stopped) => {
                 let _ = writeln!(out, "stopped `{name}` (kdamond {slot})");
             }
-            Ok(false) => {
+            Ok(Stopped::NotRunning) => {
                 let _ = writeln!(out, "`{name}` (kdamond {slot}) is not running");
+            }
+            Ok(Stopped::Foreign { pid }) => {
+                let _ = writeln!(out, "`{name}` (kdamond {slot}) is not running; another tool's kdamond runs in its slot now (pid {pid}), left alone");
             }
             Err(e) => {
                 let _ = writeln!(err, "error: stopping `{name}`: {e}");

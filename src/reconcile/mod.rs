@@ -182,6 +182,12 @@ pub fn plan(
             free.insert(f.slot);
             if f.running {
                 ops.push(state_op(f.slot, "on", "off", "(taken over)"));
+                plans.push(KdamondPlan {
+                    slot: f.slot,
+                    policy: "(taken over)".into(),
+                    effect: Effect::Stop,
+                    reason: format!("another tool's kdamond (pid {}, ops {}, {} scheme(s)), taken over with --takeover", f.pid, f.ops, f.schemes),
+                });
             }
         }
     }
@@ -210,30 +216,45 @@ pub fn plan(
     let mut desired = BTreeMap::new();
     if grow {
         // nr_kdamonds recreates every kdamond directory and the kernel refuses it while
-        // any kdamond runs: stop all, grow, rewrite every kdamond, start all.
+        // any kdamond runs: stop every one still running (once each: the kernel refuses
+        // `off` for a stopped kdamond), grow, rewrite every kdamond that is to run, start
+        // them. Policies left as they are (targets unresolved this time) get their recorded
+        // configuration back and run again if they ran.
+        let why = format!("nr_kdamonds grows from {nr} to {next_new}, which the kernel allows only while every kdamond is off");
+        let owner_at = |slot: usize| owned.iter().find(|(_, o)| o.slot == slot).map(|(name, _)| *name);
         let mut stopped = Vec::new();
-        for (slot, kdamond) in &slots {
-            if *slot < nr && running[*slot] {
-                ops.push(state_op(*slot, "on", "off", &kdamond.policy));
-                stopped.push(*slot);
-            }
+        let still_running: Vec<usize> = (0..nr).filter(|k| running[*k] && !free_was_stopped(&ops, *k)).collect();
+        for k in still_running {
+            ops.push(state_op(k, "on", "off", owner_at(k).unwrap_or("(running)")));
+            stopped.push(k);
         }
         ops.push(Op { path: "kdamonds/nr_kdamonds".into(), old: Some(nr.to_string()), new: next_new.to_string(), policy: None, scheme: None });
-        for (slot, kdamond) in &slots {
-            let writes = slot_writes(kdamond, *slot, layout);
+        let kept_running: Vec<(String, Owned)> =
+            state_after.policies.iter().filter(|(_, o)| stopped.contains(&o.slot)).map(|(n, o)| (n.clone(), o.clone())).collect();
+        let rewrites = slots
+            .iter()
+            .map(|(slot, kdamond)| (*slot, kdamond.policy.clone(), slot_writes(kdamond, *slot, layout)))
+            .chain(kept_running.iter().map(|(name, own)| (own.slot, name.clone(), own.writes.clone())));
+        let mut starts = Vec::new();
+        for (slot, policy, writes) in rewrites {
             // Every kdamond directory is fresh: files already at their default stay as they are.
             let changed = writes.iter().filter(|(p, v)| fresh_value(layout, p).as_deref() != Some(v.as_str()));
-            ops.extend(changed.map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(kdamond.policy.clone()), scheme: scheme_of(p) }));
-            desired.insert(*slot, writes);
+            ops.extend(changed.map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(policy.clone()), scheme: scheme_of(p) }));
+            desired.insert(slot, writes);
+            starts.push((slot, policy));
         }
-        for (slot, kdamond) in &slots {
-            ops.push(state_op(*slot, "off", "on", &kdamond.policy));
-            let (effect, reason) = if stopped.contains(slot) {
-                (Effect::Restart, format!("nr_kdamonds grows from {nr} to {next_new}, which the kernel allows only while every kdamond is off"))
+        for (slot, policy) in starts {
+            ops.push(state_op(slot, "off", "on", &policy));
+            // A restart only for a policy that ran in this very slot; a freed slot's new
+            // policy starts.
+            let (effect, reason) = if stopped.contains(&slot) && owner_at(slot) == Some(policy.as_str()) {
+                (Effect::Restart, why.clone())
+            } else if owned.contains_key(policy.as_str()) {
+                (Effect::Start, "its kdamond is off (stopped, or its processes exited)".to_owned())
             } else {
                 (Effect::Start, "new policy".to_owned())
             };
-            plans.push(KdamondPlan { slot: *slot, policy: kdamond.policy.clone(), effect, reason });
+            plans.push(KdamondPlan { slot, policy, effect, reason });
         }
     } else {
         for (slot, kdamond) in &slots {
@@ -353,10 +374,19 @@ pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], pol
     Ok(ops)
 }
 
+/// What [`stop_owned`] did to one policy's kdamond.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    Stopped,
+    NotRunning,
+    /// Another tool's kdamond runs in the slot now (its pid is not the recorded one): left alone.
+    Foreign { pid: u32 },
+}
+
 /// Turns off the owned kdamonds of the named policies (all when `names` is empty); no other
-/// kdamond is touched. Per policy: its slot and `Ok(true)` if stopped, `Ok(false)` if it was
-/// not running.
-pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String]) -> Vec<(&'a str, usize, Result<bool, SysfsError>)> {
+/// kdamond is touched — also not one that another tool started in the slot of a stopped
+/// kdamond of ours. Per policy: its slot and what happened.
+pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String]) -> Vec<(&'a str, usize, Result<Stopped, SysfsError>)> {
     state
         .policies
         .iter()
@@ -364,9 +394,13 @@ pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String
         .map(|(name, own)| {
             let path = format!("kdamonds/{}/state", own.slot);
             let result = if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
-                crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| true)
+                let now = read_briefly(sysfs, &format!("kdamonds/{}/pid", own.slot)).ok().and_then(|p| p.trim().parse::<u32>().ok());
+                match (own.pid, now) {
+                    (Some(ours), Some(pid)) if pid != ours => Ok(Stopped::Foreign { pid }),
+                    _ => crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| Stopped::Stopped),
+                }
             } else {
-                Ok(false)
+                Ok(Stopped::NotRunning)
             };
             (name.as_str(), own.slot, result)
         })

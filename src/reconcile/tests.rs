@@ -126,6 +126,9 @@ fn a_foreign_kdamond_is_refused_and_untouched() {
     assert!(kernel.log().is_empty(), "nothing written");
     let (plan, _) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options { takeover: true }).unwrap();
     assert_eq!(plan.state_after.policies["a"].slot, 0);
+    // The plan names what it stops.
+    let taken = plan.kdamonds.iter().find(|k| k.effect == Effect::Stop).expect("the foreign kdamond's stop is planned");
+    assert!(taken.slot == 0 && taken.reason.contains("another tool's kdamond") && taken.reason.contains("ops paddr"), "{taken:?}");
 }
 
 #[test]
@@ -294,4 +297,62 @@ access_pattern.age = {{ min = \"60s\" }}\nquota = {{ time = \"10ms\", reset_inte
             assert_eq!(kernel.get(&format!("{weights}/{leaf}")).unwrap(), value, "{version}: {leaf}");
         }
     }
+}
+
+/// Removing one policy and adding two: the freed slot is reused and `nr_kdamonds` grows.
+/// Each running kdamond is turned off once (the kernel refuses `off` for a stopped one), and
+/// the new policy in the freed slot is a start, not a restart.
+#[test]
+fn growing_while_reusing_a_freed_slot_stops_each_kdamond_once() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let (_, state) = reconcile(&kernel, version, &[reclaim("a", 11, "60s"), reclaim("b", 12, "60s")], &fresh_state(), Options::default()).unwrap();
+        let wanted = [reclaim("b", 12, "60s"), reclaim("c", 13, "60s"), reclaim("d", 14, "60s")];
+        let (plan, state) = reconcile(&kernel, version, &wanted, &state, Options::default()).unwrap();
+        let offs: Vec<&str> = plan.ops.iter().filter(|op| op.new == "off").map(|op| op.path.as_str()).collect();
+        assert_eq!(offs, ["kdamonds/0/state", "kdamonds/1/state"], "{:?}", plan.ops);
+        let effect = |name: &str| plan.kdamonds.iter().find(|k| k.policy == name).map(|k| k.effect);
+        assert_eq!(effect("a"), Some(Effect::Stop));
+        assert_eq!(effect("b"), Some(Effect::Restart));
+        assert_eq!((effect("c"), effect("d")), (Some(Effect::Start), Some(Effect::Start)));
+        assert_eq!((state.policies["c"].slot, state.policies["d"].slot), (0, 2));
+        assert!((0..3).all(|k| kernel.get(&format!("kdamonds/{k}/state")).as_deref() == Some("on")));
+    }
+}
+
+/// `stop` never turns off another tool's kdamond, also not one started in the slot of a
+/// stopped kdamond of ours.
+#[test]
+fn stop_leaves_another_tools_kdamond_in_our_slot_alone() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    kernel.write("kdamonds/0/state", "off").unwrap();
+    kernel.write("kdamonds/0/state", "on").unwrap();
+    let theirs = kernel.get("kdamonds/0/pid").unwrap();
+    kernel.clear_log();
+    let stopped = stop_owned(&kernel, &state, &[]);
+    assert_eq!(stopped, vec![("a", 0, Ok(Stopped::Foreign { pid: theirs.parse().unwrap() }))]);
+    assert!(kernel.log().is_empty(), "untouched: {:?}", kernel.log());
+    // Ours, running: stopped; then not running.
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options { takeover: true }).unwrap();
+    assert_eq!(stop_owned(&kernel, &state, &[]), vec![("a", 0, Ok(Stopped::Stopped))]);
+    assert_eq!(stop_owned(&kernel, &state, &[]), vec![("a", 0, Ok(Stopped::NotRunning))]);
+}
+
+/// A policy left as it is (its targets could not be resolved this time) still runs after
+/// `nr_kdamonds` grows: its recorded configuration is written again and it restarts.
+#[test]
+fn growing_keeps_a_policy_left_as_it_is_running() {
+    let kernel = FakeKernel::new(V7);
+    let (_, state) = reconcile(&kernel, V7, &[reclaim("a", 11, "60s")], &fresh_state(), Options::default()).unwrap();
+    let compiled = compile(&[reclaim("b", 12, "60s")], V7, &HostPaths::default());
+    let keep: BTreeSet<String> = ["a".to_owned()].into();
+    let plan = plan(&kernel, &compiled, Layout::new(V7), &state, &keep, Options::default()).unwrap();
+    apply(&kernel, &plan, &state).unwrap();
+    let a = plan.kdamonds.iter().find(|k| k.policy == "a").unwrap();
+    assert_eq!(a.effect, Effect::Restart, "{:?}", plan.kdamonds);
+    assert_eq!(kernel.get("kdamonds/0/state").as_deref(), Some("on"));
+    assert_eq!(kernel.get("kdamonds/0/contexts/0/targets/0/pid_target").as_deref(), Some("11"));
+    assert_eq!(kernel.get("kdamonds/1/contexts/0/targets/0/pid_target").as_deref(), Some("12"));
+    assert_eq!(plan.state_after.policies["a"], state.policies["a"]);
 }

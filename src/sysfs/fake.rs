@@ -340,7 +340,9 @@ impl FakeKernel {
                 stop(&mut st.files, k);
                 Ok(())
             }
-            "off" => Ok(()),
+            // The kernel has no kdamond to stop: EINVAL if it never ran, EPERM after
+            // (`damon_sysfs_turn_damon_off()`, `__damon_stop()`); either way an error.
+            "off" => Err(err(path, value, errno::EPERM)),
             "commit" if !on => Err(err(path, value, errno::EINVAL)),
             // The real write would block until a watermark activates a scheme.
             "commit" if self.layout.commit_needs_active_scheme() && st.gated.contains(&k) => Err(SysfsError {

@@ -109,6 +109,13 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
     }
     sdnotify::notify("STOPPING=1");
     if watch.stop_on_exit {
+        // Under the record's lock and from the record on disk: a command-line apply beside
+        // the service may have moved or added policies since the last reconcile.
+        let _lock = env.store.lock().inspect_err(|e| tracing::warn!("stopping without the record's lock: {e}")).ok();
+        match env.store.load(&env.state.boot_id) {
+            Ok(state) => env.state = state,
+            Err(e) => tracing::warn!("stopping the policies of the record in memory: {e}"),
+        }
         stop_owned(env);
     }
     tracing::info!(policies = env.state.policies.len(), stop_on_exit = watch.stop_on_exit, "exiting");
@@ -140,8 +147,9 @@ fn collect_batch(events: &Receiver<Event>, first: Event, watch: &WatchSettings) 
 fn stop_owned(env: &Env<'_>) {
     for (name, slot, result) in crate::reconcile::stop_owned(env.sysfs, &env.state, &[]) {
         match result {
-            Ok(true) => tracing::info!(policy = %name, slot, "stopped"),
-            Ok(false) => {}
+            Ok(crate::reconcile::Stopped::Stopped) => tracing::info!(policy = %name, slot, "stopped"),
+            Ok(crate::reconcile::Stopped::NotRunning) => {}
+            Ok(crate::reconcile::Stopped::Foreign { pid }) => tracing::warn!(policy = %name, slot, pid, "another tool's kdamond runs in the slot now: left alone"),
             Err(e) => tracing::error!(policy = %name, error = %e, "cannot stop"),
         }
     }
