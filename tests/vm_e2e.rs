@@ -769,6 +769,7 @@ fn lifecycle(run: &VmRun) {
         || format!("status after restart: {restarted}"),
     );
     run.passed("lifecycle_stop_one");
+    run.passed("lifecycle_grow_reuse");
 }
 
 fn watch(run: &VmRun) {

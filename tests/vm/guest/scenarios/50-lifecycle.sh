@@ -5,10 +5,11 @@
 # every kdamond kept; removing one policy stops only its kdamond; a vaddr kdamond whose
 # process exits stops by itself, `status` says so, apply leaves the policy pending, and once
 # a process of that name runs again the next apply starts it on the new process;
-# `stop POLICY` stops only that policy's kdamond.
+# `stop POLICY` stops only that policy's kdamond; removing one policy and adding three reuses
+# the free slots and grows nr_kdamonds.
 #
 # Steps: lifecycle_apply, lifecycle_change, lifecycle_remove, lifecycle_exit,
-# lifecycle_pending, lifecycle_restart, lifecycle_stop_one. Documents: lifecycle_status,
+# lifecycle_pending, lifecycle_restart, lifecycle_stop_one, lifecycle_grow_reuse. Documents: lifecycle_status,
 # lifecycle_change_plan, lifecycle_remove_plan, lifecycle_status_exited,
 # lifecycle_restart_plan, lifecycle_status_restarted. MEASUREs: lifecycle_*.
 . /vm/lib.sh
@@ -101,6 +102,25 @@ status=fail
 [ $DP_RC -eq 0 ] && [ "$(kd $PHYS state)" = off ] && [ "$(kd $RECLAIM state)" = on ] && status=pass
 result lifecycle_stop_one $status exit=$DP_RC kdamonds_before="$(quote "$before")" \
     kdamonds_after="$(quote "$(kdamonds_summary)")"
+
+# Remove the running policy and add three: the two free slots are reused and nr_kdamonds
+# grows by one, so every kdamond goes off first, each exactly once (the kernel refuses `off`
+# for a kdamond that is not running).
+rm $DIR/proactive-reclaim.toml
+for name in extra-a extra-b extra-c; do
+    sed "s/^name = \"physical-stat\"/name = \"$name\"/" /vm/policies/physical-stat.toml >$DIR/$name.toml
+done
+dp apply $DIR
+writes=$(applied_writes)
+all_on() {
+    for _k in $(seq 0 $(($(cat $ADMIN/kdamonds/nr_kdamonds) - 1))); do
+        [ "$(kd $_k state)" = on ] || return 1
+    done
+}
+status=fail
+[ $DP_RC -eq 0 ] && [ "$(cat $ADMIN/kdamonds/nr_kdamonds)" = 4 ] && all_on && status=pass
+result lifecycle_grow_reuse $status exit=$DP_RC writes=$writes kdamonds="$(quote "$(kdamonds_summary)")" \
+    message="$(quote "$DP_ERR")"
 
 killall damo-workload
 damon_reset
