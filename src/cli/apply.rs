@@ -188,27 +188,10 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
         }
         Outcome::Failed(failed) => {
             let plan = report.plan.as_ref().expect("a failed apply had a plan");
-            let writes = plan.desired.get(&slot_of(&failed.op.path)).cloned().unwrap_or_default();
-            let ctx = explain::Context { modules: &info.modules, cgroup_root: &host.cgroup_root, proc_root: &host.proc_root, writes: &writes };
-            let policy = failed.op.policy.clone().unwrap_or_else(|| "all".into());
-            let scheme = failed.op.scheme.map(|s| format!(", scheme {s}")).unwrap_or_default();
-            let _ = writeln!(
-                err,
-                "error: the kernel refused `{}` written to {} (policy `{policy}`{scheme}): {} [{}]",
-                failed.op.new,
-                failed.op.path,
-                failed.error.message,
-                failed.error.errno_name()
-            );
-            let _ = writeln!(err, "  cause: {}", explain::cause(&failed.op, &failed.error, &ctx));
-            match &failed.restored {
-                Ok(()) => {
-                    let _ = writeln!(err, "  the previous configuration is restored; {} write(s) were made", failed.writes);
-                }
-                Err(e) => {
-                    let _ = writeln!(err, "  restoring the previous configuration failed too: {e}");
-                }
-            }
+            let text = explain::describe(failed, plan, &info.modules, host);
+            let _ = writeln!(err, "error: {}", text.refused);
+            let _ = writeln!(err, "  cause: {}", text.cause);
+            let _ = writeln!(err, "  {}", text.restored);
             ExitCode::from(KERNEL_REFUSED)
         }
     }
@@ -276,6 +259,3 @@ pub fn run_apply(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> Exi
     run(&args.plan, renderer, true, out)
 }
 
-fn slot_of(path: &str) -> usize {
-    path.split('/').nth(1).and_then(|s| s.parse().ok()).unwrap_or(usize::MAX)
-}

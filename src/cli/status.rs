@@ -207,10 +207,15 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
     }
     let _ = writeln!(out, "kernel {} ({}), {} polic{} applied", live.info.version, live.info.release, statuses.len(), if statuses.len() == 1 { "y" } else { "ies" });
     if let Some(service) = service_status(&live.store) {
+        // The file outlives the service: say whether it still runs.
+        let running = match &service.exited {
+            Some(when) => format!("exited {when} (pid {})", service.pid),
+            None if !host.proc_root.join(service.pid.to_string()).exists() => format!("pid {} is gone without exiting cleanly", service.pid),
+            None => format!("pid {}", service.pid),
+        };
         let _ = writeln!(
             out,
-            "service: pid {}, generation {}, last reload {} ({}): {}{}",
-            service.pid,
+            "service: {running}, generation {}, last reload {} ({}): {}{}",
             service.generation,
             service.last_reload,
             service.cause,
@@ -218,7 +223,13 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
             service.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
         );
         for error in &service.errors {
-            let _ = writeln!(out, "  {}:{}:{}: {}", error["file"].as_str().unwrap_or("?"), error["line"], error["column"], error["message"].as_str().unwrap_or(""));
+            let message = error["message"].as_str().unwrap_or("");
+            // A finding of no file (a directory that cannot be read) has no location.
+            let _ = match (error["file"].as_str(), error["line"].as_u64(), error["column"].as_u64()) {
+                (Some(file), Some(line), Some(column)) => writeln!(out, "  {file}:{line}:{column}: {message}"),
+                (Some(file), _, _) => writeln!(out, "  {file}: {message}"),
+                _ => writeln!(out, "  {message}"),
+            };
         }
     }
     for s in &statuses {

@@ -5,6 +5,9 @@
 use std::path::Path;
 
 use super::Op;
+use super::Plan;
+use super::apply::Failed;
+use crate::host::HostPaths;
 use crate::kernel::probe::ModuleState;
 use crate::sysfs::{SysfsError, errno};
 
@@ -15,6 +18,38 @@ pub struct Context<'a> {
     pub proc_root: &'a Path,
     /// The desired writes of the failing kdamond.
     pub writes: &'a [(String, String)],
+}
+
+/// A failed apply in the user's terms, the same for the command line and the service: what
+/// the kernel refused, the likely cause with the fix, and whether the previous configuration
+/// runs again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureText {
+    pub refused: String,
+    pub cause: String,
+    pub restored: String,
+}
+
+pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &HostPaths) -> FailureText {
+    let slot = failed.op.path.split('/').nth(1).and_then(|s| s.parse::<usize>().ok());
+    let writes = slot.and_then(|s| plan.desired.get(&s)).map_or(&[][..], Vec::as_slice);
+    let ctx = Context { modules, cgroup_root: &host.cgroup_root, proc_root: &host.proc_root, writes };
+    let policy = failed.op.policy.clone().unwrap_or_else(|| "all".into());
+    let scheme = failed.op.scheme.map(|s| format!(", scheme {s}")).unwrap_or_default();
+    FailureText {
+        refused: format!(
+            "the kernel refused `{}` written to {} (policy `{policy}`{scheme}): {} [{}]",
+            failed.op.new,
+            failed.op.path,
+            failed.error.message,
+            failed.error.errno_name()
+        ),
+        cause: cause(&failed.op, &failed.error, &ctx),
+        restored: match &failed.restored {
+            Ok(()) => format!("the previous configuration is restored; {} write(s) were made", failed.writes),
+            Err(e) => format!("restoring the previous configuration failed too: {e}"),
+        },
+    }
 }
 
 /// The likely cause of a failed write, with the fix.
@@ -40,6 +75,11 @@ that the operations set is available (`damo-policy kernel`), the memcg filter pa
 filter address and size ranges"
                     .into()
             })
+        }
+        // `off` for a kdamond that is not running: it stopped by itself (its processes
+        // exited) or another program stopped it in between.
+        (Some(errno::EPERM | errno::EINVAL), Some("off")) => {
+            "the kdamond was not running any more (its processes exited, or another program stopped it); run apply again".into()
         }
         (Some(errno::EINVAL), Some(other)) => format!("the kernel does not accept the command `{other}` here"),
         (Some(errno::EINVAL), None) => format!(
@@ -74,4 +114,28 @@ fn dead_processes(ctx: &Context<'_>) -> Option<String> {
         .map(|(_, pid)| pid.clone())
         .collect();
     (!dead.is_empty()).then(|| format!("process {} is not running: a process target must be alive when its kdamond starts", dead.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(path: &str, new: &str) -> Op {
+        Op { path: path.into(), old: None, new: new.into(), policy: Some("p".into()), scheme: None }
+    }
+
+    fn error(errno: i32) -> SysfsError {
+        SysfsError { path: String::new(), value: None, errno: Some(errno), message: String::new() }
+    }
+
+    #[test]
+    fn an_off_the_kernel_refuses_means_the_kdamond_had_stopped() {
+        let ctx = Context { modules: &[], cgroup_root: Path::new("/nonexistent"), proc_root: Path::new("/nonexistent"), writes: &[] };
+        let cause = cause(&op("kdamonds/1/state", "off"), &error(errno::EPERM), &ctx);
+        assert!(cause.starts_with("the kdamond was not running any more"), "{cause}");
+        let missing = [("kdamonds/0/contexts/0/schemes/0/filters/0/memcg_path".to_owned(), "/no-such.slice".to_owned())];
+        let ctx = Context { writes: &missing, ..ctx };
+        let cause = super::cause(&op("kdamonds/0/state", "commit"), &error(errno::ENOMEM), &ctx);
+        assert!(cause.starts_with("cgroup `/no-such.slice` not found"), "{cause}");
+    }
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 pub use sources::{DirWatcher, Event};
 
 use crate::kernel::probe::{self, KernelInfo};
+use crate::reconcile::explain::{self, FailureText};
 use crate::reconcile::run::{Outcome, Report, Settings, once};
 use crate::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
@@ -64,6 +65,18 @@ pub struct ServiceStatus {
     pub result: String,
     pub message: Option<String>,
     pub errors: Vec<serde_json::Value>,
+    /// When the service exited (it writes this last); absent while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exited: Option<String>,
+}
+
+impl ServiceStatus {
+    fn write(&self, store: &StateStore) {
+        if let Ok(text) = serde_json::to_string_pretty(self) {
+            let _ = std::fs::create_dir_all(store.dir());
+            let _ = std::fs::write(store.dir().join(STATUS_FILE), text + "\n");
+        }
+    }
 }
 
 pub const STATUS_FILE: &str = "status.json";
@@ -71,6 +84,7 @@ pub const STATUS_FILE: &str = "status.json";
 /// Runs until an [`Event::Exit`] (or the channel closes). `on_report` sees every reconcile.
 pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, events: &Receiver<Event>, mut rewatch: impl FnMut(), mut on_report: impl FnMut(Cause, &Report)) {
     let mut generation = 0;
+    let mut last_status: Option<ServiceStatus> = None;
     let mut reconcile = |env: &mut Env<'_>, cause: Cause| {
         sdnotify::notify("RELOADING=1");
         // Modules can be toggled at any time; their state is cheap to re-read.
@@ -79,13 +93,15 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
         // service may have changed it.)
         let report = once(settings, env.sysfs, &env.info, &env.store, &mut env.state, true);
         generation += 1;
-        log(cause, &report);
-        let status = status_of(generation, cause, &report);
+        let failure = match (&report.outcome, &report.plan) {
+            (Outcome::Failed(failed), Some(plan)) => Some(explain::describe(failed, plan, &env.info.modules, &settings.host)),
+            _ => None,
+        };
+        log(cause, &report, failure.as_ref());
+        let status = status_of(generation, cause, &report, failure.as_ref());
         sdnotify::notify(&format!("READY=1\nSTATUS={}", status.result));
-        if let Ok(text) = serde_json::to_string_pretty(&status) {
-            let _ = std::fs::create_dir_all(env.store.dir());
-            let _ = std::fs::write(env.store.dir().join(STATUS_FILE), text + "\n");
-        }
+        status.write(&env.store);
+        last_status = Some(status);
         on_report(cause, &report);
     };
     reconcile(env, Cause::Start);
@@ -117,6 +133,11 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
             Err(e) => tracing::warn!("stopping the policies of the record in memory: {e}"),
         }
         stop_owned(env);
+    }
+    // `status` must not show an exited service as the one in charge.
+    if let Some(mut status) = last_status {
+        status.exited = Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+        status.write(&env.store);
     }
     tracing::info!(policies = env.state.policies.len(), stop_on_exit = watch.stop_on_exit, "exiting");
 }
@@ -166,10 +187,13 @@ fn result_word(outcome: &Outcome) -> &'static str {
     }
 }
 
-fn status_of(generation: u64, cause: Cause, report: &Report) -> ServiceStatus {
+fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&FailureText>) -> ServiceStatus {
     let message = match &report.outcome {
         Outcome::Unreadable(m) | Outcome::Refused(m) | Outcome::Insecure(m) => Some(m.clone()),
-        Outcome::Failed(f) => Some(format!("{} (the previous configuration is kept)", f.error)),
+        Outcome::Failed(f) => Some(match failure {
+            Some(text) => format!("{}; cause: {}; {}", text.refused, text.cause, text.restored),
+            None => f.error.to_string(),
+        }),
         Outcome::Applied(a) => Some(format!("{} write(s)", a.writes)),
         _ => None,
     };
@@ -187,20 +211,37 @@ fn status_of(generation: u64, cause: Cause, report: &Report) -> ServiceStatus {
         result: result_word(&report.outcome).into(),
         message,
         errors,
+        exited: None,
     }
 }
 
-/// One log event per reconcile, plus one per diagnostic, readable in journald.
-fn log(cause: Cause, report: &Report) {
+/// One log event per reconcile, plus one per diagnostic, module disabled and policy left
+/// pending or unresolved, readable in journald.
+fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
     if let Some(checked) = &report.checked {
         for d in checked.all_diagnostics() {
             let json = d.to_json();
-            let at = format!("{}:{}:{}", json.file.unwrap_or_default(), json.line.unwrap_or(0), json.column.unwrap_or(0));
+            // A finding of no file (a directory that cannot be read) has no location.
+            let at = match (json.file, json.line, json.column) {
+                (Some(file), Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+                (Some(file), _, _) => file.to_string(),
+                _ => String::new(),
+            };
             if d.is_error() {
                 tracing::error!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
             } else {
                 tracing::warn!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
             }
+        }
+    }
+    for module in &report.disabled_modules {
+        tracing::warn!(module = %module, "disabled the DAMON module, as the kernel runs no sysfs kdamond beside it");
+    }
+    for skipped in report.compiled.iter().flat_map(|c| c.skipped.iter()) {
+        if skipped.pending {
+            tracing::info!(policy = %skipped.policy, file = %skipped.file, "pending: {}", skipped.reason);
+        } else {
+            tracing::warn!(policy = %skipped.policy, file = %skipped.file, "left as it is: {}", skipped.reason);
         }
     }
     let cause = format!("{cause:?}").to_lowercase();
@@ -218,7 +259,10 @@ fn log(cause: Cause, report: &Report) {
         Outcome::Invalid => tracing::error!(cause, "invalid policies; the last good configuration keeps running"),
         Outcome::Unreadable(m) => tracing::error!(cause, "{m}; the last good configuration keeps running"),
         Outcome::Refused(m) | Outcome::Insecure(m) => tracing::error!(cause, "{m}"),
-        Outcome::Failed(f) => tracing::error!(cause, path = %f.op.path, error = %f.error, restored = f.restored.is_ok(), "the kernel refused the change; the previous configuration is restored"),
+        Outcome::Failed(f) => match failure {
+            Some(text) => tracing::error!(cause, path = %f.op.path, why = %text.cause, "{}; {}", text.refused, text.restored),
+            None => tracing::error!(cause, path = %f.op.path, error = %f.error, "the kernel refused the change"),
+        },
         Outcome::Planned => {}
     }
 }

@@ -276,3 +276,38 @@ fn exit_leaves_policies_running_unless_asked() {
     });
     assert_eq!(h.kernel.get("kdamonds/0/state").as_deref(), Some("off"));
 }
+
+fn status_file(h: &Harness) -> ServiceStatus {
+    serde_json::from_str(&fs::read_to_string(h.dir.path().join("state").join(STATUS_FILE)).unwrap()).unwrap()
+}
+
+/// A change the kernel refuses: the status file says what was refused, why, and that the
+/// previous configuration runs again.
+#[test]
+fn a_refused_change_is_reported_with_its_cause_and_the_restore() {
+    let h = Harness::new();
+    h.write("a.toml", &policy("a", "10s"));
+    h.run(false, |_, seen| {
+        next(seen);
+        h.kernel.fail_next_write("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min", crate::sysfs::errno::EINVAL);
+        h.write("a.toml", &policy("a", "20s"));
+        assert_eq!(next(seen).result, "failed");
+        let message = status_file(&h).message.unwrap_or_default();
+        assert!(message.contains("the kernel refused `200` written to kdamonds/0/contexts/0/schemes/0/access_pattern/age/min"), "{message}");
+        assert!(message.contains("; cause: ") && message.ends_with("the previous configuration is restored; 1 write(s) were made"), "{message}");
+        assert_eq!(h.age_min(0).as_deref(), Some("100"));
+    });
+}
+
+/// The status file outlives the service: on exit it says so.
+#[test]
+fn the_status_file_says_when_the_service_exited() {
+    let h = Harness::new();
+    h.write("a.toml", &policy("a", "10s"));
+    h.run(false, |_, seen| {
+        next(seen);
+        assert_eq!(status_file(&h).exited, None);
+    });
+    let status = status_file(&h);
+    assert!(status.exited.is_some() && status.result == "applied", "{status:?}");
+}

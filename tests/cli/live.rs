@@ -377,3 +377,31 @@ fn stop_waits_for_the_record_writer_then_stops() {
     // And without another writer it does not wait for itself.
     assert_eq!(live(dir.path(), &["stop"]).stdout, "`cold` (kdamond 0) is not running\n");
 }
+
+/// The service's status file outlives it: `status` tells a running service from an exited
+/// or vanished one, and shows a finding of no file without a made-up location.
+#[test]
+fn status_tells_whether_the_service_still_runs() {
+    let dir = setup("7.3");
+    write(dir.path(), "cold.toml", COLD);
+    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
+    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    assert_eq!(live(dir.path(), &["apply", "policies", "--proc-root", "proc"]).code, 0);
+    fs::create_dir_all(dir.path().join("proc/4242")).unwrap();
+    let service = |exited: &str| {
+        let text = format!(
+            "{{\"pid\": 4242, \"generation\": 3, \"last_reload\": \"2026-11-26T01:00:00Z\", \"cause\": \"files\", \"result\": \"unreadable\", \
+\"message\": \"policies: no such directory\", \"errors\": [{{\"severity\": \"error\", \"code\": \"io\", \"message\": \"policies: no such directory\"}}]{exited}}}"
+        );
+        fs::write(dir.path().join("state/status.json"), text).unwrap();
+        live(dir.path(), &["status", "--proc-root", "proc"]).stdout
+    };
+    let running = service("");
+    assert!(running.contains("service: pid 4242, generation 3"), "{running}");
+    assert!(running.contains("\n  policies: no such directory\n") && !running.contains("null"), "{running}");
+    let exited = service(", \"exited\": \"2026-11-26T01:05:00Z\"");
+    assert!(exited.contains("service: exited 2026-11-26T01:05:00Z (pid 4242), generation 3"), "{exited}");
+    fs::remove_dir(dir.path().join("proc/4242")).unwrap();
+    let gone = service("");
+    assert!(gone.contains("service: pid 4242 is gone without exiting cleanly"), "{gone}");
+}
