@@ -89,6 +89,31 @@ fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), 
     if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
 }
 
+/// A process target that is not running makes the kernel refuse the whole configuration at
+/// `on` or `commit`, and with it every other change of the apply. A policy naming one (a
+/// `pids` entry that exited, or a process that exited since it was looked up) is left as it
+/// is this time, and said so; the others apply.
+fn leave_out_dead_processes(compiled: &mut compile::Compiled, host: &HostPaths) {
+    let (alive, dead): (Vec<_>, Vec<_>) = std::mem::take(&mut compiled.kdamonds)
+        .into_iter()
+        .partition(|k| k.targets.iter().filter_map(|t| t.pid).all(|pid| host.proc_root.join(pid.to_string()).is_dir()));
+    compiled.kdamonds = alive;
+    for kdamond in dead {
+        let gone: Vec<String> = kdamond.targets.iter().filter_map(|t| t.pid).filter(|pid| !host.proc_root.join(pid.to_string()).is_dir()).map(|p| p.to_string()).collect();
+        compiled.skipped.push(compile::Skipped {
+            policy: kdamond.policy,
+            file: kdamond.file,
+            reason: format!(
+                "process {} {} not running, and the kernel refuses a target that is not: remove {} from `pids`, or select processes by `process` name or `cgroup`",
+                gone.join(", "),
+                if gone.len() == 1 { "is" } else { "are" },
+                if gone.len() == 1 { "it" } else { "them" }
+            ),
+            pending: false,
+        });
+    }
+}
+
 /// Reconciles once. With `write == false` it stops after planning. On success `state`
 /// becomes the new record and is saved to `store`.
 pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &StateStore, state: &mut EngineState, write: bool) -> Report {
@@ -124,7 +149,8 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
     if checked.error_count() > 0 {
         return Report::stop(Some(checked), Outcome::Invalid);
     }
-    let compiled = compile::compile(&policies, info.version, &settings.host);
+    let mut compiled = compile::compile(&policies, info.version, &settings.host);
+    leave_out_dead_processes(&mut compiled, &settings.host);
     // A writer plans from the record as it is under the lock, not as it was when this
     // process (or the service's last reconcile) read it.
     // (A CLI `apply` beside the service may have changed the record and restarted kdamonds
@@ -385,6 +411,30 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A policy whose pid is not running is left as it is; the other policies apply.
+    #[test]
+    fn a_policy_of_a_process_that_is_not_running_does_not_hold_up_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("policies")).unwrap();
+        fs::create_dir_all(dir.path().join("proc/4242")).unwrap();
+        fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
+        let pids = |list: &str| format!("[target]\npids = [{list}]\n[[scheme]]\naction = \"stat\"\n");
+        fs::write(dir.path().join("policies/alive.toml"), pids("4242")).unwrap();
+        fs::write(dir.path().join("policies/gone.toml"), pids("4242, 4243")).unwrap();
+        let kernel = FakeKernel::new(Version::new(7, 3));
+        let store = StateStore::new(dir.path().join("state"));
+        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let mut settings = settings(dir.path());
+        settings.host.proc_root = dir.path().join("proc");
+        let report = once(&settings, &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
+        let skipped = &report.compiled.as_ref().unwrap().skipped;
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(skipped[0].policy == "gone" && !skipped[0].pending && skipped[0].reason.starts_with("process 4243 is not running"), "{skipped:?}");
+        assert_eq!(report.unresolved(), 1);
+        assert_eq!(state.policies.keys().collect::<Vec<_>>(), ["alive", "p"]);
     }
 
     #[test]
