@@ -86,6 +86,7 @@ impl LiveArgs {
         let store = StateStore::new(&self.state_dir);
         let key = ProbeKey::new(&boot_id, &release, &self.host.sysfs_root, &self.module_root);
         let info = cached_probe(&store, &key, || probe::probe(sysfs, &release, &self.module_root))?;
+        super::warn_if_newer(info.version, "the running kernel");
         let state = store.load(&boot_id).map_err(|e| format!("cannot read the state record: {e}"))?;
         Ok(Live { kernel, host, info, store, state })
     }

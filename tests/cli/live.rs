@@ -405,3 +405,14 @@ fn status_tells_whether_the_service_still_runs() {
     let gone = service("");
     assert!(gone.contains("service: pid 4242 is gone without exiting cleanly"), "{gone}");
 }
+
+/// A running kernel newer than any damo-policy knows is used, with a warning, as `check`
+/// and `compile` warn for a named or pinned one.
+#[test]
+fn a_running_kernel_newer_than_known_is_used_with_a_warning() {
+    let dir = setup("7.5");
+    write(dir.path(), "cold.toml", COLD);
+    let plan = live(dir.path(), &["plan", "policies"]);
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    assert!(plan.stderr.starts_with("warning: kernel 7.5 (the running kernel) is newer than the newest kernel damo-policy knows, 7.3"), "{}", plan.stderr);
+}
