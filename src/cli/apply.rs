@@ -15,6 +15,7 @@ use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
 use crate::reconcile::apply::Applied;
+use crate::reconcile::TAKEN_OVER;
 use crate::reconcile::run::{Outcome, Report, Settings, blocking_modules, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
@@ -174,7 +175,8 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
                     writeln!(err, "note: the DAMON module{s} {names} {are} enabled; the kernel refuses to start a sysfs kdamond beside {them} (apply with --disable-modules)")
                 };
             }
-            ExitCode::SUCCESS
+            // As `apply` would: a policy whose targets cannot be resolved is a failure to see.
+            if report.unresolved() > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS }
         }
         Outcome::Applied(applied) => {
             if format == PlanFormat::Text {
@@ -214,7 +216,9 @@ fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bo
     }
     let _ = writeln!(out, "kernel {} ({}): {} write(s)", info.version, info.evidence, plan.ops.len());
     for k in &plan.kdamonds {
-        let _ = writeln!(out, "kdamond {}: policy `{}`: {} ({})", k.slot, k.policy, effect_word(k.effect), k.reason);
+        // Another tool's kdamond that `--takeover` stops belongs to no policy.
+        let owner = if k.policy == TAKEN_OVER { "another tool's".to_owned() } else { format!("policy `{}`", k.policy) };
+        let _ = writeln!(out, "kdamond {}: {owner}: {} ({})", k.slot, effect_word(k.effect), k.reason);
     }
     for op in plan.ops.iter().filter(|_| writes_too) {
         let old = op.old.as_deref().unwrap_or("(new)");

@@ -105,7 +105,10 @@ fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarge
         },
         Selector::PhysicalWhole => match host.largest_system_ram() {
             Ok(Some(range)) => Ok(physical(vec![range])),
-            Ok(None) => Err(failed("no System RAM range in /proc/iomem: it hides addresses from users other than root".into())),
+            Ok(None) => Err(failed(format!(
+                "no System RAM range in {}: it hides addresses from users other than root",
+                host.proc_root.join("iomem").display()
+            ))),
             Err(e) => Err(failed(format!("cannot read System RAM ranges: {e}"))),
         },
         Selector::PhysicalNode(node) => match host.numa_node_ranges(*node) {

@@ -60,6 +60,18 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
         ctx.error("kdamonds", "`kdamonds` is not a list".into(), IMPORT_HELP);
         return (Vec::new(), ctx.diags);
     };
+    // A kdamonds tree names its own targets: a target given on the command line would be
+    // silently ignored.
+    let chosen = match target {
+        TargetChoice::Pids(_) => Some("--pid"),
+        TargetChoice::Process(_) => Some("--process"),
+        TargetChoice::Physical { chosen: true } => Some("--physical"),
+        TargetChoice::Physical { chosen: false } => None,
+    };
+    if let Some(option) = chosen {
+        ctx.error("kdamonds", format!("{option} applies to a list of schemes; a kdamonds tree names its own targets"), "leave out the option, or edit the targets in the imported policies");
+        return (Vec::new(), ctx.diags);
+    }
     let contexts: usize = list.iter().map(|k| k.get("contexts").and_then(Value::as_array).map_or(0, Vec::len)).sum();
     let mut imported = Vec::new();
     for (k, kdamond) in list.iter().enumerate() {
@@ -152,6 +164,10 @@ fn schemes_list(ctx: &mut Ctx, items: &[Value], target: &TargetChoice, name: &st
 }
 
 fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(PolicyFile, Comments)> {
+    if !context.is_object() {
+        ctx.error(path, format!("expected a context (an object with `ops`, `targets`, `schemes`, …), found `{context}`"), IMPORT_HELP);
+        return None;
+    }
     let mut comments = Comments::default();
     comments.header.push(format!("Imported by `damo-policy import` from {} ({path}).", ctx.file.display_path()));
     let ops = match context.get("ops").and_then(Value::as_str) {
@@ -321,6 +337,12 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
 
 /// One scheme of damo's JSON (`Damos.from_kvpairs`), damo's defaults for what is absent.
 fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
+    // Every key of a scheme has a default, so anything but an object would import as a
+    // `stat` scheme nobody wrote.
+    if !v.is_object() {
+        ctx.error(path, format!("expected a scheme (an object with `action`, `access_pattern`, …), found `{v}`"), IMPORT_HELP);
+        return None;
+    }
     let before = ctx.diags.iter().filter(|d| d.is_error()).count();
     let p = |key: &str| format!("{path}.{key}");
     let action = ctx.read(v.get("action"), &p("action"), crate::kernel::Action::Stat, legacy::action);

@@ -120,8 +120,9 @@ pub struct Goal {
     pub cgroup: Option<String>,
 }
 
-/// Watermarks: the scheme runs only while the metric is below `mid` and above `low`, and
-/// stops above `high` until it drops below `mid` again.
+/// Watermarks: the scheme is off while the metric is above `high` or below `low`; it turns
+/// on once the metric falls below `mid` (and is above `low`), and then stays on up to `high`.
+/// Values are percentages of the metric ("50%"; the kernel keeps permil).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Watermarks {
@@ -129,11 +130,11 @@ pub struct Watermarks {
     pub metric: Option<WatermarkMetric>,
     /// How often the metric is checked. Default: `5s`.
     pub interval: Option<Duration>,
-    /// Deactivate above this value (permil of the metric).
+    /// Turn off above this value, e.g. "80%".
     pub high: Percent,
-    /// Activate below this value.
+    /// Turn on below this value (when off), e.g. "50%".
     pub mid: Percent,
-    /// Deactivate below this value.
+    /// Turn off below this value, e.g. "5%".
     pub low: Percent,
 }
 

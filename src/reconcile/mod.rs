@@ -181,10 +181,10 @@ pub fn plan(
         for f in &foreign {
             free.insert(f.slot);
             if f.running {
-                ops.push(state_op(f.slot, "on", "off", "(taken over)"));
+                ops.push(state_op(f.slot, "on", "off", TAKEN_OVER));
                 plans.push(KdamondPlan {
                     slot: f.slot,
-                    policy: "(taken over)".into(),
+                    policy: TAKEN_OVER.into(),
                     effect: Effect::Stop,
                     reason: format!("another tool's kdamond (pid {}, ops {}, {} scheme(s)), taken over with --takeover", f.pid, f.ops, f.schemes),
                 });
@@ -297,6 +297,9 @@ pub fn plan(
     let taken_over = if options.takeover { foreign.iter().map(|f| f.slot).collect() } else { BTreeSet::new() };
     Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before, layout, taken_over })
 }
+
+/// The policy label of another tool's kdamond that `--takeover` stops.
+pub const TAKEN_OVER: &str = "(taken over)";
 
 /// Why a changed kdamond restarts instead of taking a `commit` on older kernels.
 const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme is active (before Linux 6.16), \

@@ -94,3 +94,23 @@ fn an_import_that_makes_no_policy_is_an_error() {
     assert_eq!(written.code, 1, "{}", written.transcript());
     assert!(!dir.path().join("policies").exists(), "nothing written");
 }
+
+/// What is not a scheme or a context is refused, not imported as a default `stat` scheme;
+/// a target option that a kdamonds tree would ignore is refused too.
+#[test]
+fn import_refuses_what_it_would_otherwise_make_up_or_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("strings.json", r#"["a", "b"]"#, "[0]: expected a scheme"),
+        ("strings.yaml", "- a\n- b\n", "[0]: expected a scheme"),
+        ("context.json", r#"{"kdamonds":[{"contexts":["y"]}]}"#, "kdamonds[0].contexts[0]: expected a context"),
+    ];
+    for (file, text, expected) in cases {
+        fs::write(dir.path().join(file), text).unwrap();
+        let result = run(dir.path(), &["import", file]);
+        assert!(result.code == 1 && result.stdout.is_empty() && result.stderr.contains(expected), "{file}: {}", result.transcript());
+    }
+    let tree = repo().join("tests/interop/fixtures/json/damo-args-vaddr-raw.json");
+    let with_pid = run(dir.path(), &["import", tree.to_str().unwrap(), "--pid", "5"]);
+    assert!(with_pid.code == 1 && with_pid.stderr.contains("--pid applies to a") && with_pid.stderr.contains("names its own targets"), "{}", with_pid.transcript());
+}

@@ -40,7 +40,7 @@ fn configmap_policies_pass_check() {
 #[test]
 fn systemd_unit_is_a_reloadable_notify_service() {
     let unit = fs::read_to_string(repo().join("deploy/damo-policy.service")).unwrap();
-    for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "KillMode=process", "ProtectSystem=strict"] {
+    for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "KillMode=process", "ProtectSystem=strict", "ProtectKernelTunables=yes"] {
         assert!(unit.lines().any(|l| l == line), "missing `{line}`");
     }
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();

@@ -416,3 +416,21 @@ fn a_running_kernel_newer_than_known_is_used_with_a_warning() {
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     assert!(plan.stderr.starts_with("warning: kernel 7.5 (the running kernel) is newer than the newest kernel damo-policy knows, 7.3"), "{}", plan.stderr);
 }
+
+/// `plan` is the dry run of `apply`: a policy whose process is not running fails both alike
+/// (exit 2), and neither plans anything for it.
+#[test]
+fn plan_and_apply_agree_on_a_target_that_is_not_running() {
+    let dir = setup("7.3");
+    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
+    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    write(dir.path(), "cold.toml", COLD);
+    write(dir.path(), "gone.toml", "[target]\npids = [4243]\n[[scheme]]\naction = \"stat\"\n");
+    let plan = live(dir.path(), &["plan", "policies", "--proc-root", "proc"]);
+    let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
+    assert_eq!((plan.code, apply.code), (2, 2), "{}\n{}", plan.transcript(), apply.transcript());
+    for run in [&plan, &apply] {
+        assert!(run.stderr.contains("error: policy `gone` (policies/gone.toml): process 4243 is not running"), "{}", run.transcript());
+        assert!(!run.stdout.contains("policy `gone`"), "{}", run.transcript());
+    }
+}
