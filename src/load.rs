@@ -80,6 +80,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
                         loaded.dirs.push(dir.to_path_buf());
                     }
                 }
+                // The project file named on its own is read as what it is (its directory's
+                // settings, above), not validated as a policy.
+                if path.file_name().is_some_and(|name| name == PROJECT_FILE) {
+                    continue;
+                }
                 read_into(&mut loaded, path);
             }
         }

@@ -102,6 +102,7 @@ pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, s
     let loaded = load::load_paths(paths);
     let mut general = loaded.diagnostics;
     let (pins, project_errors) = project::read_pins(&loaded.dirs);
+    let pin_failed = !project_errors.is_empty();
     general.extend(project_errors);
     let (kernel, kernel_source) = match choice {
         KernelChoice::Version(v) => (*v, "--kernel".to_owned()),
@@ -111,6 +112,8 @@ pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, s
             general.extend(project::conflict(&pins));
             match pins.first() {
                 Some(pin) => (pin.version, format!("pinned by {}", pin.file.display())),
+                // A pin in error is reported; the summary must not read as if it were used.
+                None if pin_failed => (Version::NEWEST_KNOWN, "the newest kernel damo-policy knows, as the project file's pin is in error".to_owned()),
                 None => (Version::NEWEST_KNOWN, "the newest kernel damo-policy knows".to_owned()),
             }
         }

@@ -78,7 +78,12 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
     let Some(text) = translation.text else {
         return report(renderer, &translation.diagnostics, false, true);
     };
-    let refusal = args.output.as_deref().and_then(|path| overwrite_refusal(&args.input, &[path], args.force));
+    // One policy is one file: a directory (existing, or written as one) cannot be it.
+    let directory = args.output.as_deref().filter(|path| path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/'));
+    let refusal = match directory {
+        Some(path) => Some(format!("{} names a directory: -o takes the policy file's name, such as {}", path.display(), path.join(format!("{}.toml", stem_of(&args.input))).display())),
+        None => args.output.as_deref().and_then(|path| overwrite_refusal(&args.input, &[path], args.force)),
+    };
     report(renderer, &translation.diagnostics, false, refusal.is_none());
     if let Some(message) = refusal {
         return super::usage_error(&message);
@@ -137,6 +142,14 @@ pub(crate) fn overwrite_refusal(input: &Path, paths: &[&Path], force: bool) -> O
 }
 
 /// Whether two paths name the same file (through links, `./`, `..` or symlinks).
+/// The input's file stem, for suggesting an output name (`-` reads standard input).
+fn stem_of(input: &Path) -> String {
+    match input.file_stem().and_then(|s| s.to_str()) {
+        Some(stem) if input != Path::new("-") => stem.to_owned(),
+        _ => "translated".to_owned(),
+    }
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt as _;
     match (std::fs::metadata(a), std::fs::metadata(b)) {

@@ -190,3 +190,15 @@ fn text_and_json_columns_agree_after_non_ascii_text() {
     assert_eq!(location, format!("{file}:2:41"), "{}", json.stdout);
     assert!(text.stdout.contains(&format!("[{location}]")), "{}", text.stdout);
 }
+
+/// The project file named as an argument is the project file (its pin is used), not a
+/// policy missing its `target`.
+#[test]
+fn a_project_file_named_on_its_own_is_read_as_one() {
+    let dirs = fixtures().join("dirs");
+    let result = run(&dirs, &["check", "pinned-6.12/damo-policy.toml", "pinned-6.12/unmapped.toml"]);
+    assert!(result.stdout.contains("checked 1 file for kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"), "{}", result.transcript());
+    assert!(!result.stdout.contains("unknown key") && !result.stdout.contains("damo-policy.toml:"), "{}", result.transcript());
+    let alone = run(&dirs, &["check", "pinned-6.12/damo-policy.toml"]);
+    assert_eq!(alone.code, 0, "{}", alone.transcript());
+}

@@ -117,3 +117,17 @@ fn import_refuses_what_it_would_otherwise_make_up_or_ignore() {
     assert_eq!(with_pid.code, 1, "{}", with_pid.transcript());
     insta::assert_snapshot!("import_of_a_tree_with_a_target_option", with_pid.transcript());
 }
+
+/// `translate` writes one policy file: `-o` naming a directory is refused with the name to use.
+#[test]
+fn translate_to_a_directory_says_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    fs::copy(repo().join("tests/interop/fixtures/legacy/ethp.damos"), dir.path().join("ethp.damos")).unwrap();
+    for target in ["out", "out/", "new/"] {
+        let result = run(dir.path(), &["translate", "ethp.damos", "--process", "x", "-o", target, "--force"]);
+        assert_eq!(result.code, 2, "{}", result.transcript());
+        assert!(result.stderr.contains(&format!("{target} names a directory: -o takes the policy file's name, such as ")), "{}", result.transcript());
+    }
+    assert!(fs::read_dir(dir.path().join("out")).unwrap().next().is_none() && !dir.path().join("new").exists(), "nothing written");
+}
