@@ -100,6 +100,11 @@ impl HostPaths {
         }
     }
 
+    /// Whether process `pid` runs (has its `/proc` directory).
+    pub fn is_running(&self, pid: u32) -> bool {
+        process_runs(&self.proc_root, pid)
+    }
+
     /// A process's name and memory (`/proc/PID/status`), for showing what a scheme did to it;
     /// `None` when the process is gone or the file unreadable (a kernel thread has no `VmRSS`).
     pub fn process_memory(&self, pid: u32) -> Option<ProcessMemory> {
@@ -123,6 +128,11 @@ impl HostPaths {
     pub fn kernel_release(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/osrelease"))?.trim().to_owned())
     }
+}
+
+/// Whether process `pid` runs, by the `/proc` mounted at `proc_root`.
+pub fn process_runs(proc_root: &Path, pid: u32) -> bool {
+    proc_root.join(pid.to_string()).is_dir()
 }
 
 /// What `/proc/PID/status` says of a process's memory.

@@ -34,6 +34,18 @@ pub struct Owned {
     pub pid: Option<u32>,
 }
 
+impl Owned {
+    /// The pid of another tool's kdamond that runs in this slot now, if one does: a running
+    /// kdamond whose pid is not the one recorded was started after ours stopped (its
+    /// processes exited, or `stop`). An unreadable pid proves nothing: the slot stays ours.
+    pub fn replaced_by(&self, running: bool, pid_now: Option<u32>) -> Option<u32> {
+        match (self.pid, pid_now) {
+            (Some(ours), Some(now)) if running && now != ours => Some(now),
+            _ => None,
+        }
+    }
+}
+
 /// The whole record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineState {

@@ -16,7 +16,7 @@ use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
 use crate::reconcile::apply::Applied;
 use crate::reconcile::TAKEN_OVER;
-use crate::reconcile::run::{Outcome, Report, Settings, blocking_modules, once};
+use crate::reconcile::run::{ModuleNames, Outcome, Report, Settings, blocking_modules, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
 /// Exit status when the kernel refuses or another tool's kdamonds are in the way.
@@ -165,10 +165,7 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
             // would have the user disable it and meet the next at apply.
             let blocking = report.plan.as_ref().map(|p| blocking_modules(p, &info.modules)).unwrap_or_default();
             if !blocking.is_empty() {
-                let names: Vec<String> = blocking.iter().map(|m| format!("`{}`", m.name)).collect();
-                let one = names.len() == 1;
-                let (s, are, them) = if one { ("", "is", "it") } else { ("s", "are", "them") };
-                let names = names.join(" and ");
+                let ModuleNames { names, s, are, them } = ModuleNames::of(&blocking);
                 let _ = if args.disable_modules {
                     writeln!(err, "note: the DAMON module{s} {names} {are} enabled; apply --disable-modules disables {them} first, as the kernel refuses to start a sysfs kdamond beside {them}")
                 } else {

@@ -122,7 +122,7 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
     let pid = read_or(sysfs, &format!("{k}/pid"));
-    if let Some(ours) = own.pid.filter(|ours| state == "on" && pid.parse::<u32>().is_ok_and(|now| now != *ours)) {
+    if let (Some(_), Some(ours)) = (own.replaced_by(state == "on", pid.parse().ok()), own.pid) {
         // Another tool started its kdamond in this slot after ours stopped: not ours to
         // refresh or show.
         let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
@@ -210,7 +210,7 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         // The file outlives the service: say whether it still runs.
         let running = match &service.exited {
             Some(when) => format!("exited {when} (pid {})", service.pid),
-            None if !host.proc_root.join(service.pid.to_string()).exists() => format!("pid {} is gone without exiting cleanly", service.pid),
+            None if !host.is_running(service.pid) => format!("pid {} is gone without exiting cleanly", service.pid),
             None => format!("pid {}", service.pid),
         };
         let _ = writeln!(

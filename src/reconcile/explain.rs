@@ -110,7 +110,7 @@ fn dead_processes(ctx: &Context<'_>) -> Option<String> {
         .writes
         .iter()
         .filter(|(path, pid)| path.ends_with("/pid_target") && pid != "0")
-        .filter(|(_, pid)| !ctx.proc_root.join(pid).is_dir())
+        .filter(|(_, pid)| pid.parse().is_ok_and(|pid| !crate::host::process_runs(ctx.proc_root, pid)))
         .map(|(_, pid)| pid.clone())
         .collect();
     (!dead.is_empty()).then(|| format!("process {} is not running: a process target must be alive when its kdamond starts", dead.join(", ")))

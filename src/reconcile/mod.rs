@@ -139,11 +139,7 @@ pub fn plan(
     for k in 0..nr {
         running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
     }
-    // A running kdamond with another pid than the one recorded was started by another tool
-    // after ours stopped (its processes exited, or `stop`): it is not ours any more.
-    // An unreadable pid proves nothing: the kdamond stays ours.
-    let pid_of = |slot: usize| read_briefly(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
-    let still_ours = |o: &Owned| !running[o.slot] || o.pid.is_none_or(|ours| pid_of(o.slot).is_none_or(|now| now == ours));
+    let still_ours = |o: &Owned| !running[o.slot] || o.replaced_by(true, kdamond_pid(sysfs, o.slot)).is_none();
     let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr && still_ours(o)).map(|(n, o)| (n.as_str(), o)).collect();
     // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
     // started it, and it is not ours to reuse.
@@ -377,6 +373,11 @@ pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], pol
     Ok(ops)
 }
 
+/// A kdamond's pid, if it can be read (best effort: it is only compared).
+pub fn kdamond_pid(sysfs: &dyn Sysfs, slot: usize) -> Option<u32> {
+    read_briefly(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse().ok())
+}
+
 /// What [`stop_owned`] did to one policy's kdamond.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stopped {
@@ -397,10 +398,9 @@ pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String
         .map(|(name, own)| {
             let path = format!("kdamonds/{}/state", own.slot);
             let result = if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
-                let now = read_briefly(sysfs, &format!("kdamonds/{}/pid", own.slot)).ok().and_then(|p| p.trim().parse::<u32>().ok());
-                match (own.pid, now) {
-                    (Some(ours), Some(pid)) if pid != ours => Ok(Stopped::Foreign { pid }),
-                    _ => crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| Stopped::Stopped),
+                match own.replaced_by(true, kdamond_pid(sysfs, own.slot)) {
+                    Some(pid) => Ok(Stopped::Foreign { pid }),
+                    None => crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| Stopped::Stopped),
                 }
             } else {
                 Ok(Stopped::NotRunning)

@@ -77,6 +77,24 @@ pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a 
     if starts { modules.iter().filter(|m| m.enabled).collect() } else { Vec::new() }
 }
 
+/// Named in a sentence: "`a`" or "`a` and `b`", and the words that agree with it.
+pub struct ModuleNames {
+    pub names: String,
+    /// "" or "s", "is" or "are", "it" or "them".
+    pub s: &'static str,
+    pub are: &'static str,
+    pub them: &'static str,
+}
+
+impl ModuleNames {
+    pub fn of(modules: &[&ModuleState]) -> Self {
+        let names: Vec<String> = modules.iter().map(|m| format!("`{}`", m.name)).collect();
+        let one = names.len() == 1;
+        let (s, are, them) = if one { ("", "is", "it") } else { ("s", "are", "them") };
+        ModuleNames { names: names.join(" and "), s, are, them }
+    }
+}
+
 /// Enables again the modules this reconcile disabled (a failed apply leaves the host as it
 /// found it: the module's own kdamond resumes its work).
 fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), String> {
@@ -94,12 +112,12 @@ fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), 
 /// `pids` entry that exited, or a process that exited since it was looked up) is left as it
 /// is this time, and said so; the others apply.
 fn leave_out_dead_processes(compiled: &mut compile::Compiled, host: &HostPaths) {
-    let (alive, dead): (Vec<_>, Vec<_>) = std::mem::take(&mut compiled.kdamonds)
-        .into_iter()
-        .partition(|k| k.targets.iter().filter_map(|t| t.pid).all(|pid| host.proc_root.join(pid.to_string()).is_dir()));
-    compiled.kdamonds = alive;
-    for kdamond in dead {
-        let gone: Vec<String> = kdamond.targets.iter().filter_map(|t| t.pid).filter(|pid| !host.proc_root.join(pid.to_string()).is_dir()).map(|p| p.to_string()).collect();
+    for kdamond in std::mem::take(&mut compiled.kdamonds) {
+        let gone: Vec<String> = kdamond.targets.iter().filter_map(|t| t.pid).filter(|pid| !host.is_running(*pid)).map(|p| p.to_string()).collect();
+        if gone.is_empty() {
+            compiled.kdamonds.push(kdamond);
+            continue;
+        }
         compiled.skipped.push(compile::Skipped {
             policy: kdamond.policy,
             file: kdamond.file,
@@ -198,15 +216,11 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
     }
     let blocking = blocking_modules(&planned, &info.modules);
     if !blocking.is_empty() && !settings.disable_modules {
-        let names: Vec<String> = blocking.iter().map(|m| format!("`{}`", m.name)).collect();
+        let ModuleNames { names, s, are, them } = ModuleNames::of(&blocking);
         let params: Vec<String> = blocking.iter().map(|m| m.param.display().to_string()).collect();
         report.outcome = Outcome::Refused(format!(
-            "the DAMON module{} {} {} enabled, and the kernel runs no sysfs kdamond beside {}; \
+            "the DAMON module{s} {names} {are} enabled, and the kernel runs no sysfs kdamond beside {them}; \
 run again with --disable-modules, or write N to {}. Nothing was written",
-            if names.len() == 1 { "" } else { "s" },
-            names.join(" and "),
-            if names.len() == 1 { "is" } else { "are" },
-            if names.len() == 1 { "it" } else { "them" },
             params.join(" and ")
         ));
         return report;

@@ -40,6 +40,14 @@ pub fn live_args(dir: &Path, state_dir: &str, args: &[&str]) -> Vec<String> {
     full.into_iter().map(str::to_owned).collect()
 }
 
+/// A `/proc` of the test's (`proc/`, for `--proc-root proc`) with a boot id, returned.
+fn fixture_proc(dir: &Path) -> std::path::PathBuf {
+    let proc = dir.join("proc");
+    fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
+    fs::write(proc.join("sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    proc
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) {
     fs::write(dir.join("policies").join(name), text).unwrap();
 }
@@ -159,8 +167,7 @@ fn applied_with_watermarks(version: &str) -> tempfile::TempDir {
     let dir = setup(version);
     let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
     write(dir.path(), "cold.toml", &gated);
-    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
-    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    fixture_proc(dir.path());
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
     assert_eq!(apply.code, 0, "{}", apply.transcript());
     dir
@@ -215,9 +222,7 @@ fn a_watermark_gated_change_on_6_12_plans_a_restart_and_says_why() {
 #[test]
 fn status_shows_each_target_process_memory_and_sizes_people_read() {
     let dir = setup("7.3");
-    let proc = dir.path().join("proc");
-    fs::create_dir_all(proc.join("sys/kernel/random")).unwrap();
-    fs::write(proc.join("sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    let proc = fixture_proc(dir.path());
     for pid in [4242, 4243] {
         fs::create_dir_all(proc.join(pid.to_string())).unwrap();
         fs::write(proc.join(format!("{pid}/comm")), "batch-worker\n").unwrap();
@@ -384,8 +389,7 @@ fn stop_waits_for_the_record_writer_then_stops() {
 fn status_tells_whether_the_service_still_runs() {
     let dir = setup("7.3");
     write(dir.path(), "cold.toml", COLD);
-    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
-    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    fixture_proc(dir.path());
     assert_eq!(live(dir.path(), &["apply", "policies", "--proc-root", "proc"]).code, 0);
     fs::create_dir_all(dir.path().join("proc/4242")).unwrap();
     let service = |exited: &str| {
@@ -422,8 +426,7 @@ fn a_running_kernel_newer_than_known_is_used_with_a_warning() {
 #[test]
 fn plan_and_apply_agree_on_a_target_that_is_not_running() {
     let dir = setup("7.3");
-    fs::create_dir_all(dir.path().join("proc/sys/kernel/random")).unwrap();
-    fs::write(dir.path().join("proc/sys/kernel/random/boot_id"), "fixture-boot\n").unwrap();
+    fixture_proc(dir.path());
     write(dir.path(), "cold.toml", COLD);
     write(dir.path(), "gone.toml", "[target]\npids = [4243]\n[[scheme]]\naction = \"stat\"\n");
     let plan = live(dir.path(), &["plan", "policies", "--proc-root", "proc"]);
