@@ -73,7 +73,13 @@ fn settings(dir: &Path) -> Settings {
 }
 
 fn info() -> KernelInfo {
-    KernelInfo { release: "7.3".into(), version: Version::new(7, 3), evidence: "bench".into(), avail_ops: vec![Ops::Paddr], modules: vec![] }
+    KernelInfo {
+        release: "7.3".into(),
+        version: Version::new(7, 3),
+        evidence: "bench".into(),
+        avail_ops: vec![Ops::Paddr],
+        modules: vec![],
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -86,16 +92,25 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let samples: usize = std::env::var("RELOAD_SAMPLES").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let samples: usize = std::env::var("RELOAD_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("policies")).unwrap();
     let file = dir.path().join("policies/bench.toml");
     fs::write(&file, policy(1)).unwrap();
-    let sysfs = Timed { kernel: FakeKernel::new(Version::new(7, 3)), commits: Mutex::new(Vec::new()) };
+    let sysfs = Timed {
+        kernel: FakeKernel::new(Version::new(7, 3)),
+        commits: Mutex::new(Vec::new()),
+    };
 
     // Baseline: one reconcile, called directly (median of 20).
     let store = StateStore::new(dir.path().join("baseline-state"));
-    let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+    let mut state = EngineState {
+        boot_id: "b".into(),
+        ..Default::default()
+    };
     once(&settings(dir.path()), &sysfs, &info(), &store, &mut state, true);
     let mut direct: Vec<Duration> = (0..20)
         .map(|i| {
@@ -116,7 +131,12 @@ fn main() {
         module_root: dir.path().join("none"),
     };
     // The service goes on from the baseline's record (it reads it back before each reconcile).
-    let mut env = Env { sysfs: &sysfs, info: info(), store, state };
+    let mut env = Env {
+        sysfs: &sysfs,
+        info: info(),
+        store,
+        state,
+    };
     let (tx, rx) = mpsc::channel();
     let mut watcher = DirWatcher::new(&dir.path().join("policies"), tx.clone()).unwrap();
     let reconciles = Mutex::new(0usize);
@@ -124,7 +144,14 @@ fn main() {
     let (latencies, burst) = std::thread::scope(|scope| {
         let (settings, watch_settings, reconciles) = (&service_settings, &watch_settings, &reconciles);
         scope.spawn(move || {
-            watch::serve(settings, watch_settings, &mut env, &rx, || watcher.rewatch(), |_, _| *reconciles.lock().unwrap() += 1);
+            watch::serve(
+                settings,
+                watch_settings,
+                &mut env,
+                &rx,
+                || watcher.rewatch(),
+                |_, _| *reconciles.lock().unwrap() += 1,
+            );
         });
         std::thread::sleep(Duration::from_millis(500));
 
@@ -164,9 +191,24 @@ fn main() {
     sorted.sort();
     let (median, p99) = (percentile(&sorted, 0.5), percentile(&sorted, 0.99));
     let baseline = DEBOUNCE + reconcile;
-    println!("reload latency, write → commit, {samples} samples, debounce {} ms:", DEBOUNCE.as_millis());
-    println!("  median {:7.1} ms  (debounce + {:5.1} ms; target < debounce + 20 ms)", ms(median), ms(median) - ms(DEBOUNCE));
-    println!("  p99    {:7.1} ms  (debounce + {:5.1} ms; target < debounce + 100 ms)", ms(p99), ms(p99) - ms(DEBOUNCE));
-    println!("  baseline (same run): debounce + one direct reconcile = {:.1} ms; median / baseline = {:.3}", ms(baseline), ms(median) / ms(baseline));
+    println!(
+        "reload latency, write → commit, {samples} samples, debounce {} ms:",
+        DEBOUNCE.as_millis()
+    );
+    println!(
+        "  median {:7.1} ms  (debounce + {:5.1} ms; target < debounce + 20 ms)",
+        ms(median),
+        ms(median) - ms(DEBOUNCE)
+    );
+    println!(
+        "  p99    {:7.1} ms  (debounce + {:5.1} ms; target < debounce + 100 ms)",
+        ms(p99),
+        ms(p99) - ms(DEBOUNCE)
+    );
+    println!(
+        "  baseline (same run): debounce + one direct reconcile = {:.1} ms; median / baseline = {:.3}",
+        ms(baseline),
+        ms(median) / ms(baseline)
+    );
     println!("burst of 1000 writes in 1 s: {burst} reconcile(s) (target ≤ 3)");
 }

@@ -51,7 +51,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, ..Self::error(code, message) }
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -116,7 +119,11 @@ pub struct Renderer {
 impl Renderer {
     /// `color` for a terminal; tests and logs use plain text at a fixed width.
     pub fn new(color: bool, width: usize) -> Self {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
         Self {
             // miette's own `file:line:column` header counts columns in bytes; the header is
             // written into the source name instead ([`Report::new`]), in characters as
@@ -185,7 +192,12 @@ impl fmt::Display for Report<'_> {
         match (&self.diagnostic.file, self.diagnostic.line_column(), &self.source) {
             (Some(_), Some(_), Some(_)) | (None, _, _) => f.write_str(&self.diagnostic.message),
             (Some(file), Some((line, column)), None) => {
-                write!(f, "{}:{line}:{column}: {}", file.display_path(), self.diagnostic.message)
+                write!(
+                    f,
+                    "{}:{line}:{column}: {}",
+                    file.display_path(),
+                    self.diagnostic.message
+                )
             }
             (Some(file), None, _) => write!(f, "{}: {}", file.display_path(), self.diagnostic.message),
         }
@@ -211,7 +223,10 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {

@@ -58,7 +58,10 @@ impl HostPaths {
 
     /// Pids of the processes in a cgroup v2 group (path below the cgroup mount).
     pub fn cgroup_pids(&self, cgroup: &str) -> io::Result<Vec<u32>> {
-        let path = self.cgroup_root.join(cgroup.trim_start_matches('/')).join("cgroup.procs");
+        let path = self
+            .cgroup_root
+            .join(cgroup.trim_start_matches('/'))
+            .join("cgroup.procs");
         let mut pids: Vec<u32> = read(&path)?.lines().filter_map(|l| l.trim().parse().ok()).collect();
         pids.sort_unstable();
         Ok(pids)
@@ -73,13 +76,20 @@ impl HostPaths {
     pub fn numa_node_ranges(&self, node: u32) -> io::Result<Vec<AddrRange>> {
         let block_size_path = self.system_root.join("memory/block_size_bytes");
         let block_size = u64::from_str_radix(read(&block_size_path)?.trim(), 16).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", block_size_path.display()))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", block_size_path.display()),
+            )
         })?;
         let node_dir = self.system_root.join(format!("node/node{node}"));
         let mut blocks = Vec::new();
         for entry in fs::read_dir(&node_dir).map_err(|e| with_path(e, &node_dir))? {
             let name = entry?.file_name();
-            if let Some(id) = name.to_str().and_then(|n| n.strip_prefix("memory")).and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("memory"))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 blocks.push(id);
             }
         }
@@ -91,12 +101,21 @@ impl HostPaths {
     pub fn free_mem_permil(&self) -> io::Result<u64> {
         let text = read(&self.proc_root.join("meminfo"))?;
         let field = |name: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+            text.lines().find_map(|l| {
+                l.strip_prefix(name)?
+                    .trim()
+                    .strip_suffix("kB")?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
         };
         match (field("MemFree:"), field("MemTotal:")) {
             (Some(free), Some(total)) if total > 0 => Ok(free.saturating_mul(1000) / total),
-            _ => Err(io::Error::new(io::ErrorKind::InvalidData, "no MemFree/MemTotal in meminfo")),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "no MemFree/MemTotal in meminfo",
+            )),
         }
     }
 
@@ -109,7 +128,11 @@ impl HostPaths {
     /// `None` when the process is gone or the file unreadable (a kernel thread has no `VmRSS`).
     pub fn process_memory(&self, pid: u32) -> Option<ProcessMemory> {
         let text = fs::read_to_string(self.proc_root.join(pid.to_string()).join("status")).ok()?;
-        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(':')).map(str::trim);
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .map(str::trim)
+        };
         let kib = |name: &str| field(name)?.strip_suffix("kB")?.trim().parse::<u64>().ok();
         Some(ProcessMemory {
             pid,
@@ -121,7 +144,9 @@ impl HostPaths {
 
     /// This boot's id (`/proc/sys/kernel/random/boot_id`): kdamonds die with the boot.
     pub fn boot_id(&self) -> io::Result<String> {
-        Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?.trim().to_owned())
+        Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?
+            .trim()
+            .to_owned())
     }
 
     /// The running kernel's release string (`/proc/sys/kernel/osrelease`).
@@ -161,7 +186,10 @@ pub fn largest_system_ram(iomem: &str) -> Option<AddrRange> {
             if start == 0 && end_inclusive == 0 {
                 return None;
             }
-            Some(AddrRange { start, end: end_inclusive.checked_add(1)? })
+            Some(AddrRange {
+                start,
+                end: end_inclusive.checked_add(1)?,
+            })
         })
         .filter(|r| r.end > r.start)
         .max_by_key(|r| r.end - r.start)
@@ -191,7 +219,13 @@ mod tests {
         let iomem = "00000000-00000fff : Reserved\n00001000-0009fbff : System RAM\n\
 00100000-bffdffff : System RAM\n  01000000-01ffffff : Kernel code\n\
 100000000-23fffffff : System RAM\n";
-        assert_eq!(largest_system_ram(iomem), Some(AddrRange { start: 0x1_0000_0000, end: 0x2_4000_0000 }));
+        assert_eq!(
+            largest_system_ram(iomem),
+            Some(AddrRange {
+                start: 0x1_0000_0000,
+                end: 0x2_4000_0000
+            })
+        );
         assert_eq!(largest_system_ram("00000000-00000000 : System RAM\n"), None);
     }
 
@@ -200,7 +234,20 @@ mod tests {
         let size = 0x800_0000;
         assert_eq!(
             merge_blocks(vec![3, 0, 1, 5], size),
-            vec![AddrRange { start: 0, end: 2 * size }, AddrRange { start: 3 * size, end: 4 * size }, AddrRange { start: 5 * size, end: 6 * size }]
+            vec![
+                AddrRange {
+                    start: 0,
+                    end: 2 * size
+                },
+                AddrRange {
+                    start: 3 * size,
+                    end: 4 * size
+                },
+                AddrRange {
+                    start: 5 * size,
+                    end: 6 * size
+                }
+            ]
         );
     }
 
@@ -220,17 +267,37 @@ mod tests {
         };
         assert_eq!(host.pids_by_name("worker").unwrap(), vec![7, 10]);
         assert_eq!(host.cgroup_pids("/batch.slice").unwrap(), vec![41, 42]);
-        assert!(host.cgroup_pids("missing").unwrap_err().to_string().contains("missing/cgroup.procs"));
+        assert!(
+            host.cgroup_pids("missing")
+                .unwrap_err()
+                .to_string()
+                .contains("missing/cgroup.procs")
+        );
     }
 
     #[test]
     fn process_memory_from_status() {
         let dir = tempfile::tempdir().unwrap();
-        let host = HostPaths { proc_root: dir.path().to_path_buf(), ..HostPaths::default() };
+        let host = HostPaths {
+            proc_root: dir.path().to_path_buf(),
+            ..HostPaths::default()
+        };
         fs::create_dir_all(dir.path().join("164")).unwrap();
-        fs::write(dir.path().join("164/status"), "Name:\tbatch worker\nVmPeak:\t 80000 kB\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n").unwrap();
+        fs::write(
+            dir.path().join("164/status"),
+            "Name:\tbatch worker\nVmPeak:\t 80000 kB\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n",
+        )
+        .unwrap();
         let memory = host.process_memory(164).unwrap();
-        assert_eq!(memory, ProcessMemory { pid: 164, name: "batch worker".into(), rss_bytes: 8856 * 1024, swap_bytes: 65620 * 1024 });
+        assert_eq!(
+            memory,
+            ProcessMemory {
+                pid: 164,
+                name: "batch worker".into(),
+                rss_bytes: 8856 * 1024,
+                swap_bytes: 65620 * 1024
+            }
+        );
         // A kernel thread (no VmRSS) and a process that is gone show nothing.
         fs::create_dir_all(dir.path().join("2")).unwrap();
         fs::write(dir.path().join("2/status"), "Name:\tkthreadd\nState:\tS (sleeping)\n").unwrap();

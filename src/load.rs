@@ -59,8 +59,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
                 }
                 match list_dir(path) {
                     Ok(files) if files.is_empty() => loaded.diagnostics.push(
-                        Diagnostic::error("no-policies", format!("{}: no policy files (`*.toml`) in this directory", path.display()))
-                            .help("add policy files, or name the files or directory to check"),
+                        Diagnostic::error(
+                            "no-policies",
+                            format!("{}: no policy files (`*.toml`) in this directory", path.display()),
+                        )
+                        .help("add policy files, or name the files or directory to check"),
                     ),
                     Ok(files) => {
                         for file in files.iter().filter(|f| seen_files.insert(identity(f))) {
@@ -75,7 +78,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
                     continue;
                 }
                 if let Some(parent) = path.parent() {
-                    let dir = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+                    let dir = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
                     if searched.insert(canonical(dir)) {
                         loaded.dirs.push(dir.to_path_buf());
                     }
@@ -97,8 +104,14 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 /// links is a directory of distinct policies); a path that cannot be resolved is its own
 /// identity.
 fn identity(path: &Path) -> PathBuf {
-    let (Some(name), Some(parent)) = (path.file_name(), path.parent()) else { return path.to_path_buf() };
-    let dir = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+    let (Some(name), Some(parent)) = (path.file_name(), path.parent()) else {
+        return path.to_path_buf();
+    };
+    let dir = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
     match fs::canonicalize(dir) {
         Ok(dir) => dir.join(name),
         Err(_) => path.to_path_buf(),
@@ -136,13 +149,19 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
     // need text. Nothing of the directory is applied while one of its files is refused.
     if path.file_name().is_some_and(|name| name.to_str().is_none()) {
         return Err(Box::new(
-            Diagnostic::error("file-name", format!("{}: the file name is not valid UTF-8 (shown with \u{FFFD} for its other bytes)", path.display()))
-                .help(format!(
-                    "rename the file to a UTF-8 name, e.g. `mv -- {} {}`; {}",
-                    shell_quoted(path),
-                    path.with_file_name("NEW.toml").display(),
-                    crate::model::scalar::NAME_HELP
-                )),
+            Diagnostic::error(
+                "file-name",
+                format!(
+                    "{}: the file name is not valid UTF-8 (shown with \u{FFFD} for its other bytes)",
+                    path.display()
+                ),
+            )
+            .help(format!(
+                "rename the file to a UTF-8 name, e.g. `mv -- {} {}`; {}",
+                shell_quoted(path),
+                path.with_file_name("NEW.toml").display(),
+                crate::model::scalar::NAME_HELP
+            )),
         ));
     }
     // A FIFO or device named `*.toml` would block or never end: read regular files only.
@@ -160,17 +179,27 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
         .map_err(|e| Box::new(io_error(path, &e)))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Box::new(
-            Diagnostic::error("file-too-large", format!("{}: larger than {} MiB; this is not a policy file", path.display(), MAX_FILE_BYTES >> 20))
-                .help("policy files are small TOML files; check that the right file is in the policy directory"),
+            Diagnostic::error(
+                "file-too-large",
+                format!(
+                    "{}: larger than {} MiB; this is not a policy file",
+                    path.display(),
+                    MAX_FILE_BYTES >> 20
+                ),
+            )
+            .help("policy files are small TOML files; check that the right file is in the policy directory"),
         ));
     }
     if let Some(offset) = bytes.iter().position(|b| *b == 0) {
         let file = SourceFile::new(path, String::from_utf8_lossy(&bytes[..offset]).into_owned());
         return Err(Box::new(
-            Diagnostic::error("binary-file", "this is a binary file, not TOML (it contains a NUL byte)")
-                .label("NUL byte")
-                .help("remove it from the policy directory, or name only the policy files")
-                .at(&Arc::new(file), Some(offset..offset)),
+            Diagnostic::error(
+                "binary-file",
+                "this is a binary file, not TOML (it contains a NUL byte)",
+            )
+            .label("NUL byte")
+            .help("remove it from the policy directory, or name only the policy files")
+            .at(&Arc::new(file), Some(offset..offset)),
         ));
     }
     match String::from_utf8(bytes) {
@@ -250,8 +279,19 @@ mod tests {
         assert_eq!(files, [dir.path().join(name)]);
         let error = read_source(&files[0]).unwrap_err();
         assert_eq!(error.code, "file-name");
-        assert!(error.message.contains("caf\u{FFFD}.toml: the file name is not valid UTF-8"), "{}", error.message);
-        assert!(error.help.unwrap().contains(&format!(r"caf\xe9.toml' {}", dir.path().join("NEW.toml").display())));
+        assert!(
+            error
+                .message
+                .contains("caf\u{FFFD}.toml: the file name is not valid UTF-8"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error
+                .help
+                .unwrap()
+                .contains(&format!(r"caf\xe9.toml' {}", dir.path().join("NEW.toml").display()))
+        );
         assert_eq!(shell_quoted(Path::new("it's\\\n")), r"$'it\'s\\\x0a'");
     }
 
@@ -265,13 +305,15 @@ mod tests {
         // A second name of one file beside it is a policy of its own, as in a listing.
         std::os::unix::fs::symlink("a.toml", policies.join("c.toml")).unwrap();
         std::os::unix::fs::symlink(&policies, dir.path().join("link")).unwrap();
-        let names = |paths: &[PathBuf]| -> Vec<String> {
-            load_paths(paths).files.iter().map(|f| f.display_path()).collect()
-        };
+        let names =
+            |paths: &[PathBuf]| -> Vec<String> { load_paths(paths).files.iter().map(|f| f.display_path()).collect() };
         let d = |rest: &str| dir.path().join(rest);
         let all = [d("d/a.toml"), d("d/b.toml"), d("d/c.toml")].map(|p| p.display().to_string());
         assert_eq!(names(&[d("d"), d("d/"), d("d/."), d("link"), d("d/a.toml")]), all);
-        assert_eq!(names(&[d("d/a.toml"), d("d/./a.toml"), d("link/a.toml"), d("d")]), all.clone());
+        assert_eq!(
+            names(&[d("d/a.toml"), d("d/./a.toml"), d("link/a.toml"), d("d")]),
+            all.clone()
+        );
         assert_eq!(names(&[d("d/a.toml"), d("d/c.toml")]), [all[0].clone(), all[2].clone()]);
         let loaded = load_paths(&[d("d"), d("d/"), d("d/a.toml")]);
         assert_eq!(loaded.dirs, [d("d")]);

@@ -26,7 +26,13 @@ pub struct Insecure {
 
 impl std::fmt::Display for Insecure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}; fix it with {}, or pass --allow-insecure-permissions", self.path.display(), self.reason, self.fix)
+        write!(
+            f,
+            "{} {}; fix it with {}, or pass --allow-insecure-permissions",
+            self.path.display(),
+            self.reason,
+            self.fix
+        )
     }
 }
 
@@ -91,7 +97,11 @@ impl Checker {
         }
         if !reasons.is_empty() && !self.out.iter().any(|i| i.path == path) {
             let fix = fixes.join(" and ");
-            self.out.push(Insecure { path: path.to_path_buf(), reason: reasons.join(" and "), fix });
+            self.out.push(Insecure {
+                path: path.to_path_buf(),
+                reason: reasons.join(" and "),
+                fix,
+            });
         }
     }
 
@@ -129,7 +139,11 @@ fn steps(path: &Path) -> impl DoubleEndedIterator<Item = Step> + '_ {
 
 /// `None` when the path does not resolve (missing, a loop): reading it reports that.
 fn resolve(path: &Path) -> Option<Walk> {
-    let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().ok()?.join(path) };
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(path)
+    };
     let mut pending: Vec<Step> = steps(&absolute).rev().collect();
     let mut current = PathBuf::from("/");
     let mut looked_up_in: Vec<PathBuf> = Vec::new();
@@ -159,14 +173,21 @@ fn resolve(path: &Path) -> Option<Walk> {
             }
         }
     }
-    Some(Walk { looked_up_in, target: current })
+    Some(Walk {
+        looked_up_in,
+        target: current,
+    })
 }
 
 /// Every path among `dirs` (policy directories), `files` (policy files), the directories
 /// they are looked up in from `/` and what their symbolic links lead to, that users other
 /// than root (and the engine's own user) can change.
 pub fn insecure(dirs: &[PathBuf], files: &[PathBuf]) -> Vec<Insecure> {
-    let mut checker = Checker { uid: own_uid(), checked: HashSet::new(), out: Vec::new() };
+    let mut checker = Checker {
+        uid: own_uid(),
+        checked: HashSet::new(),
+        out: Vec::new(),
+    };
     for dir in dirs {
         checker.check_path(dir, Role::PolicyDir);
     }
@@ -203,7 +224,11 @@ mod tests {
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let found = insecure(&[policies], &[good, link]);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].to_string().contains("writable by everyone (mode 666)"), "{}", found[0]);
+        assert!(
+            found[0].to_string().contains("writable by everyone (mode 666)"),
+            "{}",
+            found[0]
+        );
         assert!(found[0].to_string().contains("--allow-insecure-permissions"));
     }
 
@@ -233,19 +258,37 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, parent);
         let text = found[0].to_string();
-        assert!(text.contains("is writable by everyone (mode 757), so others can replace the policies below it"), "{text}");
+        assert!(
+            text.contains("is writable by everyone (mode 757), so others can replace the policies below it"),
+            "{text}"
+        );
         assert!(text.contains(&format!("`chmod o-w {}`", parent.display())), "{text}");
         fs::set_permissions(&parent, fs::Permissions::from_mode(0o777)).unwrap();
         let found = insecure(std::slice::from_ref(&policies), std::slice::from_ref(&file));
-        assert!(found[0].to_string().contains(&format!("`chmod go-w {}`", parent.display())), "{}", found[0]);
+        assert!(
+            found[0]
+                .to_string()
+                .contains(&format!("`chmod go-w {}`", parent.display())),
+            "{}",
+            found[0]
+        );
         fs::set_permissions(&parent, fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(insecure(std::slice::from_ref(&policies), std::slice::from_ref(&file)).is_empty());
         // A group-writable grandparent counts too.
         fs::set_permissions(&parent, fs::Permissions::from_mode(0o755)).unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o770)).unwrap();
         let found = insecure(&[policies], &[file]);
-        assert_eq!(found.iter().map(|i| i.path.clone()).collect::<Vec<_>>(), [dir.path().to_path_buf()]);
-        assert!(found[0].to_string().contains(&format!("`chmod g-w {}`", dir.path().display())), "{}", found[0]);
+        assert_eq!(
+            found.iter().map(|i| i.path.clone()).collect::<Vec<_>>(),
+            [dir.path().to_path_buf()]
+        );
+        assert!(
+            found[0]
+                .to_string()
+                .contains(&format!("`chmod g-w {}`", dir.path().display())),
+            "{}",
+            found[0]
+        );
     }
 
     /// A file given alone is looked up in its directory: one others can write is refused,
@@ -261,12 +304,24 @@ mod tests {
         let found = insecure(&[], std::slice::from_ref(&file));
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].path, shared);
-        assert!(found[0].to_string().contains(&format!("`chmod o-w {}`", shared.display())), "{}", found[0]);
+        assert!(
+            found[0]
+                .to_string()
+                .contains(&format!("`chmod o-w {}`", shared.display())),
+            "{}",
+            found[0]
+        );
         fs::set_permissions(&shared, fs::Permissions::from_mode(0o1757)).unwrap();
         assert!(insecure(&[], std::slice::from_ref(&file)).is_empty());
         let found = insecure(std::slice::from_ref(&shared), &[file]);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].to_string().contains("others can add, replace or remove policies in it"), "{}", found[0]);
+        assert!(
+            found[0]
+                .to_string()
+                .contains("others can add, replace or remove policies in it"),
+            "{}",
+            found[0]
+        );
     }
 
     /// A Kubernetes ConfigMap: `p.toml -> ..data/p.toml`, `..data -> ..2026_01_01_00_00_00.1`.

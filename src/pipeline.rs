@@ -75,7 +75,9 @@ pub struct Checked {
 
 impl Checked {
     pub fn all_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.general.iter().chain(self.outcomes.iter().flat_map(|o| o.diagnostics.iter()))
+        self.general
+            .iter()
+            .chain(self.outcomes.iter().flat_map(|o| o.diagnostics.iter()))
     }
 
     pub fn error_count(&self) -> usize {
@@ -98,7 +100,12 @@ impl Checked {
 }
 
 /// Loads and validates `paths`.
-pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, sysfs_root: &Path) -> Result<Checked, String> {
+pub fn check_paths(
+    paths: &[PathBuf],
+    choice: &KernelChoice,
+    host: &HostPaths,
+    sysfs_root: &Path,
+) -> Result<Checked, String> {
     let loaded = load::load_paths(paths);
     let mut general = loaded.diagnostics;
     let (pins, project_errors) = project::read_pins(&loaded.dirs);
@@ -107,19 +114,33 @@ pub fn check_paths(paths: &[PathBuf], choice: &KernelChoice, host: &HostPaths, s
     let (kernel, kernel_source) = match choice {
         KernelChoice::Version(v) => (*v, "--kernel".to_owned()),
         KernelChoice::Probed(v) => (*v, "the running kernel".to_owned()),
-        KernelChoice::Running => (kernel::running::detect(host, sysfs_root)?, "the running kernel".to_owned()),
+        KernelChoice::Running => (
+            kernel::running::detect(host, sysfs_root)?,
+            "the running kernel".to_owned(),
+        ),
         KernelChoice::Default => {
             general.extend(project::conflict(&pins));
             match pins.first() {
                 Some(pin) => (pin.version, format!("pinned by {}", pin.file.display())),
                 // A pin in error is reported; the summary must not read as if it were used.
-                None if pin_failed => (Version::NEWEST_KNOWN, "the newest kernel damo-policy knows, as the project file's pin is in error".to_owned()),
+                None if pin_failed => (
+                    Version::NEWEST_KNOWN,
+                    "the newest kernel damo-policy knows, as the project file's pin is in error".to_owned(),
+                ),
                 None => (Version::NEWEST_KNOWN, "the newest kernel damo-policy knows".to_owned()),
             }
         }
     };
-    let mut outcomes: Vec<FileOutcome> =
-        loaded.files.into_iter().map(|file| validate::validate_file(file, kernel)).collect();
+    let mut outcomes: Vec<FileOutcome> = loaded
+        .files
+        .into_iter()
+        .map(|file| validate::validate_file(file, kernel))
+        .collect();
     validate::check_across(&mut outcomes);
-    Ok(Checked { kernel, kernel_source, outcomes, general })
+    Ok(Checked {
+        kernel,
+        kernel_source,
+        outcomes,
+        general,
+    })
 }

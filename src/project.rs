@@ -52,7 +52,10 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
             Ok(ProjectWire { kernel: Some(kernel) }) => match kernel.get_ref().parse::<Version>() {
                 // The same releases as `--kernel` takes: a pin is the flag written down.
                 Ok(version) => match crate::pipeline::supported(version) {
-                    Ok(version) => pins.push(Pin { version, file: path.clone() }),
+                    Ok(version) => pins.push(Pin {
+                        version,
+                        file: path.clone(),
+                    }),
                     Err(message) => diagnostics.push(
                         Diagnostic::error("project-file", message)
                             .label("no DAMON sysfs interface")
@@ -77,13 +80,16 @@ pub fn conflict(pins: &[Pin]) -> Option<Diagnostic> {
     let first = pins.first()?;
     let other = pins.iter().find(|p| p.version != first.version)?;
     Some(
-        Diagnostic::error("project-file", format!(
-            "{} pins kernel {} but {} pins kernel {}",
-            first.file.display(),
-            first.version,
-            other.file.display(),
-            other.version
-        ))
+        Diagnostic::error(
+            "project-file",
+            format!(
+                "{} pins kernel {} but {} pins kernel {}",
+                first.file.display(),
+                first.version,
+                other.file.display(),
+                other.version
+            ),
+        )
         .help("check directories that target the same kernel together, or pass `--kernel`"),
     )
 }

@@ -24,7 +24,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
-        Self { path: path.into(), text: text.into() }
+        Self {
+            path: path.into(),
+            text: text.into(),
+        }
     }
 
     pub fn display_path(&self) -> String {
@@ -33,7 +36,10 @@ impl SourceFile {
 
     /// The file name without `.toml`: a policy's default name.
     pub fn stem(&self) -> String {
-        self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -136,7 +142,10 @@ pub struct SpanIndex<'i> {
 
 impl<'i> SpanIndex<'i> {
     fn new(text: &'i str) -> Self {
-        Self { text, spans: OnceCell::new() }
+        Self {
+            text,
+            spans: OnceCell::new(),
+        }
     }
 
     /// The span of the value at `path`, or of the nearest enclosing value that exists.
@@ -146,7 +155,8 @@ impl<'i> SpanIndex<'i> {
 
     /// The span of the key at `path` (for a table, its name), else its value's.
     pub fn key(&self, path: &KeyPath) -> Option<Range<usize>> {
-        self.nearest(path).map(|s| s.key.clone().unwrap_or_else(|| s.value.clone()))
+        self.nearest(path)
+            .map(|s| s.key.clone().unwrap_or_else(|| s.value.clone()))
     }
 
     /// Whether the document contains `path` itself.
@@ -169,7 +179,13 @@ impl<'i> SpanIndex<'i> {
         self.spans.get_or_init(|| {
             let (table, _) = DeTable::parse_recoverable(self.text);
             let mut spans = HashMap::new();
-            spans.insert(KeyPath::root(), Spans { key: None, value: table.span() });
+            spans.insert(
+                KeyPath::root(),
+                Spans {
+                    key: None,
+                    value: table.span(),
+                },
+            );
             index_table(table.get_ref(), &KeyPath::root(), &mut spans);
             spans
         })
@@ -179,7 +195,13 @@ impl<'i> SpanIndex<'i> {
 fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
     for (key, value) in table {
         let child = path.join(key.get_ref().to_string());
-        spans.insert(child.clone(), Spans { key: Some(key.span()), value: value.span() });
+        spans.insert(
+            child.clone(),
+            Spans {
+                key: Some(key.span()),
+                value: value.span(),
+            },
+        );
         index_value(value.get_ref(), &child, spans);
     }
 }
@@ -189,7 +211,13 @@ fn index_value(value: &DeValue<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath,
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let child = path.join(i);
-                spans.insert(child.clone(), Spans { key: None, value: item.span() });
+                spans.insert(
+                    child.clone(),
+                    Spans {
+                        key: None,
+                        value: item.span(),
+                    },
+                );
                 index_value(item.get_ref(), &child, spans);
             }
         }
@@ -211,12 +239,18 @@ pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Parsed { table, index: SpanIndex::new(text) })
+    Ok(Parsed {
+        table,
+        index: SpanIndex::new(text),
+    })
 }
 
 /// A document's JSON form, which the schema validator checks.
 pub fn json(table: &DeTable<'_>) -> serde_json::Value {
-    let object = table.iter().map(|(key, value)| (key.get_ref().to_string(), value_to_json(value.get_ref()))).collect();
+    let object = table
+        .iter()
+        .map(|(key, value)| (key.get_ref().to_string(), value_to_json(value.get_ref())))
+        .collect();
     serde_json::Value::Object(object)
 }
 
@@ -249,7 +283,11 @@ fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
         DeValue::String(s) => J::String(s.to_string()),
         DeValue::Integer(i) => integer_json(i),
         // A float is never valid in a policy; keep its text so the schema names the type.
-        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok()
+        DeValue::Float(f) => f
+            .as_str()
+            .replace('_', "")
+            .parse::<f64>()
+            .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or_else(|| J::String(f.as_str().to_owned()), J::Number),
         DeValue::Boolean(b) => J::Bool(*b),
@@ -268,12 +306,17 @@ mod tests {
     fn spans_follow_key_paths() {
         let text = "name = \"x\"\n[[scheme]]\naction = \"stat\"\naccess_pattern.size = { min = \"4K\" }\n";
         let parsed = parse(text).unwrap();
-        let span = parsed.index.value(&key_path!["scheme", 0, "access_pattern", "size", "min"]);
+        let span = parsed
+            .index
+            .value(&key_path!["scheme", 0, "access_pattern", "size", "min"]);
         assert_eq!(&text[span.unwrap()], "\"4K\"");
         let key = parsed.index.key(&key_path!["scheme", 0, "action"]).unwrap();
         assert_eq!(&text[key], "action");
         // A missing key falls back to its nearest parent.
-        let near = parsed.index.key(&key_path!["scheme", 0, "access_pattern", "age"]).unwrap();
+        let near = parsed
+            .index
+            .key(&key_path!["scheme", 0, "access_pattern", "age"])
+            .unwrap();
         assert_eq!(&text[near], "access_pattern");
         assert_eq!(json(parsed.table.get_ref())["scheme"][0]["action"], "stat");
     }
@@ -284,6 +327,9 @@ mod tests {
         assert_eq!(file.line_column(0), (1, 1));
         assert_eq!(file.line_column(6), (2, 1));
         assert_eq!(file.line_column(9), (2, 3));
-        assert_eq!(KeyPath(vec!["scheme".into(), 0.into(), "action".into()]).to_string(), "scheme[0].action");
+        assert_eq!(
+            KeyPath(vec!["scheme".into(), 0.into(), "action".into()]).to_string(),
+            "scheme[0].action"
+        );
     }
 }

@@ -60,7 +60,10 @@ pub struct EngineState {
 impl EngineState {
     /// The policy owning `slot`, if any.
     pub fn owner_of(&self, slot: usize) -> Option<&str> {
-        self.policies.iter().find(|(_, o)| o.slot == slot).map(|(name, _)| name.as_str())
+        self.policies
+            .iter()
+            .find(|(_, o)| o.slot == slot)
+            .map(|(name, _)| name.as_str())
     }
 
     /// Records the pid of every owned kdamond that runs now (after an apply, or after a
@@ -98,18 +101,29 @@ impl StateStore {
         let path = self.dir.join(FILE);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(EngineState { boot_id: boot_id.into(), ..Default::default() }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(EngineState {
+                    boot_id: boot_id.into(),
+                    ..Default::default()
+                });
+            }
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         };
         let state: EngineState = serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!(
-                "{}: {e}: the record is damaged. Remove it; if this boot's kdamonds of damo-policy still run, \
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: {e}: the record is damaged. Remove it; if this boot's kdamonds of damo-policy still run, \
 the next apply takes them for another tool's: apply with --takeover once to adopt them again",
-                path.display()
-            ))
+                    path.display()
+                ),
+            )
         })?;
         if state.boot_id != boot_id {
-            return Ok(EngineState { boot_id: boot_id.into(), ..Default::default() });
+            return Ok(EngineState {
+                boot_id: boot_id.into(),
+                ..Default::default()
+            });
         }
         Ok(state)
     }
@@ -121,19 +135,32 @@ the next apply takes them for another tool's: apply with --takeover once to adop
     pub fn lock(&self) -> io::Result<StateLock> {
         fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
         let path = self.dir.join(LOCK_FILE);
-        let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(StateLock { _file: file }),
-                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(50)),
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
                 Err(fs::TryLockError::WouldBlock) => {
                     return Err(io::Error::new(
                         io::ErrorKind::WouldBlock,
-                        format!("{}: another damo-policy has been applying for {} s; wait for it, or stop it if it hangs", path.display(), LOCK_WAIT.as_secs()),
+                        format!(
+                            "{}: another damo-policy has been applying for {} s; wait for it, or stop it if it hangs",
+                            path.display(),
+                            LOCK_WAIT.as_secs()
+                        ),
                     ));
                 }
-                Err(fs::TryLockError::Error(e)) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
+                }
             }
         }
     }
@@ -178,7 +205,16 @@ mod tests {
         let mut state = store.load("boot-a").unwrap();
         assert!(state.policies.is_empty());
         let writes = vec![("kdamonds/0/state".to_owned(), "on".to_owned())];
-        state.policies.insert("p".into(), Owned { slot: 0, file: "p.toml".into(), hash: hash_writes(&writes), writes, pid: Some(7) });
+        state.policies.insert(
+            "p".into(),
+            Owned {
+                slot: 0,
+                file: "p.toml".into(),
+                hash: hash_writes(&writes),
+                writes,
+                pid: Some(7),
+            },
+        );
         store.save(&state).unwrap();
         assert_eq!(store.load("boot-a").unwrap(), state);
         assert!(store.load("boot-b").unwrap().policies.is_empty());

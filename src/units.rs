@@ -18,7 +18,10 @@ pub struct UnitError {
 
 impl UnitError {
     fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
-        Self { message: message.into(), help: help.into() }
+        Self {
+            message: message.into(),
+            help: help.into(),
+        }
     }
 }
 
@@ -30,12 +33,10 @@ impl fmt::Display for UnitError {
 
 pub const SIZE_HELP: &str = "write a size as integer bytes or a string such as \"4KiB\", \"1.5GiB\", \"128M\" \
 (K/KB/KiB, M/MB/MiB, … are all 1024-based), or \"min\" / \"max\"";
-pub const DURATION_HELP: &str =
-    "write a duration such as \"5ms\", \"100us\", \"60s\", \"1m 30s\", \"2h\"";
+pub const DURATION_HELP: &str = "write a duration such as \"5ms\", \"100us\", \"60s\", \"1m 30s\", \"2h\"";
 pub const ACCESS_RATE_HELP: &str = "write an access rate as \"N%\" of the samples per aggregation interval \
 (decimals allowed, may exceed 100%), \"N samples\", \"min\" or \"max\"";
-pub const AGE_HELP: &str =
-    "write an age as a duration (\"60s\", \"2m\"), \"N aggregations\", \"min\" or \"max\"";
+pub const AGE_HELP: &str = "write an age as a duration (\"60s\", \"2m\"), \"N aggregations\", \"min\" or \"max\"";
 pub const PERCENT_HELP: &str = "write a percentage such as \"40%\" or \"12.5%\"";
 
 /// Largest value the kernel keeps for `nr_accesses` and `age` bounds (C `unsigned int`).
@@ -90,7 +91,9 @@ pub enum Inexact {
 
 /// Splits `"12.5 KiB"` into the number and the trimmed unit text.
 fn split_number(text: &str) -> (&str, &str) {
-    let end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
     (&text[..end], text[end..].trim())
 }
 
@@ -113,9 +116,8 @@ pub fn parse_size(text: &str) -> Result<Bound<u64>, UnitError> {
     let (number, unit) = split_number(trimmed);
     let bad = || UnitError::new(format!("`{text}` is not a size"), SIZE_HELP);
     let value = Decimal::parse(number).ok_or_else(bad)?;
-    let shift = size_unit_shift(unit).ok_or_else(|| {
-        UnitError::new(format!("`{unit}` is not a size unit in `{text}`"), SIZE_HELP)
-    })?;
+    let shift = size_unit_shift(unit)
+        .ok_or_else(|| UnitError::new(format!("`{unit}` is not a size unit in `{text}`"), SIZE_HELP))?;
     match value.times_exact(1u128 << shift) {
         Ok(bytes) => u64::try_from(bytes).map(Bound::Value).map_err(|_| size_overflow(text)),
         Err(Inexact::Overflow) => Err(size_overflow(text)),
@@ -136,7 +138,10 @@ fn size_overflow(text: &str) -> UnitError {
 /// Power-of-two shift for a size unit; damo treats K, KB and KiB alike (1024).
 fn size_unit_shift(unit: &str) -> Option<u32> {
     let lower = unit.to_ascii_lowercase();
-    let prefix = lower.strip_suffix("ib").or_else(|| lower.strip_suffix('b')).unwrap_or(&lower);
+    let prefix = lower
+        .strip_suffix("ib")
+        .or_else(|| lower.strip_suffix('b'))
+        .unwrap_or(&lower);
     let shift = match prefix {
         "" => 0,
         "k" => 10,
@@ -165,18 +170,17 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
     if let Some(us) = decimal_duration_us(trimmed, text) {
         return us.map(Bound::Value);
     }
-    let duration = humantime::parse_duration(trimmed).map_err(|err| {
-        UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP)
-    })?;
+    let duration = humantime::parse_duration(trimmed)
+        .map_err(|err| UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP))?;
     if duration.subsec_nanos() % 1000 != 0 {
         return Err(UnitError::new(
             format!("`{text}` is not a whole number of microseconds"),
             "the kernel counts time in microseconds; use \"us\" or a larger unit",
         ));
     }
-    u64::try_from(duration.as_micros()).map(Bound::Value).map_err(|_| {
-        UnitError::new(format!("`{text}` is too long"), "use a shorter duration")
-    })
+    u64::try_from(duration.as_micros())
+        .map(Bound::Value)
+        .map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration"))
 }
 
 /// A single decimal duration such as `"1.5ms"` or `"0.25 s"`, which humantime does not read
@@ -203,8 +207,12 @@ fn decimal_duration_us(trimmed: &str, text: &str) -> Option<Result<u64, UnitErro
             format!("`{text}` is not a whole number of microseconds"),
             "the kernel counts time in microseconds; use \"us\" or a larger unit",
         )),
-        Ok(ns) => u64::try_from(ns / 1000).map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
-        Err(Inexact::Overflow) => Err(UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
+        Ok(ns) => u64::try_from(ns / 1000)
+            .map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
+        Err(Inexact::Overflow) => Err(UnitError::new(
+            format!("`{text}` is too long"),
+            "use a shorter duration",
+        )),
         Err(Inexact::Fraction) => Err(UnitError::new(
             format!("`{text}` is not a whole number of nanoseconds"),
             "the kernel counts time in microseconds; use \"us\" or a larger unit",
@@ -241,10 +249,10 @@ pub fn parse_access_rate(text: &str) -> Result<Bound<AccessRate>, UnitError> {
     let bad = || UnitError::new(format!("`{text}` is not an access rate"), ACCESS_RATE_HELP);
     let (number, unit) = split_number(trimmed);
     match unit {
-        "%" => Decimal::parse(number).map(|d| Bound::Value(AccessRate::Percent(d))).ok_or_else(bad),
-        "sample" | "samples" => {
-            parse_whole(number, text).map(|n| Bound::Value(AccessRate::Samples(n)))
-        }
+        "%" => Decimal::parse(number)
+            .map(|d| Bound::Value(AccessRate::Percent(d)))
+            .ok_or_else(bad),
+        "sample" | "samples" => parse_whole(number, text).map(|n| Bound::Value(AccessRate::Samples(n))),
         _ => Err(bad()),
     }
 }
@@ -272,7 +280,10 @@ pub fn parse_age(text: &str) -> Result<Bound<Age>, UnitError> {
         // Why the duration failed (too long, not whole microseconds) says more than "not an
         // age" when the text looks like one.
         Err(e) => {
-            let why = e.message.strip_prefix(&format!("`{text}` is not a duration: ")).unwrap_or(&e.message);
+            let why = e
+                .message
+                .strip_prefix(&format!("`{text}` is not a duration: "))
+                .unwrap_or(&e.message);
             let why = why.strip_prefix(&format!("`{text}` ")).unwrap_or(why);
             Err(UnitError::new(format!("`{text}` is not an age: {why}"), AGE_HELP))
         }
@@ -286,14 +297,18 @@ fn parse_whole(number: &str, text: &str) -> Result<u64, UnitError> {
             "counts of samples and aggregations are whole numbers",
         ));
     }
-    number.parse::<u64>().map_err(|_| {
-        UnitError::new(format!("`{text}` is too large"), "use a value below 2^64")
-    })
+    number
+        .parse::<u64>()
+        .map_err(|_| UnitError::new(format!("`{text}` is too large"), "use a value below 2^64"))
 }
 
 /// Parses `"N%"` into units of `1/scale_per_percent` percent: 10 → permil, 100 → basis points.
 pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
-    let unit_name = if per_percent == 10 { "permil (0.1%)" } else { "basis points (0.01%)" };
+    let unit_name = if per_percent == 10 {
+        "permil (0.1%)"
+    } else {
+        "basis points (0.01%)"
+    };
     let trimmed = text.trim();
     let (number, unit) = split_number(trimmed);
     let value = match (unit, Decimal::parse(number)) {
@@ -301,12 +316,13 @@ pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
         _ => return Err(UnitError::new(format!("`{text}` is not a percentage"), PERCENT_HELP)),
     };
     match value.times_exact(u128::from(per_percent)) {
-        Ok(v) => u64::try_from(v).map_err(|_| {
-            UnitError::new(format!("`{text}` is too large"), "use a smaller percentage")
-        }),
-        Err(Inexact::Overflow) => {
-            Err(UnitError::new(format!("`{text}` is too large"), "use a smaller percentage"))
+        Ok(v) => {
+            u64::try_from(v).map_err(|_| UnitError::new(format!("`{text}` is too large"), "use a smaller percentage"))
         }
+        Err(Inexact::Overflow) => Err(UnitError::new(
+            format!("`{text}` is too large"),
+            "use a smaller percentage",
+        )),
         Err(Inexact::Fraction) => Err(UnitError::new(
             format!("`{text}` cannot be represented exactly in {unit_name}"),
             format!(
@@ -352,8 +368,18 @@ mod tests {
 
     #[test]
     fn size_errors_are_explained() {
-        assert!(parse_size("16E").unwrap_err().message.contains("larger than the largest size"));
-        assert!(parse_size("1.3K").unwrap_err().message.contains("whole number of bytes"));
+        assert!(
+            parse_size("16E")
+                .unwrap_err()
+                .message
+                .contains("larger than the largest size")
+        );
+        assert!(
+            parse_size("1.3K")
+                .unwrap_err()
+                .message
+                .contains("whole number of bytes")
+        );
         assert!(parse_size("4KX").unwrap_err().message.contains("not a size unit"));
         assert!(parse_size("iB").is_err());
         assert!(parse_size("4iB").is_err());
@@ -379,17 +405,35 @@ mod tests {
         assert_eq!(parse_duration_us("1.5ms"), Ok(Bound::Value(1500)));
         assert_eq!(parse_duration_us("0.25 s"), Ok(Bound::Value(250_000)));
         assert_eq!(parse_duration_us("1.5h"), Ok(Bound::Value(5_400_000_000)));
-        assert_eq!(parse_duration_us("2.5us").unwrap_err().message, "`2.5us` is not a whole number of microseconds");
-        assert!(parse_duration_us("1.0000000000001s").unwrap_err().message.contains("nanoseconds"));
-        assert_eq!(parse_duration_us("99999999999999999999.5d").unwrap_err().message, "`99999999999999999999.5d` is too long");
+        assert_eq!(
+            parse_duration_us("2.5us").unwrap_err().message,
+            "`2.5us` is not a whole number of microseconds"
+        );
+        assert!(
+            parse_duration_us("1.0000000000001s")
+                .unwrap_err()
+                .message
+                .contains("nanoseconds")
+        );
+        assert_eq!(
+            parse_duration_us("99999999999999999999.5d").unwrap_err().message,
+            "`99999999999999999999.5d` is too long"
+        );
         assert!(parse_duration_us("1.5 parsecs").is_err());
     }
 
     #[test]
     fn an_age_that_is_a_bad_duration_says_why() {
         let error = parse_age("100000000000000h").unwrap_err();
-        assert!(error.message.starts_with("`100000000000000h` is not an age: ") && !error.message.ends_with("age: "), "{}", error.message);
-        assert_eq!(parse_age("2.5us").unwrap_err().message, "`2.5us` is not an age: is not a whole number of microseconds");
+        assert!(
+            error.message.starts_with("`100000000000000h` is not an age: ") && !error.message.ends_with("age: "),
+            "{}",
+            error.message
+        );
+        assert_eq!(
+            parse_age("2.5us").unwrap_err().message,
+            "`2.5us` is not an age: is not a whole number of microseconds"
+        );
     }
 
     #[test]

@@ -41,8 +41,8 @@ fn every_property_has_a_description() {
 fn walk(node: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
     if let Some(props) = node.get("properties").and_then(|p| p.as_object()) {
         for (key, prop) in props {
-            let described = prop.get("description").is_some()
-                || prop.get("$ref").is_some() && prop.get("description").is_some();
+            let described =
+                prop.get("description").is_some() || prop.get("$ref").is_some() && prop.get("description").is_some();
             if !described {
                 missing.push(format!("{at}/properties/{key}"));
             }
@@ -90,15 +90,25 @@ fn verdicts(text: &str) -> Option<(bool, usize)> {
     let parsed = source::parse(text).ok()?;
     let file = Arc::new(SourceFile::new("p.toml", text));
     let document = parsed.table.get_ref();
-    Some((schema::quickly_accepted(document), schema::validate_fully(&file, document, &parsed.index).len()))
+    Some((
+        schema::quickly_accepted(document),
+        schema::validate_fully(&file, document, &parsed.index).len(),
+    ))
 }
 
 #[test]
 fn shipped_policies_that_pass_the_schema_are_accepted_quickly() {
     for path in shipped_policies() {
         let text = std::fs::read_to_string(&path).unwrap();
-        let Some((quick, errors)) = verdicts(&text) else { continue };
-        assert_eq!(quick, errors == 0, "{}: quickly accepted {quick}, full validator {errors} error(s)", path.display());
+        let Some((quick, errors)) = verdicts(&text) else {
+            continue;
+        };
+        assert_eq!(
+            quick,
+            errors == 0,
+            "{}: quickly accepted {quick}, full validator {errors} error(s)",
+            path.display()
+        );
     }
 }
 
@@ -115,7 +125,15 @@ fn replacement() -> impl Strategy<Value = toml::Value> {
     ];
     prop_oneof![
         text.prop_map(V::String),
-        prop_oneof![Just(0i64), Just(1), Just(-1), Just(1 << 40), Just(i64::MAX), any::<i64>()].prop_map(V::Integer),
+        prop_oneof![
+            Just(0i64),
+            Just(1),
+            Just(-1),
+            Just(1 << 40),
+            Just(i64::MAX),
+            any::<i64>()
+        ]
+        .prop_map(V::Integer),
         prop_oneof![Just(1.0f64), Just(0.5), Just(-0.0)].prop_map(V::Float),
         any::<bool>().prop_map(V::Boolean),
         Just(V::Datetime("1979-05-27T07:32:00Z".parse().unwrap())),
@@ -169,12 +187,20 @@ fn mutate(document: &mut toml::Value, at: prop::sample::Index, entry: prop::samp
         }
         toml::Value::Table(table) => {
             let key = table.keys().nth(entry.index(table.len())).unwrap().clone();
-            if how == 1 { table.remove(&key); } else { table.insert(key, with); }
+            if how == 1 {
+                table.remove(&key);
+            } else {
+                table.insert(key, with);
+            }
         }
         toml::Value::Array(items) if items.is_empty() => items.push(with),
         toml::Value::Array(items) => {
             let i = entry.index(items.len());
-            if how == 1 { items.remove(i); } else { items[i] = with; }
+            if how == 1 {
+                items.remove(i);
+            } else {
+                items[i] = with;
+            }
         }
         _ => unreachable!("a container"),
     }

@@ -67,15 +67,11 @@ fn suite() -> &'static BTreeMap<&'static str, Outcome> {
 
 fn run_series(series: &'static str, missing_tools: &[String]) -> Outcome {
     let mut missing = missing_tools.to_vec();
-    let kernel = harness::find_kernel(series)
-        .map_err(|e| missing.push(e))
-        .ok();
+    let kernel = harness::find_kernel(series).map_err(|e| missing.push(e)).ok();
     let Some(kernel) = kernel.filter(|_| missing.is_empty()) else {
         return Outcome::Skipped(missing.join("; "));
     };
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("vm-e2e")
-        .join(series);
+    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vm-e2e").join(series);
     // The binaries of this build, or those of DAMO_POLICY_VM_BIN_DIR (e.g. target/release,
     // to time the release build in the guest).
     let (damo_policy, damo_workload) = match std::env::var_os("DAMO_POLICY_VM_BIN_DIR") {
@@ -103,19 +99,14 @@ fn run_series(series: &'static str, missing_tools: &[String]) -> Outcome {
 /// One block for the test output (`--nocapture` shows it): per kernel, the boot time, each
 /// scenario's time, and every measure the guest reported, wrapped.
 fn summary(outcomes: &BTreeMap<&'static str, Outcome>, wall_s: f64) -> String {
-    let mut text = format!(
-        "VM suite: {wall_s:.1}s wall time for {} kernels\n",
-        outcomes.len()
-    );
+    let mut text = format!("VM suite: {wall_s:.1}s wall time for {} kernels\n", outcomes.len());
     for (series, outcome) in outcomes {
         match outcome {
             Outcome::Skipped(why) => writeln!(text, "  {series}: skipped ({why})"),
             Outcome::Failed(_) => writeln!(text, "  {series}: FAILED to complete"),
             Outcome::Ran(run) => {
-                let (scenarios, measures): (Vec<_>, Vec<_>) = run
-                    .measures
-                    .iter()
-                    .partition(|(k, _)| k.starts_with("scenario_"));
+                let (scenarios, measures): (Vec<_>, Vec<_>) =
+                    run.measures.iter().partition(|(k, _)| k.starts_with("scenario_"));
                 let scenarios: Vec<String> = scenarios
                     .iter()
                     .map(|(k, v)| format!("{}={v}s", &k["scenario_".len()..k.len() - 2]))
@@ -313,10 +304,9 @@ fn binary_and_kernel_command(run: &VmRun) {
         });
     }
     if damon_stat_enabled(run) {
-        run.check(
-            kernel.contains("module damon_stat: enabled (blocks"),
-            || format!("`damo-policy kernel` does not warn about damon_stat: {kernel}"),
-        );
+        run.check(kernel.contains("module damon_stat: enabled (blocks"), || {
+            format!("`damo-policy kernel` does not warn about damon_stat: {kernel}")
+        });
     }
 }
 
@@ -333,10 +323,7 @@ fn seed_pageout(run: &VmRun) {
     run.passed("zram");
     let workload = run.passed("workload");
     run.check(workload.field("comm") == "seed-workload", || {
-        format!(
-            "workload comm is {:?}, not the --name given",
-            workload.field("comm")
-        )
+        format!("workload comm is {:?}, not the --name given", workload.field("comm"))
     });
     let apply = run.passed("seed_apply");
     run.passed("seed_pageout");
@@ -352,32 +339,24 @@ fn seed_pageout(run: &VmRun) {
             .is_some_and(|(p, _, new)| p == "kdamonds/0/state" && new == "on"),
         || format!("the plan does not end with `on`: {planned:?}"),
     );
-    run.check(
-        planned.len() as u64 == run.measure("seed_apply_writes"),
-        || {
-            format!(
-                "apply made {} writes, the plan has {}",
-                run.measure("seed_apply_writes"),
-                planned.len()
-            )
-        },
-    );
+    run.check(planned.len() as u64 == run.measure("seed_apply_writes"), || {
+        format!(
+            "apply made {} writes, the plan has {}",
+            run.measure("seed_apply_writes"),
+            planned.len()
+        )
+    });
 
     let status = run.json("seed_status");
     let seed = policy(run, &status, "seed");
-    run.check(seed["slot"] == 0 && seed["state"] == "on", || {
-        format!("status: {seed}")
+    run.check(seed["slot"] == 0 && seed["state"] == "on", || format!("status: {seed}"));
+    run.check(seed["pid"].as_str() == Some(apply.field("kdamond_pid")), || {
+        format!(
+            "status pid {} is not the kdamond's {}",
+            seed["pid"],
+            apply.field("kdamond_pid")
+        )
     });
-    run.check(
-        seed["pid"].as_str() == Some(apply.field("kdamond_pid")),
-        || {
-            format!(
-                "status pid {} is not the kdamond's {}",
-                seed["pid"],
-                apply.field("kdamond_pid")
-            )
-        },
-    );
     let target = format!("pid {}", workload.field("pid"));
     run.check(seed["targets"] == serde_json::json!([target]), || {
         format!("status targets: {}", seed["targets"])
@@ -385,16 +364,16 @@ fn seed_pageout(run: &VmRun) {
     // What the host says of the target process, beside the kernel's statistics.
     let process = &seed["processes"][0];
     run.check(
-        process["pid"].as_u64().is_some_and(|pid| pid.to_string() == workload.field("pid"))
+        process["pid"]
+            .as_u64()
+            .is_some_and(|pid| pid.to_string() == workload.field("pid"))
             && process["name"] == "seed-workload"
             && process["rss_bytes"].as_u64().is_some_and(|b| b > 0)
             && process["swap_bytes"].as_u64().is_some_and(|b| b > 0),
         || format!("status processes: {}", seed["processes"]),
     );
     let scheme = &seed["schemes"][0];
-    run.check(scheme["action"] == "pageout", || {
-        format!("status scheme: {scheme}")
-    });
+    run.check(scheme["action"] == "pageout", || format!("status scheme: {scheme}"));
     run.check(int(run, &scheme["nr_tried"], "nr_tried") > 0, || {
         format!("nothing tried: {scheme}")
     });
@@ -414,10 +393,7 @@ fn seed_pageout(run: &VmRun) {
         format!("cold region resident {cold_before} KiB before, {cold_after} KiB after")
     });
     if run.series == "6.12" {
-        let (before, after) = (
-            run.measure("seed_rss_before_kib"),
-            run.measure("seed_rss_after_kib"),
-        );
+        let (before, after) = (run.measure("seed_rss_before_kib"), run.measure("seed_rss_after_kib"));
         run.check(before.saturating_sub(after) >= COLD_KIB / 2, || {
             format!(
                 "RSS went from {before} KiB to {after} KiB, less than {} KiB freed",
@@ -440,10 +416,9 @@ fn seed_pageout(run: &VmRun) {
 
 fn seed_reapply(run: &VmRun) {
     let step = run.passed("seed_reapply");
-    run.check(
-        step.field("plan_ops") == "0" && step.field("writes") == "0",
-        || format!("re-apply: {:?}", step.fields),
-    );
+    run.check(step.field("plan_ops") == "0" && step.field("writes") == "0", || {
+        format!("re-apply: {:?}", step.fields)
+    });
 }
 
 fn seed_change(run: &VmRun) {
@@ -456,9 +431,7 @@ fn seed_change(run: &VmRun) {
         format!("age not committed: {:?}", step.fields)
     });
     let plan = run.json("seed_change_plan");
-    run.check(effect(run, &plan, "seed") == "commit", || {
-        format!("plan: {plan}")
-    });
+    run.check(effect(run, &plan, "seed") == "commit", || format!("plan: {plan}"));
     let expected = vec![
         (
             "kdamonds/0/contexts/0/schemes/0/access_pattern/age/min".to_owned(),
@@ -527,12 +500,7 @@ fn examples(run: &VmRun) {
             let error = check.field("error");
             run.check(
                 check.field("supported") == "no" && error.contains("needs kernel 6.16"),
-                || {
-                    format!(
-                        "{name} should be refused for needing 6.16: {:?}",
-                        check.fields
-                    )
-                },
+                || format!("{name} should be refused for needing 6.16: {:?}", check.fields),
             );
         } else {
             run.check(check.field("supported") == "yes", || {
@@ -553,13 +521,7 @@ fn examples(run: &VmRun) {
             format!("{name} not running: {p}")
         });
         let targets = p["targets"].as_array().cloned().unwrap_or_default();
-        let physical = [
-            "lru-sort",
-            "reclaim-under-pressure",
-            "tier-demote",
-            "tier-promote",
-        ]
-        .contains(&name);
+        let physical = ["lru-sort", "reclaim-under-pressure", "tier-demote", "tier-promote"].contains(&name);
         run.check(
             !targets.is_empty()
                 && targets.iter().all(|t| {
@@ -573,17 +535,9 @@ fn examples(run: &VmRun) {
             || format!("{name} targets: {targets:?}"),
         );
         let schemes = p["schemes"].as_array().cloned().unwrap_or_default();
-        run.check(!schemes.is_empty(), || {
-            format!("{name} has no scheme stats: {p}")
-        });
+        run.check(!schemes.is_empty(), || format!("{name} has no scheme stats: {p}"));
         for scheme in &schemes {
-            for stat in [
-                "nr_tried",
-                "sz_tried",
-                "nr_applied",
-                "sz_applied",
-                "qt_exceeds",
-            ] {
+            for stat in ["nr_tried", "sz_tried", "nr_applied", "sz_applied", "qt_exceeds"] {
                 int(run, &scheme[stat], stat);
             }
             if name == "observe-web" {
@@ -596,9 +550,7 @@ fn examples(run: &VmRun) {
     }
     slots.sort_unstable();
     slots.dedup();
-    run.check(slots.len() == policies.len(), || {
-        format!("slots shared: {status}")
-    });
+    run.check(slots.len() == policies.len(), || format!("slots shared: {status}"));
     run.check(
         kdamonds(apply.field("kdamonds"))
             .values()
@@ -622,7 +574,9 @@ fn examples(run: &VmRun) {
     gated_change(run);
     let busy = run.passed("examples_busy_lock");
     // One changed file and its `commit`, made once the lock was free again.
-    run.check(busy.field("writes") == "2", || format!("apply beside a held lock: {:?}", busy.fields));
+    run.check(busy.field("writes") == "2", || {
+        format!("apply beside a held lock: {:?}", busy.fields)
+    });
 
     run.passed("examples_stop");
     let stopped = run.json("examples_status_stopped");
@@ -641,19 +595,30 @@ fn gated_change(run: &VmRun) {
     let plan = run.json("examples_gated_plan");
     let (before, after) = (run.json("examples_gated_before"), run.json("examples_gated_after"));
     let pid = |status: &serde_json::Value| int(run, &policy(run, status, "lru-sort")["pid"], "pid");
-    let quota_writes = ops(&plan).iter().filter(|(path, _, new)| path.ends_with("/quotas/ms") && new == "20").count();
+    let quota_writes = ops(&plan)
+        .iter()
+        .filter(|(path, _, new)| path.ends_with("/quotas/ms") && new == "20")
+        .count();
     run.check(quota_writes == 2, || format!("plan: {plan}"));
     let old_kernel = run.series == "6.12";
     let expected = if old_kernel { "restart" } else { "commit" };
-    run.check(effect(run, &plan, "lru-sort") == expected, || format!("lru-sort should {expected}: {plan}"));
-    let others_unchanged = plan["kdamonds"]
-        .as_array()
-        .is_some_and(|all| all.iter().filter(|k| k["policy"] != "lru-sort").all(|k| k["effect"] == "unchanged"));
+    run.check(effect(run, &plan, "lru-sort") == expected, || {
+        format!("lru-sort should {expected}: {plan}")
+    });
+    let others_unchanged = plan["kdamonds"].as_array().is_some_and(|all| {
+        all.iter()
+            .filter(|k| k["policy"] != "lru-sort")
+            .all(|k| k["effect"] == "unchanged")
+    });
     run.check(others_unchanged, || format!("only lru-sort changes: {plan}"));
     // Two quota files, then `commit`, or `off` and `on`.
     let writes = if old_kernel { "4" } else { "3" };
-    run.check(change.field("writes") == writes, || format!("gated change: {:?}", change.fields));
-    run.check(policy(run, &after, "lru-sort")["state"] == "on", || format!("after: {after}"));
+    run.check(change.field("writes") == writes, || {
+        format!("gated change: {:?}", change.fields)
+    });
+    run.check(policy(run, &after, "lru-sort")["state"] == "on", || {
+        format!("after: {after}")
+    });
     run.check((pid(&before) == pid(&after)) != old_kernel, || {
         format!("lru-sort pid {} -> {} on {}", pid(&before), pid(&after), run.series)
     });
@@ -686,32 +651,21 @@ fn lifecycle(run: &VmRun) {
             "commit".to_owned(),
         ),
     ];
-    run.check(ops(&plan) == expected, || {
-        format!("one-field plan: {:?}", ops(&plan))
-    });
+    run.check(ops(&plan) == expected, || format!("one-field plan: {:?}", ops(&plan)));
     run.check(effect(run, &plan, "proactive-reclaim") == "commit", || {
         format!("plan: {plan}")
     });
     for other in ["thp-hot-cold", "physical-stat"] {
-        run.check(effect(run, &plan, other) == "unchanged", || {
-            format!("plan: {plan}")
-        });
+        run.check(effect(run, &plan, other) == "unchanged", || format!("plan: {plan}"));
     }
 
     let remove = run.passed("lifecycle_remove");
     let plan = run.json("lifecycle_remove_plan");
     run.check(
-        ops(&plan)
-            == vec![(
-                format!("kdamonds/{thp}/state"),
-                Some("on".to_owned()),
-                "off".to_owned(),
-            )],
+        ops(&plan) == vec![(format!("kdamonds/{thp}/state"), Some("on".to_owned()), "off".to_owned())],
         || format!("removal plan: {:?}", ops(&plan)),
     );
-    run.check(effect(run, &plan, "thp-hot-cold") == "stop", || {
-        format!("plan: {plan}")
-    });
+    run.check(effect(run, &plan, "thp-hot-cold") == "stop", || format!("plan: {plan}"));
     let (before, after) = (
         kdamonds(remove.field("kdamonds_before")),
         kdamonds(remove.field("kdamonds_after")),
@@ -732,16 +686,12 @@ fn lifecycle(run: &VmRun) {
     let status = run.json("lifecycle_status_exited");
     let exited = policy(run, &status, "proactive-reclaim");
     run.check(
-        exited["state"] == "off"
-            && exited["note"]
-                .as_str()
-                .is_some_and(|n| n.contains("processes exited")),
+        exited["state"] == "off" && exited["note"].as_str().is_some_and(|n| n.contains("processes exited")),
         || format!("status after the process exited: {exited}"),
     );
-    run.check(
-        policy(run, &status, "physical-stat")["state"] == "on",
-        || format!("status: {status}"),
-    );
+    run.check(policy(run, &status, "physical-stat")["state"] == "on", || {
+        format!("status: {status}")
+    });
     run.passed("lifecycle_pending");
 
     let restart = run.passed("lifecycle_restart");
@@ -764,8 +714,7 @@ fn lifecycle(run: &VmRun) {
     let status = run.json("lifecycle_status_restarted");
     let restarted = policy(run, &status, "proactive-reclaim");
     run.check(
-        restarted["state"] == "on"
-            && restarted["targets"] == serde_json::json!([format!("pid {worker}")]),
+        restarted["state"] == "on" && restarted["targets"] == serde_json::json!([format!("pid {worker}")]),
         || format!("status after restart: {restarted}"),
     );
     run.passed("lifecycle_stop_one");
@@ -777,11 +726,14 @@ fn watch(run: &VmRun) {
     // The median of three edits, each from the file change to the value in the kernel.
     let edit = run.passed("watch_edit");
     let latency: u64 = edit.field("latency_ms").parse().unwrap_or(u64::MAX);
-    run.check(latency <= 1000 && edit.field("pid_before") == edit.field("pid_after"), || {
-        format!("watch_edit: {:?}", edit.fields)
-    });
+    run.check(
+        latency <= 1000 && edit.field("pid_before") == edit.field("pid_after"),
+        || format!("watch_edit: {:?}", edit.fields),
+    );
     let bad = run.passed("watch_bad_edit");
-    run.check(bad.field("digest_before") == bad.field("digest_after"), || format!("watch_bad_edit: {:?}", bad.fields));
+    run.check(bad.field("digest_before") == bad.field("digest_after"), || {
+        format!("watch_bad_edit: {:?}", bad.fields)
+    });
     run.passed("watch_delete");
     run.passed("watch_sigterm");
 }
@@ -794,9 +746,7 @@ fn foreign(run: &VmRun) {
         let message = step.field("message");
         let wanted = format!("kdamond 0 (running, pid {pid}, ops vaddr, 1 scheme(s))");
         run.check(
-            step.field("exit") == "3"
-                && message.contains(&wanted)
-                && message.contains("--takeover"),
+            step.field("exit") == "3" && message.contains(&wanted) && message.contains("--takeover"),
             || format!("{name}: {:?}", step.fields),
         );
     }
@@ -808,10 +758,15 @@ fn foreign(run: &VmRun) {
         format!("{:?}", step.fields)
     });
     let step = run.passed("foreign_reused_apply");
-    run.check(step.field("message").contains("kdamond 0 (running"), || format!("{:?}", step.fields));
+    run.check(step.field("message").contains("kdamond 0 (running"), || {
+        format!("{:?}", step.fields)
+    });
     let status = run.json("foreign_reused_status");
     let ours = policy(run, &status, "physical-stat");
-    run.check(ours["state"] == "foreign" && ours["schemes"].as_array().is_some_and(Vec::is_empty), || format!("status: {status}"));
+    run.check(
+        ours["state"] == "foreign" && ours["schemes"].as_array().is_some_and(Vec::is_empty),
+        || format!("status: {status}"),
+    );
 }
 
 /// 7.x checks a commit before applying it: the kdamond runs on, same pid. 6.12 reports a bad
@@ -840,10 +795,9 @@ fn memcg(run: &VmRun) {
         });
     }
     let status = run.json("memcg_status");
-    run.check(
-        policy(run, &status, "memcg-filter")["state"] == "on",
-        || format!("status: {status}"),
-    );
+    run.check(policy(run, &status, "memcg-filter")["state"] == "on", || {
+        format!("status: {status}")
+    });
 }
 
 fn feature_gate(run: &VmRun) {
@@ -851,14 +805,11 @@ fn feature_gate(run: &VmRun) {
     let step = run.passed("gate_apply");
     if run.series == "6.12" {
         let message = step.field("message");
+        run.check(step.field("exit") == "1" && step.field("unchanged") == "yes", || {
+            format!("a 6.15 feature on 6.12: {:?}", step.fields)
+        });
         run.check(
-            step.field("exit") == "1" && step.field("unchanged") == "yes",
-            || format!("a 6.15 feature on 6.12: {:?}", step.fields),
-        );
-        run.check(
-            message.contains(
-                "interval autotuning needs kernel 6.15 or later; the target kernel is 6.12",
-            ),
+            message.contains("interval autotuning needs kernel 6.15 or later; the target kernel is 6.12"),
             || format!("the refusal does not name the feature and release: {message}"),
         );
     } else {

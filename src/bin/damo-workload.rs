@@ -140,9 +140,7 @@ fn parse_size(text: &str) -> Result<usize, String> {
     let n: usize = digits.parse().map_err(|_| format!("bad size {text:?}"))?;
     let bytes = n << shift;
     if bytes == 0 || !bytes.is_multiple_of(PAGE) {
-        return Err(format!(
-            "size {text:?} must be a non-zero multiple of {PAGE} bytes"
-        ));
+        return Err(format!("size {text:?} must be a non-zero multiple of {PAGE} bytes"));
     }
     Ok(bytes)
 }
@@ -177,12 +175,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--name" => opts.name = Some(value),
-            "--cold" => opts
-                .regions
-                .push((Kind::Cold, parse_size(&value)?, Duration::ZERO)),
-            "--hot" => opts
-                .regions
-                .push((Kind::Hot, parse_size(&value)?, Duration::ZERO)),
+            "--cold" => opts.regions.push((Kind::Cold, parse_size(&value)?, Duration::ZERO)),
+            "--hot" => opts.regions.push((Kind::Hot, parse_size(&value)?, Duration::ZERO)),
             "--cools-after" => {
                 let (size, after) = value
                     .split_once(':')
@@ -190,9 +184,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 opts.regions
                     .push((Kind::Cooling, parse_size(size)?, parse_duration(after)?));
             }
-            "--gap" => opts
-                .regions
-                .push((Kind::Gap, parse_size(&value)?, Duration::ZERO)),
+            "--gap" => opts.regions.push((Kind::Gap, parse_size(&value)?, Duration::ZERO)),
             "--report-every" => opts.report_every = Some(parse_duration(&value)?),
             "--report-file" => opts.report_file = Some(PathBuf::from(value)),
             "--duration" => opts.duration = Some(parse_duration(&value)?),
@@ -317,13 +309,14 @@ fn main() -> ExitCode {
             any_hot = true;
         }
         if let Some(every) = opts.report_every
-            && Instant::now() >= next_report {
-                if let Err(err) = report(&regions, start.elapsed(), opts.report_file.as_ref()) {
-                    eprintln!("damo-workload: report failed: {err}");
-                    return ExitCode::FAILURE;
-                }
-                next_report += every;
+            && Instant::now() >= next_report
+        {
+            if let Err(err) = report(&regions, start.elapsed(), opts.report_file.as_ref()) {
+                eprintln!("damo-workload: report failed: {err}");
+                return ExitCode::FAILURE;
             }
+            next_report += every;
+        }
         if any_hot {
             // No pause between passes: every sample DAMON takes of a hot page must find it
             // accessed, or a few idle-looking samples let hot and cold memory merge into one

@@ -14,8 +14,8 @@ use super::{Output, summary, usage_error};
 use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
-use crate::reconcile::apply::Applied;
 use crate::reconcile::TAKEN_OVER;
+use crate::reconcile::apply::Applied;
 use crate::reconcile::run::{ModuleNames, Outcome, Report, Settings, blocking_modules, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
@@ -111,14 +111,24 @@ pub(super) fn settings(args: &PlanArgs) -> Settings {
         paths: args.paths.clone(),
         host: args.live.host.host(),
         sysfs_root: args.live.host.sysfs_root.clone(),
-        options: Options { takeover: args.takeover },
+        options: Options {
+            takeover: args.takeover,
+        },
         disable_modules: args.disable_modules,
         strict_permissions: !args.allow_insecure_permissions,
     }
 }
 
 /// Prints a report of a plan (`write == false`) or an apply; returns the exit status.
-fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs, write: bool, renderer: &Renderer, out: &mut Output) -> ExitCode {
+fn report(
+    report: &Report,
+    info: &KernelInfo,
+    host: &HostPaths,
+    args: &PlanArgs,
+    write: bool,
+    renderer: &Renderer,
+    out: &mut Output,
+) -> ExitCode {
     let format = args.format;
     let writes_too = !write || args.verbose;
     let mut err = std::io::stderr().lock();
@@ -130,7 +140,11 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
     if let Some(compiled) = &report.compiled {
         for skipped in &compiled.skipped {
             let what = if skipped.pending { "pending" } else { "error" };
-            let _ = writeln!(err, "{what}: policy `{}` ({}): {}", skipped.policy, skipped.file, skipped.reason);
+            let _ = writeln!(
+                err,
+                "{what}: policy `{}` ({}): {}",
+                skipped.policy, skipped.file, skipped.reason
+            );
         }
     }
     for module in &report.disabled_modules {
@@ -163,17 +177,31 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
         Outcome::Planned => {
             // Every one of them, as each runs its own exclusive kdamond: naming only the first
             // would have the user disable it and meet the next at apply.
-            let blocking = report.plan.as_ref().map(|p| blocking_modules(p, &info.modules)).unwrap_or_default();
+            let blocking = report
+                .plan
+                .as_ref()
+                .map(|p| blocking_modules(p, &info.modules))
+                .unwrap_or_default();
             if !blocking.is_empty() {
                 let ModuleNames { names, s, are, them } = ModuleNames::of(&blocking);
                 let _ = if args.disable_modules {
-                    writeln!(err, "note: the DAMON module{s} {names} {are} enabled; apply --disable-modules disables {them} first, as the kernel refuses to start a sysfs kdamond beside {them}")
+                    writeln!(
+                        err,
+                        "note: the DAMON module{s} {names} {are} enabled; apply --disable-modules disables {them} first, as the kernel refuses to start a sysfs kdamond beside {them}"
+                    )
                 } else {
-                    writeln!(err, "note: the DAMON module{s} {names} {are} enabled; the kernel refuses to start a sysfs kdamond beside {them} (apply with --disable-modules)")
+                    writeln!(
+                        err,
+                        "note: the DAMON module{s} {names} {are} enabled; the kernel refuses to start a sysfs kdamond beside {them} (apply with --disable-modules)"
+                    )
                 };
             }
             // As `apply` would: a policy whose targets cannot be resolved is a failure to see.
-            if report.unresolved() > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS }
+            if report.unresolved() > 0 {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Outcome::Applied(applied) => {
             if format == PlanFormat::Text {
@@ -182,8 +210,15 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
             // The kernel and the state record are written before this report: a report that
             // cannot be printed fails the command (exit 2, an I/O error) but must not read as
             // a failed apply, which would be 3 with the previous configuration restored.
-            out.note_if_lost(format!("the policies were applied ({} write(s), verified) and recorded; only this report was lost", applied.writes));
-            if report.unresolved() > 0 { ExitCode::from(IO_ERROR) } else { ExitCode::SUCCESS }
+            out.note_if_lost(format!(
+                "the policies were applied ({} write(s), verified) and recorded; only this report was lost",
+                applied.writes
+            ));
+            if report.unresolved() > 0 {
+                ExitCode::from(IO_ERROR)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Outcome::Failed(failed) => {
             let plan = report.plan.as_ref().expect("a failed apply had a plan");
@@ -198,7 +233,14 @@ fn report(report: &Report, info: &KernelInfo, host: &HostPaths, args: &PlanArgs,
 
 /// Prints the plan: each kdamond's effect, and with `writes_too` every write. `applied`:
 /// for an apply, its outcome (JSON only; the text says it after the plan).
-fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bool, applied: Option<Option<&Applied>>, out: &mut Output) {
+fn print_plan(
+    plan: &Plan,
+    info: &KernelInfo,
+    format: PlanFormat,
+    writes_too: bool,
+    applied: Option<Option<&Applied>>,
+    out: &mut Output,
+) {
     if format == PlanFormat::Json {
         let mut json = serde_json::json!({
             "kernel": info.version.to_string(),
@@ -206,16 +248,35 @@ fn print_plan(plan: &Plan, info: &KernelInfo, format: PlanFormat, writes_too: bo
             "ops": plan.ops,
         });
         if let Some(applied) = applied {
-            json["applied"] = applied.map_or(serde_json::Value::Null, |a| serde_json::json!({ "writes": a.writes, "verified": true }));
+            json["applied"] = applied.map_or(
+                serde_json::Value::Null,
+                |a| serde_json::json!({ "writes": a.writes, "verified": true }),
+            );
         }
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         return;
     }
-    let _ = writeln!(out, "kernel {} ({}): {} write(s)", info.version, info.evidence, plan.ops.len());
+    let _ = writeln!(
+        out,
+        "kernel {} ({}): {} write(s)",
+        info.version,
+        info.evidence,
+        plan.ops.len()
+    );
     for k in &plan.kdamonds {
         // Another tool's kdamond that `--takeover` stops belongs to no policy.
-        let owner = if k.policy == TAKEN_OVER { "another tool's".to_owned() } else { format!("policy `{}`", k.policy) };
-        let _ = writeln!(out, "kdamond {}: {owner}: {} ({})", k.slot, effect_word(k.effect), k.reason);
+        let owner = if k.policy == TAKEN_OVER {
+            "another tool's".to_owned()
+        } else {
+            format!("policy `{}`", k.policy)
+        };
+        let _ = writeln!(
+            out,
+            "kdamond {}: {owner}: {} ({})",
+            k.slot,
+            effect_word(k.effect),
+            k.reason
+        );
     }
     for op in plan.ops.iter().filter(|_| writes_too) {
         let old = op.old.as_deref().unwrap_or("(new)");
@@ -239,7 +300,14 @@ fn run(args: &PlanArgs, renderer: &Renderer, write: bool, out: &mut Output) -> E
         Ok(live) => live,
         Err(message) => return usage_error(&message),
     };
-    let result = once(&settings(args), live.kernel.sysfs(), &live.info, &live.store, &mut live.state, write);
+    let result = once(
+        &settings(args),
+        live.kernel.sysfs(),
+        &live.info,
+        &live.store,
+        &mut live.state,
+        write,
+    );
     let code = report(&result, &live.info, &live.host, args, write, renderer, out);
     match live.kernel.save() {
         Ok(()) => code,
@@ -259,4 +327,3 @@ pub fn run_apply(args: &ApplyArgs, renderer: &Renderer, out: &mut Output) -> Exi
     }
     run(&args.plan, renderer, true, out)
 }
-

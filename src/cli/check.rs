@@ -32,4 +32,3 @@ pub fn run(args: &CheckArgs, renderer: &Renderer, out: &mut Output) -> ExitCode 
     }
     status(&checked, args.deny_warnings)
 }
-

@@ -32,18 +32,35 @@ pub fn run(args: &CompileArgs, renderer: &Renderer, out: &mut Output) -> ExitCod
         CompileFormat::DamoJson => {
             // damo's JSON has no place for pending policies: name them beside it.
             for skipped in compiled.skipped.iter().filter(|s| s.pending) {
-                let _ = writeln!(err, "note: policy `{}` ({}): pending, not in the JSON: {}", skipped.policy, skipped.file, skipped.reason);
+                let _ = writeln!(
+                    err,
+                    "note: policy `{}` ({}): pending, not in the JSON: {}",
+                    skipped.policy, skipped.file, skipped.reason
+                );
             }
             let _ = writeln!(out, "{}", crate::interop::damo_json::kdamonds(&compiled));
         }
         CompileFormat::Sysfs => {
-            let _ = writeln!(out, "# damo-policy compile: kernel {}, {} kdamond(s)", compiled.kernel, compiled.kdamonds.len());
+            let _ = writeln!(
+                out,
+                "# damo-policy compile: kernel {}, {} kdamond(s)",
+                compiled.kernel,
+                compiled.kdamonds.len()
+            );
             for kdamond in &compiled.kdamonds {
-                let _ = writeln!(out, "# kdamond {}: policy `{}` ({})", kdamond.index, kdamond.policy, kdamond.file);
+                let _ = writeln!(
+                    out,
+                    "# kdamond {}: policy `{}` ({})",
+                    kdamond.index, kdamond.policy, kdamond.file
+                );
             }
             for skipped in &compiled.skipped {
                 let state = if skipped.pending { "pending" } else { "not compiled" };
-                let _ = writeln!(out, "# policy `{}` ({}): {state}: {}", skipped.policy, skipped.file, skipped.reason);
+                let _ = writeln!(
+                    out,
+                    "# policy `{}` ({}): {state}: {}",
+                    skipped.policy, skipped.file, skipped.reason
+                );
             }
             let _ = sysfs::print(&compiled, Layout::new(checked.kernel), &mut out);
         }
@@ -51,7 +68,11 @@ pub fn run(args: &CompileArgs, renderer: &Renderer, out: &mut Output) -> ExitCod
     let _ = out.flush();
     if compiled.skipped.iter().any(|s| !s.pending) {
         for skipped in compiled.skipped.iter().filter(|s| !s.pending) {
-            let _ = writeln!(err, "error: policy `{}` ({}): {}", skipped.policy, skipped.file, skipped.reason);
+            let _ = writeln!(
+                err,
+                "error: policy `{}` ({}): {}",
+                skipped.policy, skipped.file, skipped.reason
+            );
         }
         return ExitCode::from(2);
     }

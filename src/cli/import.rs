@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::translate::{TargetChoiceArgs, overwrite_refusal, report, write_whole};
 use super::Output;
+use super::translate::{TargetChoiceArgs, overwrite_refusal, report, write_whole};
 use crate::diag::{Diagnostic, Renderer};
 use crate::interop::import::{self, checked_texts, name_from_stem};
 use crate::interop::input;

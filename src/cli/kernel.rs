@@ -37,24 +37,92 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     };
     let info = &live.info;
     let version = info.version;
-    let _ = writeln!(out, "kernel release {}; DAMON features of {} ({})", info.release, version, info.evidence);
+    let _ = writeln!(
+        out,
+        "kernel release {}; DAMON features of {} ({})",
+        info.release, version, info.evidence
+    );
     let ops: Vec<&str> = info.avail_ops.iter().map(|o| o.keyword()).collect();
     let _ = writeln!(out, "operations sets: {}", ops.join(", "));
     for module in &info.modules {
-        let note = if module.enabled { " (blocks damo-policy's kdamonds; apply --disable-modules)" } else { "" };
-        let _ = writeln!(out, "module {}: {}{note}", module.name, if module.enabled { "enabled" } else { "disabled" });
+        let note = if module.enabled {
+            " (blocks damo-policy's kdamonds; apply --disable-modules)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "module {}: {}{note}",
+            module.name,
+            if module.enabled { "enabled" } else { "disabled" }
+        );
     }
     let mark = |since: Version| if version >= since { "yes" } else { "no " };
     let _ = writeln!(out, "policy fields:");
     for (field, feature) in FIELDS {
         let _ = writeln!(out, "  {} {field} (since {})", mark(feature.since()), feature.since());
     }
-    let actions = [Action::Willneed, Action::Cold, Action::Pageout, Action::Hugepage, Action::Nohugepage, Action::LruPrio, Action::LruDeprio, Action::MigrateHot, Action::MigrateCold, Action::Collapse, Action::Stat];
-    let list = |items: Vec<(&str, Version)>| items.into_iter().map(|(k, v)| if version >= v { k.to_owned() } else { format!("({k}: {v}+)") }).collect::<Vec<_>>().join(" ");
-    let _ = writeln!(out, "actions: {}", list(actions.iter().map(|a| (a.keyword(), a.since())).collect()));
-    let filters = [FilterType::Anon, FilterType::Memcg, FilterType::Young, FilterType::HugepageSize, FilterType::Unmapped, FilterType::Active, FilterType::Addr, FilterType::Target];
-    let _ = writeln!(out, "filter types: {}", list(filters.iter().map(|f| (f.keyword(), f.since())).collect()));
-    let metrics = [Metric::UserInput, Metric::SomeMemPsiUs, Metric::NodeMemUsedBp, Metric::NodeMemFreeBp, Metric::NodeMemcgUsedBp, Metric::NodeMemcgFreeBp, Metric::ActiveMemBp, Metric::InactiveMemBp, Metric::NodeEligibleMemBp];
-    let _ = writeln!(out, "goal metrics: {}", list(metrics.iter().map(|m| (m.keyword(), m.since())).collect()));
+    let actions = [
+        Action::Willneed,
+        Action::Cold,
+        Action::Pageout,
+        Action::Hugepage,
+        Action::Nohugepage,
+        Action::LruPrio,
+        Action::LruDeprio,
+        Action::MigrateHot,
+        Action::MigrateCold,
+        Action::Collapse,
+        Action::Stat,
+    ];
+    let list = |items: Vec<(&str, Version)>| {
+        items
+            .into_iter()
+            .map(|(k, v)| {
+                if version >= v {
+                    k.to_owned()
+                } else {
+                    format!("({k}: {v}+)")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = writeln!(
+        out,
+        "actions: {}",
+        list(actions.iter().map(|a| (a.keyword(), a.since())).collect())
+    );
+    let filters = [
+        FilterType::Anon,
+        FilterType::Memcg,
+        FilterType::Young,
+        FilterType::HugepageSize,
+        FilterType::Unmapped,
+        FilterType::Active,
+        FilterType::Addr,
+        FilterType::Target,
+    ];
+    let _ = writeln!(
+        out,
+        "filter types: {}",
+        list(filters.iter().map(|f| (f.keyword(), f.since())).collect())
+    );
+    let metrics = [
+        Metric::UserInput,
+        Metric::SomeMemPsiUs,
+        Metric::NodeMemUsedBp,
+        Metric::NodeMemFreeBp,
+        Metric::NodeMemcgUsedBp,
+        Metric::NodeMemcgFreeBp,
+        Metric::ActiveMemBp,
+        Metric::InactiveMemBp,
+        Metric::NodeEligibleMemBp,
+    ];
+    let _ = writeln!(
+        out,
+        "goal metrics: {}",
+        list(metrics.iter().map(|m| (m.keyword(), m.since())).collect())
+    );
     ExitCode::SUCCESS
 }

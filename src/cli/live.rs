@@ -7,9 +7,9 @@ use clap::Args;
 
 use super::HostArgs;
 use crate::host::HostPaths;
+use crate::kernel::Version;
 use crate::kernel::probe::{self, KernelInfo};
 use crate::state::{EngineState, StateStore};
-use crate::kernel::Version;
 use crate::sysfs::Sysfs;
 use crate::sysfs::fake::FakeKernel;
 use crate::sysfs::real::RealSysfs;
@@ -20,7 +20,12 @@ pub struct LiveArgs {
     #[command(flatten)]
     pub host: HostArgs,
     /// Root of the kernel modules' parameters, for the exclusive DAMON modules.
-    #[arg(long, env = "DAMO_POLICY_MODULE_ROOT", default_value = "/sys/module", hide_short_help = true)]
+    #[arg(
+        long,
+        env = "DAMO_POLICY_MODULE_ROOT",
+        default_value = "/sys/module",
+        hide_short_help = true
+    )]
     pub module_root: PathBuf,
     /// Where the engine records the kdamonds it owns.
     #[arg(long, env = "DAMO_POLICY_STATE_DIR", default_value = crate::state::DEFAULT_DIR)]
@@ -35,7 +40,11 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    fn open(root: &std::path::Path, module_root: &std::path::Path, cgroup_root: &std::path::Path) -> Result<Self, String> {
+    fn open(
+        root: &std::path::Path,
+        module_root: &std::path::Path,
+        cgroup_root: &std::path::Path,
+    ) -> Result<Self, String> {
         let text = root.to_string_lossy();
         let Some(spec) = text.strip_prefix("fake:") else {
             return Ok(Kernel::Real(RealSysfs::new(root)));
@@ -44,7 +53,10 @@ impl Kernel {
         let version: Version = version.parse()?;
         let file = PathBuf::from(file);
         let kernel = FakeKernel::open(version, &file).map_err(|e| format!("{}: {e}", file.display()))?;
-        Ok(Kernel::Fake { kernel: Box::new(kernel.with_module_root(module_root).with_cgroup_root(cgroup_root)), file })
+        Ok(Kernel::Fake {
+            kernel: Box::new(kernel.with_module_root(module_root).with_cgroup_root(cgroup_root)),
+            file,
+        })
     }
 
     pub fn sysfs(&self) -> &(dyn Sysfs + Sync) {
@@ -80,15 +92,25 @@ impl LiveArgs {
         let sysfs = kernel.sysfs();
         let release = match &kernel {
             Kernel::Fake { kernel, .. } => kernel.version().to_string(),
-            Kernel::Real(_) => host.kernel_release().map_err(|e| format!("cannot read the kernel release: {e}"))?,
+            Kernel::Real(_) => host
+                .kernel_release()
+                .map_err(|e| format!("cannot read the kernel release: {e}"))?,
         };
         let boot_id = host.boot_id().map_err(|e| format!("cannot read the boot id: {e}"))?;
         let store = StateStore::new(&self.state_dir);
         let key = ProbeKey::new(&boot_id, &release, &self.host.sysfs_root, &self.module_root);
         let info = cached_probe(&store, &key, || probe::probe(sysfs, &release, &self.module_root))?;
         super::warn_if_newer(info.version, "the running kernel");
-        let state = store.load(&boot_id).map_err(|e| format!("cannot read the state record: {e}"))?;
-        Ok(Live { kernel, host, info, store, state })
+        let state = store
+            .load(&boot_id)
+            .map_err(|e| format!("cannot read the state record: {e}"))?;
+        Ok(Live {
+            kernel,
+            host,
+            info,
+            store,
+            state,
+        })
     }
 }
 
@@ -124,7 +146,11 @@ impl ProbeKey {
 /// A kernel's files do not change while it runs: probe each root once per boot, and keep the
 /// results beside the state record. Module states change at any time and are always read
 /// afresh.
-fn cached_probe(store: &StateStore, key: &ProbeKey, probe: impl FnOnce() -> Result<KernelInfo, String>) -> Result<KernelInfo, String> {
+fn cached_probe(
+    store: &StateStore,
+    key: &ProbeKey,
+    probe: impl FnOnce() -> Result<KernelInfo, String>,
+) -> Result<KernelInfo, String> {
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Cached {
         key: ProbeKey,
@@ -132,7 +158,10 @@ fn cached_probe(store: &StateStore, key: &ProbeKey, probe: impl FnOnce() -> Resu
     }
     let path = store.dir().join(PROBE_CACHE);
     // Anything unreadable (a file of an older damo-policy included) is probed again.
-    let mut entries: Vec<Cached> = std::fs::read_to_string(&path).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+    let mut entries: Vec<Cached> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
     if let Some(cached) = entries.iter().find(|c| c.key == *key) {
         let mut info = cached.info.clone();
         info.modules = probe::modules(&key.module_root);
@@ -141,7 +170,10 @@ fn cached_probe(store: &StateStore, key: &ProbeKey, probe: impl FnOnce() -> Resu
     let info = probe()?;
     // Other boots' entries describe kernels that no longer run.
     entries.retain(|c| c.key.boot_id == key.boot_id);
-    entries.push(Cached { key: key.clone(), info: info.clone() });
+    entries.push(Cached {
+        key: key.clone(),
+        info: info.clone(),
+    });
     if std::fs::create_dir_all(store.dir()).is_ok()
         && let Ok(text) = serde_json::to_string_pretty(&entries)
     {

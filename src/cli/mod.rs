@@ -16,14 +16,14 @@ use output::Output;
 
 mod apply;
 mod check;
-mod import;
 mod compile;
+mod import;
 mod kernel;
 mod live;
 mod output;
 mod status;
-mod watch;
 mod translate;
+mod watch;
 
 /// Declarative, data-access-aware memory management for Linux: TOML policies → DAMON.
 #[derive(Debug, Parser)]
@@ -132,10 +132,20 @@ pub struct HostArgs {
     #[arg(long, env = "DAMO_POLICY_PROC_ROOT", default_value = "/proc", hide_short_help = true)]
     pub proc_root: PathBuf,
     /// cgroup v2 mount, for cgroup targets.
-    #[arg(long, env = "DAMO_POLICY_CGROUP_ROOT", default_value = "/sys/fs/cgroup", hide_short_help = true)]
+    #[arg(
+        long,
+        env = "DAMO_POLICY_CGROUP_ROOT",
+        default_value = "/sys/fs/cgroup",
+        hide_short_help = true
+    )]
     pub cgroup_root: PathBuf,
     /// `/sys/devices/system`, for NUMA node targets.
-    #[arg(long, env = "DAMO_POLICY_SYSTEM_ROOT", default_value = "/sys/devices/system", hide_short_help = true)]
+    #[arg(
+        long,
+        env = "DAMO_POLICY_SYSTEM_ROOT",
+        default_value = "/sys/devices/system",
+        hide_short_help = true
+    )]
     pub system_root: PathBuf,
 }
 
@@ -240,4 +250,3 @@ pub(crate) fn summary(checked: &Checked) -> String {
         plural(checked.warning_count(), "warning"),
     )
 }
-

@@ -24,7 +24,11 @@ pub struct Output {
 
 impl Output {
     pub fn stdout() -> Self {
-        Output { inner: io::stdout().lock(), error: None, note: None }
+        Output {
+            inner: io::stdout().lock(),
+            error: None,
+            note: None,
+        }
     }
 
     /// What to tell the user if the output turns out lost: for a command that changed
@@ -47,7 +51,11 @@ impl Output {
         if let Some(note) = &self.note {
             let _ = writeln!(err, "note: {note}");
         }
-        if code == ExitCode::SUCCESS { ExitCode::from(IO_ERROR) } else { code }
+        if code == ExitCode::SUCCESS {
+            ExitCode::from(IO_ERROR)
+        } else {
+            code
+        }
     }
 
     fn record<T>(&mut self, result: io::Result<T>) -> io::Result<T> {

@@ -81,9 +81,15 @@ fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
 /// (seconds), and 6.14–6.15 not before a scheme activates (maybe never). Their statistics
 /// cannot change meanwhile anyway. `watermarks`: those of the running configuration (the
 /// record of the last apply).
-fn refresh_would_wait(watermarks: &[SchemeWatermarks<'_>], layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
+fn refresh_would_wait(
+    watermarks: &[SchemeWatermarks<'_>],
+    layout: Layout,
+    free_mem_permil: Option<u64>,
+) -> Option<String> {
     let activities: Vec<Activity> = watermarks.iter().map(|w| w.activity(free_mem_permil)).collect();
-    let free = free_mem_permil.map(|f| format!(" (free memory {f}‰ now)")).unwrap_or_default();
+    let free = free_mem_permil
+        .map(|f| format!(" (free memory {f}‰ now)"))
+        .unwrap_or_default();
     if !activities.is_empty() && activities.iter().all(|a| *a == Activity::Inactive) {
         return Some(format!(
             "statistics as of their last refresh: every scheme waits for its watermarks{free}, and the kernel would answer a refresh only at their next check"
@@ -110,14 +116,28 @@ fn human_bytes_text(text: &str) -> String {
 /// A target as the text output shows it: a process with what the host says of its memory,
 /// `pid 164 (batch-worker, RSS 8.6 MiB, swap 64.1 MiB)`.
 fn target_text(target: &str, processes: &[ProcessMemory]) -> String {
-    let memory = target.strip_prefix("pid ").and_then(|pid| processes.iter().find(|m| m.pid.to_string() == pid));
+    let memory = target
+        .strip_prefix("pid ")
+        .and_then(|pid| processes.iter().find(|m| m.pid.to_string() == pid));
     match memory {
-        Some(m) => format!("{target} ({}, RSS {}, swap {})", m.name, human_bytes(m.rss_bytes), human_bytes(m.swap_bytes)),
+        Some(m) => format!(
+            "{target} ({}, RSS {}, swap {})",
+            m.name,
+            human_bytes(m.rss_bytes),
+            human_bytes(m.swap_bytes)
+        ),
         None => target.to_owned(),
     }
 }
 
-fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layout: Layout, free_mem_permil: Option<u64>) -> PolicyStatus {
+fn collect(
+    sysfs: &dyn Sysfs,
+    host: &HostPaths,
+    policy: &str,
+    own: &Owned,
+    layout: Layout,
+    free_mem_permil: Option<u64>,
+) -> PolicyStatus {
     let (file, slot) = (own.file.as_str(), own.slot);
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
@@ -125,7 +145,9 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
     if let (Some(_), Some(ours)) = (own.replaced_by(state == "on", pid.parse().ok()), own.pid) {
         // Another tool started its kdamond in this slot after ours stopped: not ours to
         // refresh or show.
-        let note = format!("kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops");
+        let note = format!(
+            "kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops"
+        );
         return PolicyStatus {
             policy: policy.into(),
             file: file.into(),
@@ -139,7 +161,11 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
             schemes: Vec::new(),
         };
     }
-    let stats_note = if state == "on" { refresh_would_wait(&scheme_watermarks(&own.writes), layout, free_mem_permil) } else { None };
+    let stats_note = if state == "on" {
+        refresh_would_wait(&scheme_watermarks(&own.writes), layout, free_mem_permil)
+    } else {
+        None
+    };
     if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
         let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");
@@ -152,7 +178,10 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
     let mut processes = Vec::new();
     let targets = (0..count(sysfs, &format!("{ctx}/targets/nr_targets")))
         .map(|t| match ops.as_str() {
-            "paddr" => format!("physical, {} region(s)", count(sysfs, &format!("{ctx}/targets/{t}/regions/nr_regions"))),
+            "paddr" => format!(
+                "physical, {} region(s)",
+                count(sysfs, &format!("{ctx}/targets/{t}/regions/nr_regions"))
+            ),
             _ => {
                 let pid_text = read_or(sysfs, &format!("{ctx}/targets/{t}/pid_target"));
                 processes.extend(pid_text.parse().ok().and_then(|pid| host.process_memory(pid)));
@@ -183,7 +212,18 @@ fn collect(sysfs: &dyn Sysfs, host: &HostPaths, policy: &str, own: &Owned, layou
             "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
         }
     });
-    PolicyStatus { policy: policy.into(), file: file.into(), slot, pid, state, note, stats_note, targets, processes, schemes }
+    PolicyStatus {
+        policy: policy.into(),
+        file: file.into(),
+        slot,
+        pid,
+        state,
+        note,
+        stats_note,
+        targets,
+        processes,
+        schemes,
+    }
 }
 
 /// `damo-policy status`.
@@ -198,14 +238,33 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         .state
         .policies
         .iter()
-        .map(|(name, own)| collect(live.kernel.sysfs(), &host, name, own, Layout::new(live.info.version), free_mem_permil))
+        .map(|(name, own)| {
+            collect(
+                live.kernel.sysfs(),
+                &host,
+                name,
+                own,
+                Layout::new(live.info.version),
+                free_mem_permil,
+            )
+        })
         .collect();
     if args.format == StatusFormat::Json {
         let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
-        return live.kernel.save().map_or_else(|m| usage_error(&m), |()| ExitCode::SUCCESS);
+        return live
+            .kernel
+            .save()
+            .map_or_else(|m| usage_error(&m), |()| ExitCode::SUCCESS);
     }
-    let _ = writeln!(out, "kernel {} ({}), {} polic{} applied", live.info.version, live.info.release, statuses.len(), if statuses.len() == 1 { "y" } else { "ies" });
+    let _ = writeln!(
+        out,
+        "kernel {} ({}), {} polic{} applied",
+        live.info.version,
+        live.info.release,
+        statuses.len(),
+        if statuses.len() == 1 { "y" } else { "ies" }
+    );
     if let Some(service) = service_status(&live.store) {
         // The file outlives the service: say whether it still runs.
         let running = match &service.exited {
@@ -220,7 +279,11 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
             service.last_reload,
             service.cause,
             service.result,
-            service.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
+            service
+                .message
+                .as_deref()
+                .map(|m| format!(" — {m}"))
+                .unwrap_or_default()
         );
         for error in &service.errors {
             let message = error["message"].as_str().unwrap_or("");
@@ -233,14 +296,30 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         }
     }
     for s in &statuses {
-        let _ = writeln!(out, "policy `{}` ({}): kdamond {} {} pid {}", s.policy, s.file, s.slot, s.state, s.pid);
+        let _ = writeln!(
+            out,
+            "policy `{}` ({}): kdamond {} {} pid {}",
+            s.policy, s.file, s.slot, s.state, s.pid
+        );
         for note in s.note.iter().chain(&s.stats_note) {
             let _ = writeln!(out, "  {note}");
         }
         let targets: Vec<String> = s.targets.iter().map(|t| target_text(t, &s.processes)).collect();
-        let _ = writeln!(out, "  targets: {}", if targets.is_empty() { "none".to_owned() } else { targets.join(", ") });
+        let _ = writeln!(
+            out,
+            "  targets: {}",
+            if targets.is_empty() {
+                "none".to_owned()
+            } else {
+                targets.join(", ")
+            }
+        );
         for sc in &s.schemes {
-            let quota = sc.effective_quota_bytes.as_deref().map(|q| format!(", effective quota {}", human_bytes_text(q))).unwrap_or_default();
+            let quota = sc
+                .effective_quota_bytes
+                .as_deref()
+                .map(|q| format!(", effective quota {}", human_bytes_text(q)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  scheme {} {}: tried {} regions / {}, applied {} regions / {}, quota exceeded {} time(s){quota}",
@@ -298,7 +377,10 @@ pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
                 let _ = writeln!(out, "`{name}` (kdamond {slot}) is not running");
             }
             Ok(Stopped::Foreign { pid }) => {
-                let _ = writeln!(out, "`{name}` (kdamond {slot}) is not running; another tool's kdamond runs in its slot now (pid {pid}), left alone");
+                let _ = writeln!(
+                    out,
+                    "`{name}` (kdamond {slot}) is not running; another tool's kdamond runs in its slot now (pid {pid}), left alone"
+                );
             }
             Err(e) => {
                 let _ = writeln!(err, "error: stopping `{name}`: {e}");
@@ -309,5 +391,9 @@ pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
     if let Err(message) = live.kernel.save() {
         return usage_error(&message);
     }
-    if failed { ExitCode::from(super::apply::KERNEL_REFUSED) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(super::apply::KERNEL_REFUSED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::Output;
 use crate::diag::{Diagnostic, Renderer};
-use crate::interop::translate::{self, Options, TargetChoice};
 use crate::interop::input;
+use crate::interop::translate::{self, Options, TargetChoice};
 use crate::kernel::Version;
 
 #[derive(Debug, Args)]
@@ -79,10 +79,20 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
         return report(renderer, &translation.diagnostics, false, true);
     };
     // One policy is one file: a directory (existing, or written as one) cannot be it.
-    let directory = args.output.as_deref().filter(|path| path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/'));
+    let directory = args
+        .output
+        .as_deref()
+        .filter(|path| path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/'));
     let refusal = match directory {
-        Some(path) => Some(format!("{} names a directory: -o takes the policy file's name, such as {}", path.display(), path.join(format!("{}.toml", stem_of(&args.input))).display())),
-        None => args.output.as_deref().and_then(|path| overwrite_refusal(&args.input, &[path], args.force)),
+        Some(path) => Some(format!(
+            "{} names a directory: -o takes the policy file's name, such as {}",
+            path.display(),
+            path.join(format!("{}.toml", stem_of(&args.input))).display()
+        )),
+        None => args
+            .output
+            .as_deref()
+            .and_then(|path| overwrite_refusal(&args.input, &[path], args.force)),
     };
     report(renderer, &translation.diagnostics, false, refusal.is_none());
     if let Some(message) = refusal {
@@ -111,8 +121,17 @@ pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool, 
     let warnings = diagnostics.len() - errors;
     if errors + warnings > 0 {
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        let outcome = if errors > 0 || !writing { "nothing written" } else { "written" };
-        let _ = writeln!(err, "{}, {}: {outcome}", plural(errors, "error"), plural(warnings, "warning"));
+        let outcome = if errors > 0 || !writing {
+            "nothing written"
+        } else {
+            "written"
+        };
+        let _ = writeln!(
+            err,
+            "{}, {}: {outcome}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
     }
     match (errors, io) {
         (0, _) => ExitCode::SUCCESS,
@@ -125,19 +144,38 @@ pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool, 
 /// `input` file (its source would be lost: refused even with --force), or exists and
 /// `force` is off. Checked before any is written, so that a refusal writes nothing.
 pub(crate) fn overwrite_refusal(input: &Path, paths: &[&Path], force: bool) -> Option<String> {
-    let shown = |paths: &[&Path]| paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    let shown = |paths: &[&Path]| {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if input.as_os_str() != "-"
         && let Some(same) = paths.iter().find(|path| same_file(input, path))
     {
-        return Some(format!("{} is the input file; write the output somewhere else (-o)", same.display()));
+        return Some(format!(
+            "{} is the input file; write the output somewhere else (-o)",
+            same.display()
+        ));
     }
     // A dangling symlink exists too: the rename would replace it.
-    let existing: Vec<&Path> = paths.iter().copied().filter(|path| path.symlink_metadata().is_ok()).collect();
+    let existing: Vec<&Path> = paths
+        .iter()
+        .copied()
+        .filter(|path| path.symlink_metadata().is_ok())
+        .collect();
     match existing.as_slice() {
         _ if force => None,
         [] => None,
-        [one] => Some(format!("{} exists; run again with --force to replace it, or write somewhere else (-o)", one.display())),
-        many => Some(format!("{} exist; run again with --force to replace them, or write somewhere else (-o)", shown(many))),
+        [one] => Some(format!(
+            "{} exists; run again with --force to replace it, or write somewhere else (-o)",
+            one.display()
+        )),
+        many => Some(format!(
+            "{} exist; run again with --force to replace them, or write somewhere else (-o)",
+            shown(many)
+        )),
     }
 }
 
@@ -165,7 +203,9 @@ pub(crate) fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let name = path.file_name().map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&temporary, text)?;
     std::fs::rename(&temporary, path).inspect_err(|_| {

@@ -52,8 +52,20 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         module_root: args.plan.live.module_root.clone(),
     };
     tracing::info!(dir = %dir.display(), kernel = %live.info.version, release = %live.info.release, "watching");
-    let mut env = Env { sysfs: live.kernel.sysfs(), info: live.info.clone(), store: live.store.clone(), state: live.state.clone() };
-    watch::serve(&settings(&args.plan), &watch_settings, &mut env, &rx, || watcher.rewatch(), |_, _| {});
+    let mut env = Env {
+        sysfs: live.kernel.sysfs(),
+        info: live.info.clone(),
+        store: live.store.clone(),
+        state: live.state.clone(),
+    };
+    watch::serve(
+        &settings(&args.plan),
+        &watch_settings,
+        &mut env,
+        &rx,
+        || watcher.rewatch(),
+        |_, _| {},
+    );
     match live.kernel.save() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => usage_error(&message),

@@ -76,14 +76,23 @@ pub fn compile(policies: &[Policy], kernel: Version, host: &HostPaths) -> Compil
             }),
         }
     }
-    Compiled { kernel: kernel.to_string(), kdamonds, skipped }
+    Compiled {
+        kernel: kernel.to_string(),
+        kdamonds,
+        skipped,
+    }
 }
 
 /// The DAMON targets of a policy now; `Err((reason, pending))` when there are none.
 fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarget>, (String, bool)> {
     let regions = &policy.target.regions;
     let processes = |pids: Vec<u32>| -> Vec<KdamondTarget> {
-        pids.into_iter().map(|pid| KdamondTarget { pid: Some(pid), regions: regions.clone() }).collect()
+        pids.into_iter()
+            .map(|pid| KdamondTarget {
+                pid: Some(pid),
+                regions: regions.clone(),
+            })
+            .collect()
     };
     let physical = |regions: Vec<AddrRange>| vec![KdamondTarget { pid: None, regions }];
     let failed = |what: String| (what, false);
@@ -126,10 +135,16 @@ fn resolve_targets(policy: &Policy, host: &HostPaths) -> Result<Vec<KdamondTarge
 /// not resolve (no such cgroup) is left to the read that follows, which names it.
 fn below_cgroup_root(host: &HostPaths, cgroup: &str) -> bool {
     let relative = std::path::Path::new(cgroup.trim_start_matches('/'));
-    if relative.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+    if relative
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
         return false;
     }
-    match (std::fs::canonicalize(&host.cgroup_root), std::fs::canonicalize(host.cgroup_root.join(relative))) {
+    match (
+        std::fs::canonicalize(&host.cgroup_root),
+        std::fs::canonicalize(host.cgroup_root.join(relative)),
+    ) {
         (Ok(root), Ok(dir)) => dir.starts_with(root),
         _ => true,
     }
@@ -153,20 +168,36 @@ mod tests {
         fs::create_dir(dir.path().join("elsewhere")).unwrap();
         fs::write(dir.path().join("elsewhere/cgroup.procs"), "1\n").unwrap();
         std::os::unix::fs::symlink(dir.path().join("elsewhere"), root.join("escape")).unwrap();
-        let host = HostPaths { cgroup_root: root, ..HostPaths::default() };
+        let host = HostPaths {
+            cgroup_root: root,
+            ..HostPaths::default()
+        };
         let policy = |cgroup: &str| {
             let text = format!("[target]\ncgroup = {cgroup:?}\n");
-            let outcome = crate::validate::validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
+            let outcome =
+                crate::validate::validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
             outcome.policy.expect("a valid policy")
         };
-        let compiled = compile(&[policy("/batch.slice"), policy("escape")], Version::NEWEST_KNOWN, &host);
+        let compiled = compile(
+            &[policy("/batch.slice"), policy("escape")],
+            Version::NEWEST_KNOWN,
+            &host,
+        );
         assert_eq!(compiled.kdamonds.len(), 1);
         assert_eq!(compiled.kdamonds[0].targets[0].pid, Some(42));
-        assert!(compiled.skipped[0].reason.contains("resolves outside the cgroup mount"), "{:?}", compiled.skipped);
+        assert!(
+            compiled.skipped[0].reason.contains("resolves outside the cgroup mount"),
+            "{:?}",
+            compiled.skipped
+        );
         // Validation refuses `..`; a policy that has one anyway is not read either.
         let mut dotdot = policy("batch.slice");
         dotdot.target.selector = Selector::Cgroup("../elsewhere".into());
         let compiled = compile(&[dotdot], Version::NEWEST_KNOWN, &host);
-        assert!(compiled.kdamonds.is_empty() && !compiled.skipped[0].pending, "{:?}", compiled.skipped);
+        assert!(
+            compiled.kdamonds.is_empty() && !compiled.skipped[0].pending,
+            "{:?}",
+            compiled.skipped
+        );
     }
 }

@@ -24,7 +24,10 @@ pub struct Write {
 
 /// All writes, in order, that build `compiled` on a kernel with no kdamonds.
 pub fn writes(compiled: &Compiled, layout: Layout) -> Vec<Write> {
-    let mut out = Collect { writes: Vec::new(), kdamond: None };
+    let mut out = Collect {
+        writes: Vec::new(),
+        kdamond: None,
+    };
     tree(&mut out, compiled, layout);
     out.writes
 }
@@ -40,7 +43,10 @@ pub fn print(compiled: &Compiled, layout: Layout, out: &mut impl io::Write) -> i
 /// The writes that configure one kdamond (at `kdamond.index`) below `kdamonds/<index>/`,
 /// without its `state`.
 pub fn kdamond_writes(kdamond: &Kdamond, layout: Layout) -> Vec<Write> {
-    let mut out = Collect { writes: Vec::new(), kdamond: Some(kdamond.index) };
+    let mut out = Collect {
+        writes: Vec::new(),
+        kdamond: Some(kdamond.index),
+    };
     kdamond_tree(&mut out, kdamond, layout);
     out.writes
 }
@@ -72,7 +78,11 @@ struct Collect {
 
 impl Sink for Collect {
     fn put(&mut self, dir: &str, leaf: &str, value: impl Display) {
-        self.writes.push(Write { path: join(dir, leaf), value: value.to_string(), kdamond: self.kdamond });
+        self.writes.push(Write {
+            path: join(dir, leaf),
+            value: value.to_string(),
+            kdamond: self.kdamond,
+        });
     }
 
     fn kdamond(&mut self, index: usize) {
@@ -166,7 +176,11 @@ fn kdamond_tree(out: &mut impl Sink, kdamond: &Kdamond, layout: Layout) {
 fn scheme_tree(out: &mut impl Sink, sp: &str, scheme: &Scheme, kdamond: &Kdamond, layout: Layout) {
     out.put(sp, "action", scheme.effective_action(kdamond.mode).keyword());
     let ap = join(sp, "access_pattern");
-    for (dir, range) in [("sz", scheme.sz_bytes), ("nr_accesses", scheme.nr_accesses), ("age", scheme.age_aggrs)] {
+    for (dir, range) in [
+        ("sz", scheme.sz_bytes),
+        ("nr_accesses", scheme.nr_accesses),
+        ("age", scheme.age_aggrs),
+    ] {
         let dir = join(&ap, dir);
         out.put(&dir, "min", range.min);
         out.put(&dir, "max", range.max);
@@ -243,8 +257,18 @@ fn filters(out: &mut impl Sink, sp: &str, filters: &[Filter], layout: Layout) {
     }
     // Since 6.15 core and ops filters have their own directories; the legacy one is
     // emptied so no stale filter is evaluated after them.
-    filter_dir(out, &join(sp, "core_filters"), filters.iter().filter(|f| f.kind.is_core()), layout);
-    filter_dir(out, &join(sp, "ops_filters"), filters.iter().filter(|f| !f.kind.is_core()), layout);
+    filter_dir(
+        out,
+        &join(sp, "core_filters"),
+        filters.iter().filter(|f| f.kind.is_core()),
+        layout,
+    );
+    filter_dir(
+        out,
+        &join(sp, "ops_filters"),
+        filters.iter().filter(|f| !f.kind.is_core()),
+        layout,
+    );
     out.put(sp, "filters/nr_filters", 0);
 }
 

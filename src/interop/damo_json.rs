@@ -16,7 +16,9 @@ use crate::resolved::{AddrRange, Filter, FilterArg, Scheme, Watermarks};
 
 /// The damo kdamonds JSON of a compiled configuration, indented by 4 like damo's.
 pub fn kdamonds(compiled: &Compiled) -> String {
-    let tree = Tree { kdamonds: compiled.kdamonds.iter().map(kdamond).collect() };
+    let tree = Tree {
+        kdamonds: compiled.kdamonds.iter().map(kdamond).collect(),
+    };
     let mut out = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
@@ -170,7 +172,11 @@ fn kdamond(k: &Kdamond) -> DamoKdamond {
         targets: k
             .targets
             .iter()
-            .map(|t| Target { pid: t.pid, obsolete: false, regions: t.regions.iter().map(region).collect() })
+            .map(|t| Target {
+                pid: t.pid,
+                obsolete: false,
+                regions: t.regions.iter().map(region).collect(),
+            })
             .collect(),
         intervals: Intervals {
             sample_us: m.sample_us,
@@ -183,24 +189,43 @@ fn kdamond(k: &Kdamond) -> DamoKdamond {
                 max_sample_us: goal.map_or(0, |g| g.max_sample_us),
             },
         },
-        nr_regions: MinMax { min: m.min_nr_regions, max: m.max_nr_regions },
+        nr_regions: MinMax {
+            min: m.min_nr_regions,
+            max: m.max_nr_regions,
+        },
         schemes: k.schemes.iter().map(|s| scheme(s, k)).collect(),
     };
-    DamoKdamond { refresh_ms: 0, contexts: vec![context] }
+    DamoKdamond {
+        refresh_ms: 0,
+        contexts: vec![context],
+    }
 }
 
 fn region(r: &AddrRange) -> Region {
-    Region { start: r.start, end: r.end }
+    Region {
+        start: r.start,
+        end: r.end,
+    }
 }
 
 fn scheme(s: &Scheme, k: &Kdamond) -> DamoScheme {
     let q = &s.quota;
     DamoScheme {
         action: s.effective_action(k.mode).keyword(),
-        dests: s.dests.iter().map(|d| Dest { id: d.node, weight: d.weight }).collect(),
+        dests: s
+            .dests
+            .iter()
+            .map(|d| Dest {
+                id: d.node,
+                weight: d.weight,
+            })
+            .collect(),
         target_nid: s.target_nid,
         access_pattern: AccessPattern {
-            sz_bytes: MinMax { min: s.sz_bytes.min, max: s.sz_bytes.max },
+            sz_bytes: MinMax {
+                min: s.sz_bytes.min,
+                max: s.sz_bytes.max,
+            },
             nr_accesses: MinMax {
                 min: format!("{} samples", s.nr_accesses.min),
                 max: format!("{} samples", s.nr_accesses.max),
@@ -229,7 +254,11 @@ fn scheme(s: &Scheme, k: &Kdamond) -> DamoScheme {
                 })
                 .collect(),
             goal_tuner: q.goal_tuner.unwrap_or(GoalTuner::Consist).keyword(),
-            weights: Weights { sz_permil: q.sz_permil, nr_accesses_permil: q.nr_accesses_permil, age_permil: q.age_permil },
+            weights: Weights {
+                sz_permil: q.sz_permil,
+                nr_accesses_permil: q.nr_accesses_permil,
+                age_permil: q.age_permil,
+            },
         },
         watermarks: watermarks(s.watermarks.as_ref()),
         filters: s.filters.iter().map(filter).collect(),
@@ -238,7 +267,13 @@ fn scheme(s: &Scheme, k: &Kdamond) -> DamoScheme {
 
 fn watermarks(w: Option<&Watermarks>) -> DamoWatermarks {
     match w {
-        None => DamoWatermarks { metric: "none", interval_us: 0, high_permil: 0, mid_permil: 0, low_permil: 0 },
+        None => DamoWatermarks {
+            metric: "none",
+            interval_us: 0,
+            high_permil: 0,
+            mid_permil: 0,
+            low_permil: 0,
+        },
         Some(w) => DamoWatermarks {
             metric: w.metric.keyword(),
             interval_us: w.interval_us,
@@ -268,4 +303,3 @@ fn filter(f: &Filter) -> DamoFilter {
     }
     out
 }
-

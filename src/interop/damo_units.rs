@@ -13,7 +13,10 @@ use crate::units::{Decimal, UnitError};
 pub const DAMO_MAX: u64 = u64::MAX;
 
 fn error(message: String, help: &str) -> UnitError {
-    UnitError { message, help: help.to_owned() }
+    UnitError {
+        message,
+        help: help.to_owned(),
+    }
 }
 
 pub const NUMBER_HELP: &str =
@@ -55,16 +58,32 @@ pub fn floor_times(value: Decimal, factor: u128) -> Option<u128> {
 }
 
 fn to_u64(value: Option<u128>, text: &str, what: &str, help: &str) -> Result<u64, UnitError> {
-    value.and_then(|v| u64::try_from(v).ok()).ok_or_else(|| {
-        error(format!("`{text}` is larger than the largest {what} (2^64 - 1)"), help)
-    })
+    value
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| error(format!("`{text}` is larger than the largest {what} (2^64 - 1)"), help))
 }
 
 /// Size suffixes as damo spells them (case-sensitive), longest first.
 const SIZE_UNITS: &[(&str, u32)] = &[
-    ("KiB", 10), ("MiB", 20), ("GiB", 30), ("TiB", 40), ("PiB", 50), ("EiB", 60),
-    ("KB", 10), ("MB", 20), ("GB", 30), ("TB", 40), ("PB", 50), ("EB", 60),
-    ("B", 0), ("K", 10), ("M", 20), ("G", 30), ("T", 40), ("P", 50), ("E", 60),
+    ("KiB", 10),
+    ("MiB", 20),
+    ("GiB", 30),
+    ("TiB", 40),
+    ("PiB", 50),
+    ("EiB", 60),
+    ("KB", 10),
+    ("MB", 20),
+    ("GB", 30),
+    ("TB", 40),
+    ("PB", 50),
+    ("EB", 60),
+    ("B", 0),
+    ("K", 10),
+    ("M", 20),
+    ("G", 30),
+    ("T", 40),
+    ("P", 50),
+    ("E", 60),
 ];
 
 /// A size in bytes: `min` is 0, `max` is 2^64 - 1, fractions of a byte are truncated
@@ -78,7 +97,12 @@ pub fn size_bytes(text: &str) -> Result<u64, UnitError> {
     }
     let (number_text, shift) = SIZE_UNITS
         .iter()
-        .find_map(|(unit, shift)| trimmed.strip_suffix(unit).filter(|n| !n.trim().is_empty()).map(|n| (n, *shift)))
+        .find_map(|(unit, shift)| {
+            trimmed
+                .strip_suffix(unit)
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| (n, *shift))
+        })
         .unwrap_or((trimmed, 0));
     let value = number(number_text).map_err(|e| {
         let suffix = trimmed.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | ' '));
@@ -90,7 +114,12 @@ pub fn size_bytes(text: &str) -> Result<u64, UnitError> {
             error(format!("`{suffix}` is not a size suffix in `{trimmed}`"), SIZE_HELP)
         }
     })?;
-    to_u64(floor_times(value, 1u128 << shift), trimmed, "size", "write `max` for an unbounded size")
+    to_u64(
+        floor_times(value, 1u128 << shift),
+        trimmed,
+        "size",
+        "write `max` for an unbounded size",
+    )
 }
 
 /// Nanoseconds per time unit, as damo spells them (case-sensitive; `m` is minutes).
@@ -118,7 +147,9 @@ pub fn time_ns(text: &str, bare_unit_ns: u128) -> Result<Option<u128>, UnitError
         _ => {}
     }
     if let Ok(value) = number(trimmed) {
-        return floor_times(value, bare_unit_ns).map(Some).ok_or_else(|| too_long(trimmed));
+        return floor_times(value, bare_unit_ns)
+            .map(Some)
+            .ok_or_else(|| too_long(trimmed));
     }
     let words: Vec<&str> = trimmed.split_whitespace().collect();
     let parts: Vec<String> = if words.len() > 1 {
@@ -146,7 +177,10 @@ pub fn time_ns(text: &str, bare_unit_ns: u128) -> Result<Option<u128>, UnitError
 }
 
 fn too_long(text: &str) -> UnitError {
-    error(format!("`{text}` is longer than the longest time (2^64 - 1 µs)"), "write `max` for an unbounded time")
+    error(
+        format!("`{text}` is longer than the longest time (2^64 - 1 µs)"),
+        "write `max` for an unbounded time",
+    )
 }
 
 /// A time in whole microseconds (truncated, as damo writes it), `None` for `max`.
@@ -220,10 +254,15 @@ pub fn count(text: &str) -> Result<u64, UnitError> {
 /// the one-line format (no commas, no fraction, no unit).
 pub fn integer(text: &str, help: &str) -> Result<u64, UnitError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        let why = if text.starts_with('-') { ": damo values are never negative" } else { "" };
+        let why = if text.starts_with('-') {
+            ": damo values are never negative"
+        } else {
+            ""
+        };
         return Err(error(format!("`{text}` is not a whole number{why}"), help));
     }
-    text.parse().map_err(|_| error(format!("`{text}` is larger than 2^64 - 1"), help))
+    text.parse()
+        .map_err(|_| error(format!("`{text}` is larger than 2^64 - 1"), help))
 }
 
 /// A boolean as damo reads it: `y`, `yes`, `true`, `n`, `no`, `false` in any case.
@@ -257,7 +296,12 @@ mod tests {
         assert_eq!(size_bytes("max"), Ok(u64::MAX));
         assert_eq!(size_bytes("15E"), Ok(15 << 60));
         assert!(size_bytes("16E").unwrap_err().message.contains("largest size"));
-        assert!(size_bytes("4k").unwrap_err().message.contains("`k` is not a size suffix"));
+        assert!(
+            size_bytes("4k")
+                .unwrap_err()
+                .message
+                .contains("`k` is not a size suffix")
+        );
         assert!(size_bytes("KiB").is_err());
         assert!(size_bytes("-4K").is_err());
         assert!(size_bytes("1e3").unwrap_err().message.contains("Python"));
@@ -277,9 +321,19 @@ mod tests {
         assert_eq!(time_ms("1500us", MS), Ok(Some(1)));
         assert_eq!(time_us("max", US), Ok(None));
         assert_eq!(time_us("min", US), Ok(Some(0)));
-        assert!(time_us("5S", US).unwrap_err().message.contains("`S` is not a time unit"));
+        assert!(
+            time_us("5S", US)
+                .unwrap_err()
+                .message
+                .contains("`S` is not a time unit")
+        );
         assert!(time_us("1m30s", US).is_err());
-        assert!(time_us("99999999999999999999d", US).unwrap_err().message.contains("longest"));
+        assert!(
+            time_us("99999999999999999999d", US)
+                .unwrap_err()
+                .message
+                .contains("longest")
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ use super::yaml;
 pub fn read(input: &Arc<SourceFile>) -> Result<Value, Box<Diagnostic>> {
     let yaml = || {
         yaml::parse(&input.text).map_err(|error| {
-            let diagnostic = Diagnostic::error("import-yaml", error.message).label("here").help(YAML_HELP);
+            let diagnostic = Diagnostic::error("import-yaml", error.message)
+                .label("here")
+                .help(YAML_HELP);
             Box::new(diagnostic.at(input, Some(error.offset..error.offset)))
         })
     };
@@ -48,7 +50,8 @@ const YAML_HELP: &str = "`import` reads damo's YAML as damo does: a kdamonds tre
 or a --schemes list, of plain mappings, lists and scalars";
 
 fn is_yaml_path(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 fn not_json(input: &Arc<SourceFile>, error: &serde_json::Error) -> Diagnostic {
@@ -58,12 +61,19 @@ fn not_json(input: &Arc<SourceFile>, error: &serde_json::Error) -> Diagnostic {
     } else {
         "`import` reads damo's JSON or YAML: a kdamonds tree (`damo args damon --format json`) or a --schemes list"
     };
-    Diagnostic::error("import-json", format!("not JSON: {error}")).label("here").help(help).at(input, Some(offset..offset))
+    Diagnostic::error("import-json", format!("not JSON: {error}"))
+        .label("here")
+        .help(help)
+        .at(input, Some(offset..offset))
 }
 
 /// 0-based byte offset of a 1-based line and column.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
     (start + column.saturating_sub(1)).min(text.len())
 }
 

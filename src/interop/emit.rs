@@ -6,8 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::model::{
-    Filter, Goal, Monitoring, Physical, PolicyFile, Quota, RangeOf, Raw, Region, Scheme, Target,
-    Watermarks,
+    Filter, Goal, Monitoring, Physical, PolicyFile, Quota, RangeOf, Raw, Region, Scheme, Target, Watermarks,
 };
 
 /// Where generated files point editors for the schema, as the examples in `policies/` do.
@@ -74,13 +73,26 @@ fn comment_lines(out: &mut String, lines: &[String]) {
             }
             current.push_str(word);
         }
-        let _ = writeln!(out, "#{}{}", if current.is_empty() { "" } else { " " }, printable(&current));
+        let _ = writeln!(
+            out,
+            "#{}{}",
+            if current.is_empty() { "" } else { " " },
+            printable(&current)
+        );
     }
 }
 
 /// TOML comments hold no control characters but tab: show others escaped (`\u{c}`).
 fn printable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A TOML basic string (JSON's escapes are all valid TOML escapes).
@@ -89,7 +101,10 @@ pub fn quote(text: &str) -> String {
 }
 
 fn serde_keyword<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn raw(value: &Raw) -> String {
@@ -111,13 +126,18 @@ fn keys(out: &mut String, pairs: &[(&str, Option<String>)]) {
 
 /// `{ a = 1, b = "x" }` of the present pairs, or `None` if none is.
 fn inline(pairs: &[(&str, Option<String>)]) -> Option<String> {
-    let items: Vec<String> = pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} = {v}"))).collect();
+    let items: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} = {v}")))
+        .collect();
     (!items.is_empty()).then(|| format!("{{ {} }}", items.join(", ")))
 }
 
 fn regions(list: &[Region]) -> String {
-    let items: Vec<String> =
-        list.iter().map(|r| format!("{{ start = {}, end = {} }}", raw(&r.start.0), raw(&r.end.0))).collect();
+    let items: Vec<String> = list
+        .iter()
+        .map(|r| format!("{{ start = {}, end = {} }}", raw(&r.start.0), raw(&r.end.0)))
+        .collect();
     format!("[{}]", items.join(", "))
 }
 
@@ -131,39 +151,66 @@ fn target(out: &mut String, target: &Target) {
         ])
         .unwrap_or_else(|| "{}".into()),
     });
-    keys(out, &[
-        ("pids", target.pids.as_ref().map(|p| format!("{p:?}"))),
-        ("process", target.process.as_deref().map(quote)),
-        ("cgroup", target.cgroup.as_deref().map(quote)),
-        ("physical", physical),
-        ("regions", target.regions.as_deref().map(regions)),
-        ("ops", target.ops.map(|o| quote(o.keyword()))),
-    ]);
+    keys(
+        out,
+        &[
+            ("pids", target.pids.as_ref().map(|p| format!("{p:?}"))),
+            ("process", target.process.as_deref().map(quote)),
+            ("cgroup", target.cgroup.as_deref().map(quote)),
+            ("physical", physical),
+            ("regions", target.regions.as_deref().map(regions)),
+            ("ops", target.ops.map(|o| quote(o.keyword()))),
+        ],
+    );
 }
 
 fn monitoring(out: &mut String, m: &Monitoring) {
     out.push_str("[monitoring]\n");
-    keys(out, &[
-        ("sample_interval", m.sample_interval.as_ref().map(|d| quote(&d.0))),
-        ("aggregation_interval", m.aggregation_interval.as_ref().map(|d| quote(&d.0))),
-        ("update_interval", m.update_interval.as_ref().map(|d| quote(&d.0))),
-        ("regions", m.regions.as_ref().and_then(|r| {
-            inline(&[("min", r.min.map(|n| n.to_string())), ("max", r.max.map(|n| n.to_string()))])
-        })),
-        ("autotune", m.autotune.as_ref().and_then(|a| {
-            inline(&[
-                ("access", Some(quote(&a.access.0))),
-                ("aggregations", a.aggregations.map(|n| n.to_string())),
-                ("min_sample_interval", a.min_sample_interval.as_ref().map(|d| quote(&d.0))),
-                ("max_sample_interval", a.max_sample_interval.as_ref().map(|d| quote(&d.0))),
-            ])
-        })),
-    ]);
+    keys(
+        out,
+        &[
+            ("sample_interval", m.sample_interval.as_ref().map(|d| quote(&d.0))),
+            (
+                "aggregation_interval",
+                m.aggregation_interval.as_ref().map(|d| quote(&d.0)),
+            ),
+            ("update_interval", m.update_interval.as_ref().map(|d| quote(&d.0))),
+            (
+                "regions",
+                m.regions.as_ref().and_then(|r| {
+                    inline(&[
+                        ("min", r.min.map(|n| n.to_string())),
+                        ("max", r.max.map(|n| n.to_string())),
+                    ])
+                }),
+            ),
+            (
+                "autotune",
+                m.autotune.as_ref().and_then(|a| {
+                    inline(&[
+                        ("access", Some(quote(&a.access.0))),
+                        ("aggregations", a.aggregations.map(|n| n.to_string())),
+                        (
+                            "min_sample_interval",
+                            a.min_sample_interval.as_ref().map(|d| quote(&d.0)),
+                        ),
+                        (
+                            "max_sample_interval",
+                            a.max_sample_interval.as_ref().map(|d| quote(&d.0)),
+                        ),
+                    ])
+                }),
+            ),
+        ],
+    );
 }
 
 fn range<T>(range: Option<&RangeOf<T>>, text: impl Fn(&T) -> String) -> Option<String> {
     let range = range?;
-    inline(&[("min", range.min.as_ref().map(&text)), ("max", range.max.as_ref().map(&text))])
+    inline(&[
+        ("min", range.min.as_ref().map(&text)),
+        ("max", range.max.as_ref().map(&text)),
+    ])
 }
 
 fn scheme(out: &mut String, s: &Scheme) {
@@ -172,20 +219,32 @@ fn scheme(out: &mut String, s: &Scheme) {
     let destinations = s.destinations.as_ref().map(|list| {
         let items: Vec<String> = list
             .iter()
-            .map(|d| inline(&[("node", Some(d.node.to_string())), ("weight", d.weight.map(|w| w.to_string()))]).unwrap_or_default())
+            .map(|d| {
+                inline(&[
+                    ("node", Some(d.node.to_string())),
+                    ("weight", d.weight.map(|w| w.to_string())),
+                ])
+                .unwrap_or_default()
+            })
             .collect();
         format!("[{}]", items.join(", "))
     });
-    keys(out, &[
-        ("name", s.name.as_deref().map(quote)),
-        ("action", Some(quote(s.action.keyword()))),
-        ("access_pattern.size", range(pattern.size.as_ref(), |v| raw(&v.0))),
-        ("access_pattern.access_rate", range(pattern.access_rate.as_ref(), |v| quote(&v.0))),
-        ("access_pattern.age", range(pattern.age.as_ref(), |v| quote(&v.0))),
-        ("apply_interval", s.apply_interval.as_ref().map(|d| quote(&d.0))),
-        ("target_node", s.target_node.map(|n| n.to_string())),
-        ("destinations", destinations),
-    ]);
+    keys(
+        out,
+        &[
+            ("name", s.name.as_deref().map(quote)),
+            ("action", Some(quote(s.action.keyword()))),
+            ("access_pattern.size", range(pattern.size.as_ref(), |v| raw(&v.0))),
+            (
+                "access_pattern.access_rate",
+                range(pattern.access_rate.as_ref(), |v| quote(&v.0)),
+            ),
+            ("access_pattern.age", range(pattern.age.as_ref(), |v| quote(&v.0))),
+            ("apply_interval", s.apply_interval.as_ref().map(|d| quote(&d.0))),
+            ("target_node", s.target_node.map(|n| n.to_string())),
+            ("destinations", destinations),
+        ],
+    );
     if let Some(q) = &s.quota {
         quota(out, q);
     }
@@ -210,14 +269,17 @@ fn quota(out: &mut String, q: &Quota) {
         let items: Vec<String> = q.goals.iter().map(goal).collect();
         format!("[\n    {},\n]", items.join(",\n    "))
     });
-    keys(out, &[
-        ("time", q.time.as_ref().map(|d| quote(&d.0))),
-        ("size", q.size.as_ref().map(|s| raw(&s.0))),
-        ("reset_interval", q.reset_interval.as_ref().map(|d| quote(&d.0))),
-        ("weights", weights),
-        ("goals", goals),
-        ("goal_tuner", q.goal_tuner.map(|t| quote(t.keyword()))),
-    ]);
+    keys(
+        out,
+        &[
+            ("time", q.time.as_ref().map(|d| quote(&d.0))),
+            ("size", q.size.as_ref().map(|s| raw(&s.0))),
+            ("reset_interval", q.reset_interval.as_ref().map(|d| quote(&d.0))),
+            ("weights", weights),
+            ("goals", goals),
+            ("goal_tuner", q.goal_tuner.map(|t| quote(t.keyword()))),
+        ],
+    );
 }
 
 fn goal(g: &Goal) -> String {
@@ -232,26 +294,32 @@ fn goal(g: &Goal) -> String {
 
 fn watermarks(out: &mut String, w: &Watermarks) {
     out.push_str("\n[scheme.watermarks]\n");
-    keys(out, &[
-        ("metric", w.metric.map(|m| quote(m.keyword()))),
-        ("interval", w.interval.as_ref().map(|d| quote(&d.0))),
-        ("high", Some(quote(&w.high.0))),
-        ("mid", Some(quote(&w.mid.0))),
-        ("low", Some(quote(&w.low.0))),
-    ]);
+    keys(
+        out,
+        &[
+            ("metric", w.metric.map(|m| quote(m.keyword()))),
+            ("interval", w.interval.as_ref().map(|d| quote(&d.0))),
+            ("high", Some(quote(&w.high.0))),
+            ("mid", Some(quote(&w.mid.0))),
+            ("low", Some(quote(&w.low.0))),
+        ],
+    );
 }
 
 fn filter(out: &mut String, f: &Filter) {
     out.push_str("\n[[scheme.filter]]\n");
-    keys(out, &[
-        ("type", Some(quote(f.kind.keyword()))),
-        ("matching", f.matching.map(|b| b.to_string())),
-        ("allow", f.allow.map(|b| b.to_string())),
-        ("cgroup", f.cgroup.as_deref().map(quote)),
-        ("start", f.start.as_ref().map(|a| raw(&a.0))),
-        ("end", f.end.as_ref().map(|a| raw(&a.0))),
-        ("target", f.target.map(|t| t.to_string())),
-        ("min", f.min.as_ref().map(|s| raw(&s.0))),
-        ("max", f.max.as_ref().map(|s| raw(&s.0))),
-    ]);
+    keys(
+        out,
+        &[
+            ("type", Some(quote(f.kind.keyword()))),
+            ("matching", f.matching.map(|b| b.to_string())),
+            ("allow", f.allow.map(|b| b.to_string())),
+            ("cgroup", f.cgroup.as_deref().map(quote)),
+            ("start", f.start.as_ref().map(|a| raw(&a.0))),
+            ("end", f.end.as_ref().map(|a| raw(&a.0))),
+            ("target", f.target.map(|t| t.to_string())),
+            ("min", f.min.as_ref().map(|s| raw(&s.0))),
+            ("max", f.max.as_ref().map(|s| raw(&s.0))),
+        ],
+    );
 }

@@ -15,7 +15,10 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::kernel::{FilterType, Metric, MetricUnit, Ops};
-use crate::model::{self, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region, RegionCount, Target};
+use crate::model::{
+    self, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region, RegionCount,
+    Target,
+};
 use crate::source::SourceFile;
 use crate::units::UnitError;
 
@@ -35,7 +38,10 @@ pub struct Imported {
 
 /// Reads `input`; `target` is used for a `--schemes` list, which names none.
 pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Vec<Imported>, Vec<Diagnostic>) {
-    let mut ctx = Ctx { file: Arc::clone(input), diags: Vec::new() };
+    let mut ctx = Ctx {
+        file: Arc::clone(input),
+        diags: Vec::new(),
+    };
     let value = match super::document::read(input) {
         Ok(value) => value,
         Err(diagnostic) => return (Vec::new(), vec![*diagnostic]),
@@ -49,10 +55,24 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
         }
         Value::Array(items) => {
             let policy = schemes_list(&mut ctx, items, target, stem);
-            return (policy.into_iter().map(|(policy, comments)| Imported { name: stem.to_owned(), policy, comments }).collect(), ctx.diags);
+            return (
+                policy
+                    .into_iter()
+                    .map(|(policy, comments)| Imported {
+                        name: stem.to_owned(),
+                        policy,
+                        comments,
+                    })
+                    .collect(),
+                ctx.diags,
+            );
         }
         _ => {
-            ctx.error("$", "expected damo's kdamonds tree (an object with `kdamonds`) or a list of schemes".into(), IMPORT_HELP);
+            ctx.error(
+                "$",
+                "expected damo's kdamonds tree (an object with `kdamonds`) or a list of schemes".into(),
+                IMPORT_HELP,
+            );
             return (Vec::new(), ctx.diags);
         }
     };
@@ -69,10 +89,17 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
         TargetChoice::Physical { chosen: false } => None,
     };
     if let Some(option) = chosen {
-        ctx.error("kdamonds", format!("{option} applies to a list of schemes; a kdamonds tree names its own targets"), "leave out the option, or edit the targets in the imported policies");
+        ctx.error(
+            "kdamonds",
+            format!("{option} applies to a list of schemes; a kdamonds tree names its own targets"),
+            "leave out the option, or edit the targets in the imported policies",
+        );
         return (Vec::new(), ctx.diags);
     }
-    let contexts: usize = list.iter().map(|k| k.get("contexts").and_then(Value::as_array).map_or(0, Vec::len)).sum();
+    let contexts: usize = list
+        .iter()
+        .map(|k| k.get("contexts").and_then(Value::as_array).map_or(0, Vec::len))
+        .sum();
     let mut imported = Vec::new();
     for (k, kdamond) in list.iter().enumerate() {
         let path = format!("kdamonds[{k}]");
@@ -86,13 +113,18 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
                 (_, 1) => format!("{stem}-{k}"),
                 _ => format!("{stem}-{k}-{c}"),
             };
-            if let Some((policy, comments)) = self::context(&mut ctx, context, &format!("{path}.contexts[{c}]"), &name) {
+            if let Some((policy, comments)) = self::context(&mut ctx, context, &format!("{path}.contexts[{c}]"), &name)
+            {
                 imported.push(Imported { name, policy, comments });
             }
         }
     }
     if list.is_empty() {
-        ctx.error("kdamonds", "the list of kdamonds is empty: there is nothing to import".into(), IMPORT_HELP);
+        ctx.error(
+            "kdamonds",
+            "the list of kdamonds is empty: there is nothing to import".into(),
+            IMPORT_HELP,
+        );
     }
     (imported, ctx.diags)
 }
@@ -108,22 +140,42 @@ struct Ctx {
 
 impl Ctx {
     fn error(&mut self, path: &str, message: String, help: &str) {
-        self.diags.push(Diagnostic::error("import-value", format!("{path}: {message}")).help(help).at(&self.file, None));
+        self.diags.push(
+            Diagnostic::error("import-value", format!("{path}: {message}"))
+                .help(help)
+                .at(&self.file, None),
+        );
     }
 
     fn warning(&mut self, path: &str, message: String, help: &str) {
-        self.diags.push(Diagnostic::warning("import-dropped", format!("{path}: {message}")).help(help).at(&self.file, None));
+        self.diags.push(
+            Diagnostic::warning("import-dropped", format!("{path}: {message}"))
+                .help(help)
+                .at(&self.file, None),
+        );
     }
 
     /// A value read with `parse`; `None` (reported) when it cannot be.
-    fn read<T>(&mut self, value: Option<&Value>, path: &str, default: T, parse: impl FnOnce(&str) -> Result<T, UnitError>) -> Option<T> {
-        let Some(value) = value.filter(|v| !v.is_null()) else { return Some(default) };
+    fn read<T>(
+        &mut self,
+        value: Option<&Value>,
+        path: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, UnitError>,
+    ) -> Option<T> {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return Some(default);
+        };
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             _ => {
-                self.error(path, format!("expected a number or a string, found `{value}`"), damo_units::NUMBER_HELP);
+                self.error(
+                    path,
+                    format!("expected a number or a string, found `{value}`"),
+                    damo_units::NUMBER_HELP,
+                );
                 return None;
             }
         };
@@ -139,49 +191,90 @@ fn schemes_list(ctx: &mut Ctx, items: &[Value], target: &TargetChoice, name: &st
         comments.schemes.push(notes.into_iter().map(|n| n.text).collect());
         schemes.push(wire);
     }
-    let mut policy_target = Target { pids: None, process: None, cgroup: None, physical: None, regions: None, ops: None };
+    let mut policy_target = Target {
+        pids: None,
+        process: None,
+        cgroup: None,
+        physical: None,
+        regions: None,
+        ops: None,
+    };
     match target {
         TargetChoice::Pids(pids) => policy_target.pids = Some(pids.clone()),
         TargetChoice::Process(name) => policy_target.process = Some(name.clone()),
         TargetChoice::Physical { chosen } => {
             policy_target.physical = Some(Physical::Whole(true));
             if !chosen {
-                comments.target.push("A list of schemes names no target (--pid, --process or --physical): physical memory.".into());
+                comments.target.push(
+                    "A list of schemes names no target (--pid, --process or --physical): physical memory.".into(),
+                );
             }
         }
     }
-    comments.header.push("Imported by `damo-policy import` from a list of damo schemes.".into());
-    comments.monitoring.push("damo's default monitoring, with which the schemes' percentages and times convert.".into());
+    comments
+        .header
+        .push("Imported by `damo-policy import` from a list of damo schemes.".into());
+    comments
+        .monitoring
+        .push("damo's default monitoring, with which the schemes' percentages and times convert.".into());
     let monitoring = Monitoring {
         sample_interval: Some(Duration("5ms".into())),
         aggregation_interval: Some(Duration("100ms".into())),
         update_interval: Some(Duration("1s".into())),
-        regions: Some(RegionCount { min: Some(10), max: Some(1000) }),
+        regions: Some(RegionCount {
+            min: Some(10),
+            max: Some(1000),
+        }),
         autotune: None,
     };
-    let policy = PolicyFile { name: Some(name.to_owned()), description: None, enabled: None, mode: None, target: policy_target, monitoring: Some(monitoring), scheme: schemes };
+    let policy = PolicyFile {
+        name: Some(name.to_owned()),
+        description: None,
+        enabled: None,
+        mode: None,
+        target: policy_target,
+        monitoring: Some(monitoring),
+        scheme: schemes,
+    };
     Some((policy, comments))
 }
 
 fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(PolicyFile, Comments)> {
     if !context.is_object() {
-        ctx.error(path, format!("expected a context (an object with `ops`, `targets`, `schemes`, …), found `{context}`"), IMPORT_HELP);
+        ctx.error(
+            path,
+            format!("expected a context (an object with `ops`, `targets`, `schemes`, …), found `{context}`"),
+            IMPORT_HELP,
+        );
         return None;
     }
     let mut comments = Comments::default();
-    comments.header.push(format!("Imported by `damo-policy import` from {} ({path}).", ctx.file.display_path()));
+    comments.header.push(format!(
+        "Imported by `damo-policy import` from {} ({path}).",
+        ctx.file.display_path()
+    ));
     let ops = match context.get("ops").and_then(Value::as_str) {
         Some("vaddr") => Ops::Vaddr,
         Some("fvaddr") => Ops::Fvaddr,
         Some("paddr") => Ops::Paddr,
         other => {
             let found = other.map_or_else(|| "none".to_owned(), |o| format!("`{o}`"));
-            ctx.error(&format!("{path}.ops"), format!("unknown operations set {found}"), "the operations sets are vaddr, fvaddr and paddr");
+            ctx.error(
+                &format!("{path}.ops"),
+                format!("unknown operations set {found}"),
+                "the operations sets are vaddr, fvaddr and paddr",
+            );
             return None;
         }
     };
     dropped_extras(ctx, context, path);
-    let target = targets(ctx, context.get("targets"), &format!("{path}.targets"), ops, &mut comments)?;
+    let target = targets(
+        ctx,
+        context.get("targets"),
+        &format!("{path}.targets"),
+        ops,
+        &mut comments,
+    )?;
     let monitoring = monitoring(ctx, context, path)?;
     let mut schemes = Vec::new();
     let empty = Vec::new();
@@ -212,24 +305,55 @@ fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(Po
 /// damo features a policy has no place for: reported, not silently lost.
 fn dropped_extras(ctx: &mut Ctx, context: &Value, path: &str) {
     let help = "damo-policy does not manage this; configure it with damo if you need it";
-    if context.get("pause").and_then(|p| p.as_bool().or_else(|| p.as_str().and_then(damo_units::boolean))) == Some(true) {
-        ctx.warning(&format!("{path}.pause"), "a paused context is imported running".into(), help);
+    if context
+        .get("pause")
+        .and_then(|p| p.as_bool().or_else(|| p.as_str().and_then(damo_units::boolean)))
+        == Some(true)
+    {
+        ctx.warning(
+            &format!("{path}.pause"),
+            "a paused context is imported running".into(),
+            help,
+        );
     }
-    if context.get("probes").and_then(Value::as_array).is_some_and(|p| !p.is_empty()) {
+    if context
+        .get("probes")
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty())
+    {
         ctx.warning(&format!("{path}.probes"), "access probes are left out".into(), help);
     }
-    let filters = context.pointer("/sample_control/sample_filters").and_then(Value::as_array);
+    let filters = context
+        .pointer("/sample_control/sample_filters")
+        .and_then(Value::as_array);
     if filters.is_some_and(|f| !f.is_empty()) {
-        ctx.warning(&format!("{path}.sample_control"), "sample filters are left out".into(), help);
+        ctx.warning(
+            &format!("{path}.sample_control"),
+            "sample filters are left out".into(),
+            help,
+        );
     }
-    let unit = context.get("addr_unit").map(|u| u.as_str().map_or_else(|| u.to_string(), str::to_owned));
+    let unit = context
+        .get("addr_unit")
+        .map(|u| u.as_str().map_or_else(|| u.to_string(), str::to_owned));
     if let Some(unit) = unit.filter(|u| damo_units::size_bytes(u).ok() != Some(1)) {
-        ctx.error(&format!("{path}.addr_unit"), format!("address unit `{unit}` cannot be expressed in a policy"), "damo-policy writes addr_unit 1; import a context with addr_unit 1");
+        ctx.error(
+            &format!("{path}.addr_unit"),
+            format!("address unit `{unit}` cannot be expressed in a policy"),
+            "damo-policy writes addr_unit 1; import a context with addr_unit 1",
+        );
     }
 }
 
 fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments: &mut Comments) -> Option<Target> {
-    let mut target = Target { pids: None, process: None, cgroup: None, physical: None, regions: None, ops: None };
+    let mut target = Target {
+        pids: None,
+        process: None,
+        cgroup: None,
+        physical: None,
+        regions: None,
+        ops: None,
+    };
     let empty = Vec::new();
     let list = value.and_then(Value::as_array).unwrap_or(&empty);
     let mut pids = Vec::new();
@@ -240,10 +364,19 @@ fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments:
         match (ops, pid) {
             (Ops::Paddr, _) => {}
             (_, Some(pid)) => pids.push(ctx.read(Some(pid), &format!("{at}.pid"), 0, |t| {
-                damo_units::count(t).and_then(|n| u32::try_from(n).map_err(|_| UnitError { message: format!("`{t}` is not a process id"), help: String::new() }))
+                damo_units::count(t).and_then(|n| {
+                    u32::try_from(n).map_err(|_| UnitError {
+                        message: format!("`{t}` is not a process id"),
+                        help: String::new(),
+                    })
+                })
             })?),
             (_, None) => {
-                ctx.error(&at, "a process target without a `pid`".into(), "vaddr and fvaddr targets are processes: give each a pid");
+                ctx.error(
+                    &at,
+                    "a process target without a `pid`".into(),
+                    "vaddr and fvaddr targets are processes: give each a pid",
+                );
                 return None;
             }
         }
@@ -254,32 +387,54 @@ fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments:
             let rp = format!("{at}.regions[{r}]");
             let start = ctx.read(region.get("start"), &format!("{rp}.start"), 0, damo_units::count)?;
             let end = ctx.read(region.get("end"), &format!("{rp}.end"), 0, damo_units::count)?;
-            ranges.push(Region { start: Address(Raw::Text(format!("{start:#x}"))), end: Address(Raw::Text(format!("{end:#x}"))) });
+            ranges.push(Region {
+                start: Address(Raw::Text(format!("{start:#x}"))),
+                end: Address(Raw::Text(format!("{end:#x}"))),
+            });
         }
         region_lists.push(ranges);
     }
     if region_lists.windows(2).any(|w| w[0] != w[1]) {
-        ctx.error(path, "the targets have different regions; a policy gives all its processes the same".into(), "import each target as its own kdamond, or give the targets the same regions");
+        ctx.error(
+            path,
+            "the targets have different regions; a policy gives all its processes the same".into(),
+            "import each target as its own kdamond, or give the targets the same regions",
+        );
         return None;
     }
     let regions = region_lists.into_iter().next().unwrap_or_default();
     match ops {
         Ops::Paddr => {
             if list.len() != 1 {
-                ctx.error(path, format!("paddr monitors physical memory as one target, found {}", list.len()), "give the paddr context exactly one target");
+                ctx.error(
+                    path,
+                    format!("paddr monitors physical memory as one target, found {}", list.len()),
+                    "give the paddr context exactly one target",
+                );
                 return None;
             }
             target.physical = Some(if regions.is_empty() {
-                comments.target.push("damo's paddr target without regions spans the first to the last System RAM;".into());
-                comments.target.push("a policy's `physical = true` is the largest System RAM range.".into());
+                comments
+                    .target
+                    .push("damo's paddr target without regions spans the first to the last System RAM;".into());
+                comments
+                    .target
+                    .push("a policy's `physical = true` is the largest System RAM range.".into());
                 Physical::Whole(true)
             } else {
-                Physical::Select(model::PhysicalSelect { numa_node: None, regions: Some(regions) })
+                Physical::Select(model::PhysicalSelect {
+                    numa_node: None,
+                    regions: Some(regions),
+                })
             });
         }
         _ => {
             if pids.is_empty() {
-                ctx.error(path, "a process context without targets".into(), "give the context at least one target with a pid");
+                ctx.error(
+                    path,
+                    "a process context without targets".into(),
+                    "give the context at least one target with a pid",
+                );
                 return None;
             }
             target.pids = Some(pids);
@@ -298,7 +453,11 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
         match us {
             Some(us) => Some(Duration(scheme::human_duration(us))),
             None => {
-                ctx.error(&at(key), "`max` is not a monitoring interval".into(), damo_units::TIME_HELP);
+                ctx.error(
+                    &at(key),
+                    "`max` is not a monitoring interval".into(),
+                    damo_units::TIME_HELP,
+                );
                 None
             }
         }
@@ -313,7 +472,9 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
     let autotune = if aggrs == 0 {
         None
     } else {
-        let access_bp = ctx.read(g("access_bp"), &gp("access_bp"), 0, |t| damo_units::per_percent(t, 100, damo_units::NUMBER_HELP))?;
+        let access_bp = ctx.read(g("access_bp"), &gp("access_bp"), 0, |t| {
+            damo_units::per_percent(t, 100, damo_units::NUMBER_HELP)
+        })?;
         let min = ctx.read(g("min_sample_us"), &gp("min_sample_us"), Some(0), time_us)?;
         let max = ctx.read(g("max_sample_us"), &gp("max_sample_us"), Some(0), time_us)?;
         Some(Autotune {
@@ -324,13 +485,26 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
         })
     };
     let nr = context.get("nr_regions");
-    let min = ctx.read(nr.and_then(|n| n.get("min")), &format!("{path}.nr_regions.min"), 10, damo_units::count)?;
-    let max = ctx.read(nr.and_then(|n| n.get("max")), &format!("{path}.nr_regions.max"), 1000, damo_units::count)?;
+    let min = ctx.read(
+        nr.and_then(|n| n.get("min")),
+        &format!("{path}.nr_regions.min"),
+        10,
+        damo_units::count,
+    )?;
+    let max = ctx.read(
+        nr.and_then(|n| n.get("max")),
+        &format!("{path}.nr_regions.max"),
+        1000,
+        damo_units::count,
+    )?;
     Some(Monitoring {
         sample_interval: Some(sample?),
         aggregation_interval: Some(aggr?),
         update_interval: Some(update?),
-        regions: Some(RegionCount { min: Some(min), max: Some(max) }),
+        regions: Some(RegionCount {
+            min: Some(min),
+            max: Some(max),
+        }),
         autotune,
     })
 }
@@ -340,22 +514,51 @@ fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
     // Every key of a scheme has a default, so anything but an object would import as a
     // `stat` scheme nobody wrote.
     if !v.is_object() {
-        ctx.error(path, format!("expected a scheme (an object with `action`, `access_pattern`, …), found `{v}`"), IMPORT_HELP);
+        ctx.error(
+            path,
+            format!("expected a scheme (an object with `action`, `access_pattern`, …), found `{v}`"),
+            IMPORT_HELP,
+        );
         return None;
     }
     let before = ctx.diags.iter().filter(|d| d.is_error()).count();
     let p = |key: &str| format!("{path}.{key}");
-    let action = ctx.read(v.get("action"), &p("action"), crate::kernel::Action::Stat, legacy::action);
+    let action = ctx.read(
+        v.get("action"),
+        &p("action"),
+        crate::kernel::Action::Stat,
+        legacy::action,
+    );
     let ap = v.get("access_pattern");
     let pat = |group: &str, bound: &str| ap.and_then(|a| a.get(group)).and_then(|g| g.get(bound));
     let pp = |group: &str, bound: &str| format!("{path}.access_pattern.{group}.{bound}");
     let sz = [
-        ctx.read(pat("sz_bytes", "min"), &pp("sz_bytes", "min"), 0, damo_units::size_bytes),
-        ctx.read(pat("sz_bytes", "max"), &pp("sz_bytes", "max"), damo_units::DAMO_MAX, damo_units::size_bytes),
+        ctx.read(
+            pat("sz_bytes", "min"),
+            &pp("sz_bytes", "min"),
+            0,
+            damo_units::size_bytes,
+        ),
+        ctx.read(
+            pat("sz_bytes", "max"),
+            &pp("sz_bytes", "max"),
+            damo_units::DAMO_MAX,
+            damo_units::size_bytes,
+        ),
     ];
     let acc = [
-        ctx.read(pat("nr_accesses", "min"), &pp("nr_accesses", "min"), Access::Percent(crate::units::Decimal { digits: 0, scale: 0 }), access),
-        ctx.read(pat("nr_accesses", "max"), &pp("nr_accesses", "max"), Access::Max, access),
+        ctx.read(
+            pat("nr_accesses", "min"),
+            &pp("nr_accesses", "min"),
+            Access::Percent(crate::units::Decimal { digits: 0, scale: 0 }),
+            access,
+        ),
+        ctx.read(
+            pat("nr_accesses", "max"),
+            &pp("nr_accesses", "max"),
+            Access::Max,
+            access,
+        ),
     ];
     let age = [
         ctx.read(pat("age", "min"), &pp("age", "min"), AgeBound::Micros(0), age),
@@ -373,16 +576,29 @@ fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
     };
     let empty = Vec::new();
     let mut destinations = Vec::new();
-    for (d, dest) in v.get("dests").and_then(Value::as_array).unwrap_or(&empty).iter().enumerate() {
+    for (d, dest) in v
+        .get("dests")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+        .iter()
+        .enumerate()
+    {
         let dp = format!("{path}.dests[{d}]");
         let id = ctx.read(dest.get("id"), &format!("{dp}.id"), 0, small)?;
         let weight = ctx.read(dest.get("weight"), &format!("{dp}.weight"), 0, small)?;
-        destinations.push(model::Destination { node: id, weight: Some(weight) });
+        destinations.push(model::Destination {
+            node: id,
+            weight: Some(weight),
+        });
     }
     let apply_interval_us = match apply? {
         Some(us) => us,
         None => {
-            ctx.error(&p("apply_interval_us"), "`max` is not an apply interval".into(), damo_units::TIME_HELP);
+            ctx.error(
+                &p("apply_interval_us"),
+                "`max` is not an apply interval".into(),
+                damo_units::TIME_HELP,
+            );
             return None;
         }
     };
@@ -403,7 +619,10 @@ fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
 
 fn small(text: &str) -> Result<u32, UnitError> {
     let n = damo_units::count(text)?;
-    u32::try_from(n).map_err(|_| UnitError { message: format!("`{text}` is larger than 4294967295"), help: String::new() })
+    u32::try_from(n).map_err(|_| UnitError {
+        message: format!("`{text}` is larger than 4294967295"),
+        help: String::new(),
+    })
 }
 
 /// `"N samples"`, or a percentage (damo's default unit).
@@ -432,7 +651,9 @@ fn clamped(text: &str, parsed: Result<Option<u64>, UnitError>) -> Result<Option<
     match parsed {
         // 2^64 - 1 itself is damo's `max` as a bare number.
         Ok(Some(u64::MAX)) => Ok(None),
-        Err(_) if damo_units::number(text).is_ok_and(|n| n.digits / 10u128.pow(n.scale) >= u128::from(u64::MAX)) => Ok(None),
+        Err(_) if damo_units::number(text).is_ok_and(|n| n.digits / 10u128.pow(n.scale) >= u128::from(u64::MAX)) => {
+            Ok(None)
+        }
         other => other,
     }
 }
@@ -455,33 +676,63 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
     let weight = |ctx: &mut Ctx, key: &str| {
         ctx.read(w.and_then(|w| w.get(key)), &format!("{path}.weights.{key}"), 0, |t| {
             let n = damo_units::per_percent(t, 10, "weights are permil, or percentages such as \"0.3 %\"")?;
-            u32::try_from(n).map_err(|_| UnitError { message: format!("`{t}` is larger than the largest weight"), help: String::new() })
+            u32::try_from(n).map_err(|_| UnitError {
+                message: format!("`{t}` is larger than the largest weight"),
+                help: String::new(),
+            })
         })
     };
-    let weights = [weight(ctx, "sz_permil"), weight(ctx, "nr_accesses_permil"), weight(ctx, "age_permil")];
-    let charge = ctx.read(v.get("fail_charge_denom"), &p("fail_charge_denom"), 0, damo_units::count);
+    let weights = [
+        weight(ctx, "sz_permil"),
+        weight(ctx, "nr_accesses_permil"),
+        weight(ctx, "age_permil"),
+    ];
+    let charge = ctx.read(
+        v.get("fail_charge_denom"),
+        &p("fail_charge_denom"),
+        0,
+        damo_units::count,
+    );
     if charge.is_some_and(|c| c != 0) {
-        ctx.warning(&p("fail_charge_denom"), "the failure charge ratio is left out".into(), "damo-policy does not manage it yet");
+        ctx.warning(
+            &p("fail_charge_denom"),
+            "the failure charge ratio is left out".into(),
+            "damo-policy does not manage it yet",
+        );
     }
     let goal_tuner = match v.get("goal_tuner").and_then(Value::as_str) {
         None | Some("consist") => None,
         Some(other) => match serde_json::from_value(Value::String(other.to_owned())) {
             Ok(tuner) => Some(tuner),
             Err(_) => {
-                ctx.error(&p("goal_tuner"), format!("unknown goal tuner `{other}`"), "the goal tuners are consist and temporal");
+                ctx.error(
+                    &p("goal_tuner"),
+                    format!("unknown goal tuner `{other}`"),
+                    "the goal tuners are consist and temporal",
+                );
                 return None;
             }
         },
     };
     let empty = Vec::new();
     let mut goals = Vec::new();
-    for (g, goal) in v.get("goals").and_then(Value::as_array).unwrap_or(&empty).iter().enumerate() {
+    for (g, goal) in v
+        .get("goals")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty)
+        .iter()
+        .enumerate()
+    {
         goals.push(self::goal(ctx, goal, &format!("{path}.goals[{g}]"))?);
     }
     let time_ms = match time? {
         Some(ms) => ms,
         None => {
-            ctx.error(&p("time_ms"), "a time quota of `max` limits nothing".into(), "write 0 for no time quota");
+            ctx.error(
+                &p("time_ms"),
+                "a time quota of `max` limits nothing".into(),
+                "write 0 for no time quota",
+            );
             return None;
         }
     };
@@ -498,16 +749,34 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
 fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
     // damo's old key names: a `user_input` goal in basis points.
     let old = v.get("target_value_bp").is_some();
-    let metric_name = if old { Some("user_input") } else { v.get("metric").and_then(Value::as_str) };
+    let metric_name = if old {
+        Some("user_input")
+    } else {
+        v.get("metric").and_then(Value::as_str)
+    };
     let metric: Metric = match metric_name.and_then(|m| serde_json::from_value(Value::String(m.to_owned())).ok()) {
         Some(metric) => metric,
         None => {
-            ctx.error(&format!("{path}.metric"), format!("unknown goal metric {}", metric_name.map_or("(none)".into(), |m| format!("`{m}`"))), "see the goal metrics of the policy schema");
+            ctx.error(
+                &format!("{path}.metric"),
+                format!(
+                    "unknown goal metric {}",
+                    metric_name.map_or("(none)".into(), |m| format!("`{m}`"))
+                ),
+                "see the goal metrics of the policy schema",
+            );
             return None;
         }
     };
-    if v.get("complement").and_then(|c| c.as_bool().or_else(|| c.as_str().and_then(damo_units::boolean))) == Some(true) {
-        ctx.error(&format!("{path}.complement"), "complemented goals cannot be expressed in a policy".into(), "import the goal without `complement`, or manage it with damo");
+    if v.get("complement")
+        .and_then(|c| c.as_bool().or_else(|| c.as_str().and_then(damo_units::boolean)))
+        == Some(true)
+    {
+        ctx.error(
+            &format!("{path}.complement"),
+            "complemented goals cannot be expressed in a policy".into(),
+            "import the goal without `complement`, or manage it with damo",
+        );
         return None;
     }
     let key = if old { "target_value_bp" } else { "target_value" };
@@ -518,28 +787,59 @@ fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
             let us = ctx.read(v.get(key), &at, Some(0), time_us)?;
             Raw::Text(scheme::human_duration(us.unwrap_or(u64::MAX)))
         }
-        MetricUnit::BasisPoints => {
-            Raw::Text(scheme::bp_text(ctx.read(v.get(key), &at, 0, |t| damo_units::per_percent(t, 100, damo_units::NUMBER_HELP))?))
-        }
+        MetricUnit::BasisPoints => Raw::Text(scheme::bp_text(ctx.read(v.get(key), &at, 0, |t| {
+            damo_units::per_percent(t, 100, damo_units::NUMBER_HELP)
+        })?)),
     };
-    let node = if metric.needs_node() { ctx.read(v.get("nid"), &format!("{path}.nid"), None, |t| small(t).map(Some))? } else { None };
-    let cgroup = v.get("memcg_path").and_then(Value::as_str).filter(|_| metric.needs_cgroup()).map(|p| p.trim_start_matches('/').to_owned());
-    Some(model::Goal { metric, target: GoalTarget(target), node, cgroup })
+    let node = if metric.needs_node() {
+        ctx.read(v.get("nid"), &format!("{path}.nid"), None, |t| small(t).map(Some))?
+    } else {
+        None
+    };
+    let cgroup = v
+        .get("memcg_path")
+        .and_then(Value::as_str)
+        .filter(|_| metric.needs_cgroup())
+        .map(|p| p.trim_start_matches('/').to_owned());
+    Some(model::Goal {
+        metric,
+        target: GoalTarget(target),
+        node,
+        cgroup,
+    })
 }
 
 fn watermarks(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoWatermarks> {
-    let Some(v) = v else { return Some(DamoWatermarks::default()) };
+    let Some(v) = v else {
+        return Some(DamoWatermarks::default());
+    };
     let metric = ctx.read(v.get("metric"), &format!("{path}.metric"), None, legacy::metric)?;
     let permil = |ctx: &mut Ctx, key: &str| {
-        ctx.read(v.get(key), &format!("{path}.{key}"), 0, |t| damo_units::per_percent(t, 10, "watermarks are permil, or percentages such as \"50 %\""))
+        ctx.read(v.get(key), &format!("{path}.{key}"), 0, |t| {
+            damo_units::per_percent(t, 10, "watermarks are permil, or percentages such as \"50 %\"")
+        })
     };
-    let (high, mid, low) = (permil(ctx, "high_permil"), permil(ctx, "mid_permil"), permil(ctx, "low_permil"));
+    let (high, mid, low) = (
+        permil(ctx, "high_permil"),
+        permil(ctx, "mid_permil"),
+        permil(ctx, "low_permil"),
+    );
     let interval = ctx.read(v.get("interval_us"), &format!("{path}.interval_us"), Some(0), time_us)?;
     let Some(interval_us) = interval else {
-        ctx.error(&format!("{path}.interval_us"), "`max` is not a watermark check interval".into(), damo_units::TIME_HELP);
+        ctx.error(
+            &format!("{path}.interval_us"),
+            "`max` is not a watermark check interval".into(),
+            damo_units::TIME_HELP,
+        );
         return None;
     };
-    Some(DamoWatermarks { metric, interval_us, high_permil: high?, mid_permil: mid?, low_permil: low? })
+    Some(DamoWatermarks {
+        metric,
+        interval_us,
+        high_permil: high?,
+        mid_permil: mid?,
+        low_permil: low?,
+    })
 }
 
 fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Filter>> {
@@ -549,30 +849,80 @@ fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Fi
         let fp = format!("{path}[{f}]");
         let kind_name = item.get("filter_type").and_then(Value::as_str).unwrap_or("");
         let Ok(kind) = serde_json::from_value::<FilterType>(Value::String(kind_name.to_owned())) else {
-            ctx.error(&format!("{fp}.filter_type"), format!("filter type `{kind_name}` cannot be expressed in a policy"), "the filter types are anon, memcg, young, hugepage_size, unmapped, active, addr and target");
+            ctx.error(
+                &format!("{fp}.filter_type"),
+                format!("filter type `{kind_name}` cannot be expressed in a policy"),
+                "the filter types are anon, memcg, young, hugepage_size, unmapped, active, addr and target",
+            );
             return None;
         };
         let flag = |ctx: &mut Ctx, key: &str, default: bool| {
             ctx.read(item.get(key), &format!("{fp}.{key}"), default, |t| {
-                damo_units::boolean(t).ok_or_else(|| UnitError { message: format!("`{t}` is not a boolean"), help: "write true or false".into() })
+                damo_units::boolean(t).ok_or_else(|| UnitError {
+                    message: format!("`{t}` is not a boolean"),
+                    help: "write true or false".into(),
+                })
             })
         };
         let matching = flag(ctx, "matching", true)?;
-        let allow = if item.get("allow").is_some() { flag(ctx, "allow", false)? } else { flag(ctx, "filter_pass", false)? };
-        let mut filter = model::Filter { kind, matching: Some(matching), allow: Some(allow), cgroup: None, start: None, end: None, target: None, min: None, max: None };
+        let allow = if item.get("allow").is_some() {
+            flag(ctx, "allow", false)?
+        } else {
+            flag(ctx, "filter_pass", false)?
+        };
+        let mut filter = model::Filter {
+            kind,
+            matching: Some(matching),
+            allow: Some(allow),
+            cgroup: None,
+            start: None,
+            end: None,
+            target: None,
+            min: None,
+            max: None,
+        };
         match kind {
-            FilterType::Memcg => filter.cgroup = item.get("memcg_path").and_then(Value::as_str).map(|p| p.trim_start_matches('/').to_owned()),
+            FilterType::Memcg => {
+                filter.cgroup = item
+                    .get("memcg_path")
+                    .and_then(Value::as_str)
+                    .map(|p| p.trim_start_matches('/').to_owned())
+            }
             FilterType::Addr => {
                 let range = item.get("address_range");
-                let start = ctx.read(range.and_then(|r| r.get("start")), &format!("{fp}.address_range.start"), 0, damo_units::count)?;
-                let end = ctx.read(range.and_then(|r| r.get("end")), &format!("{fp}.address_range.end"), 0, damo_units::count)?;
+                let start = ctx.read(
+                    range.and_then(|r| r.get("start")),
+                    &format!("{fp}.address_range.start"),
+                    0,
+                    damo_units::count,
+                )?;
+                let end = ctx.read(
+                    range.and_then(|r| r.get("end")),
+                    &format!("{fp}.address_range.end"),
+                    0,
+                    damo_units::count,
+                )?;
                 filter.start = Some(Address(Raw::Text(format!("{start:#x}"))));
                 filter.end = Some(Address(Raw::Text(format!("{end:#x}"))));
             }
-            FilterType::Target => filter.target = Some(ctx.read(item.get("damon_target_idx"), &format!("{fp}.damon_target_idx"), 0, small)?),
+            FilterType::Target => {
+                filter.target = Some(ctx.read(
+                    item.get("damon_target_idx"),
+                    &format!("{fp}.damon_target_idx"),
+                    0,
+                    small,
+                )?)
+            }
             FilterType::HugepageSize => {
                 let sizes = item.get("hugepage_size").and_then(Value::as_array);
-                let bound = |ctx: &mut Ctx, i: usize| ctx.read(sizes.and_then(|s| s.get(i)), &format!("{fp}.hugepage_size[{i}]"), 0, damo_units::size_bytes);
+                let bound = |ctx: &mut Ctx, i: usize| {
+                    ctx.read(
+                        sizes.and_then(|s| s.get(i)),
+                        &format!("{fp}.hugepage_size[{i}]"),
+                        0,
+                        damo_units::size_bytes,
+                    )
+                };
                 filter.min = Some(scheme::human_size(bound(ctx, 0)?));
                 filter.max = Some(scheme::human_size(bound(ctx, 1)?));
             }
@@ -585,7 +935,11 @@ fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Fi
 
 /// Writes each imported policy as text and validates it for `kernel`, as if it were at
 /// `dir/<name>.toml`; findings point into the generated text, which has the spans JSON lacks.
-pub fn checked_texts(imported: &[Imported], dir: &std::path::Path, kernel: crate::kernel::Version) -> (Vec<(std::path::PathBuf, String)>, Vec<Diagnostic>) {
+pub fn checked_texts(
+    imported: &[Imported],
+    dir: &std::path::Path,
+    kernel: crate::kernel::Version,
+) -> (Vec<(std::path::PathBuf, String)>, Vec<Diagnostic>) {
     let mut texts = Vec::new();
     let mut diags = Vec::new();
     for policy in imported {
@@ -600,7 +954,16 @@ pub fn checked_texts(imported: &[Imported], dir: &std::path::Path, kernel: crate
 
 /// A policy name from a file stem: letters, digits, `.`, `_`, `-`, starting alphanumeric.
 pub fn name_from_stem(stem: &str) -> String {
-    let cleaned: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     let trimmed = cleaned.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     let name: String = trimmed.chars().take(48).collect();
     if name.is_empty() { "imported".to_owned() } else { name }

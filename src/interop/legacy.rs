@@ -160,13 +160,20 @@ pub fn scheme_lines(text: &str) -> Vec<Line> {
             match (is_python_space(c), field_start) {
                 (false, None) => field_start = Some(i),
                 (true, Some(s)) => {
-                    fields.push(Field { text: raw[s..i].to_owned(), span: start + s..start + i });
+                    fields.push(Field {
+                        text: raw[s..i].to_owned(),
+                        span: start + s..start + i,
+                    });
                     field_start = None;
                 }
                 _ => {}
             }
         }
-        lines.push(Line { number: index + 1, span, fields });
+        lines.push(Line {
+            number: index + 1,
+            span,
+            fields,
+        });
     }
     lines
 }
@@ -189,17 +196,22 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
     });
     if let Some((first, form)) = form {
         diags.push(
-            Diagnostic::error("legacy-not-schemes", format!("this looks like {form}, not damo's one-line scheme format"))
-                .label(format!("{form} starts here"))
-                .help("damo's JSON or YAML (a kdamonds file or a --schemes list) is read by `damo-policy import`")
-                .at(file, Some(first.span.start..first.span.start + 1)),
+            Diagnostic::error(
+                "legacy-not-schemes",
+                format!("this looks like {form}, not damo's one-line scheme format"),
+            )
+            .label(format!("{form} starts here"))
+            .help("damo's JSON or YAML (a kdamonds file or a --schemes list) is read by `damo-policy import`")
+            .at(file, Some(first.span.start..first.span.start + 1)),
         );
         return (Vec::new(), diags);
     }
     if lines.is_empty() {
         diags.push(
             Diagnostic::error("legacy-empty", "no schemes: the input has no scheme lines")
-                .help(format!("{FORMS_HELP}\nblank lines and lines starting with `#` are skipped"))
+                .help(format!(
+                    "{FORMS_HELP}\nblank lines and lines starting with `#` are skipped"
+                ))
                 .at(file, Some(0..0)),
         );
         return (Vec::new(), diags);
@@ -208,19 +220,27 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
     for line in lines {
         if let Some(hash) = line.fields.iter().find(|f| f.text.starts_with('#')) {
             diags.push(
-                Diagnostic::error("legacy-inline-comment", "a comment after a scheme is not part of damo's format")
-                    .label("damo reads this and the rest of the line as more fields")
-                    .help("damo skips only lines that start with `#`; move the comment to a line of its own above the scheme")
-                    .at(file, Some(hash.span.start..line.span.end)),
+                Diagnostic::error(
+                    "legacy-inline-comment",
+                    "a comment after a scheme is not part of damo's format",
+                )
+                .label("damo reads this and the rest of the line as more fields")
+                .help(
+                    "damo skips only lines that start with `#`; move the comment to a line of its own above the scheme",
+                )
+                .at(file, Some(hash.span.start..line.span.end)),
             );
             continue;
         }
         let Some(roles) = layout(line.fields.len()) else {
             diags.push(
-                Diagnostic::error("legacy-fields", format!("expected 7, 9, 12, 17 or 18 fields, found {}", line.fields.len()))
-                    .label(format!("{} fields", line.fields.len()))
-                    .help(FORMS_HELP)
-                    .at(file, Some(line.span.clone())),
+                Diagnostic::error(
+                    "legacy-fields",
+                    format!("expected 7, 9, 12, 17 or 18 fields, found {}", line.fields.len()),
+                )
+                .label(format!("{} fields", line.fields.len()))
+                .help(FORMS_HELP)
+                .at(file, Some(line.span.clone())),
             );
             continue;
         };
@@ -254,7 +274,10 @@ fn scheme(file: &Arc<SourceFile>, line: &Line, roles: &[Role], diags: &mut Vec<D
                 QuotaSize => s.quota.sz_bytes = damo_units::size_bytes(text)?,
                 ResetInterval => s.quota.reset_interval_ms = damo_units::time_ms(text, MS)?,
                 WeightSize | WeightAccess | WeightAge => {
-                    let i = [WeightSize, WeightAccess, WeightAge].iter().position(|r| r == role).unwrap_or(0);
+                    let i = [WeightSize, WeightAccess, WeightAge]
+                        .iter()
+                        .position(|r| r == role)
+                        .unwrap_or(0);
                     s.quota.weights_permil[i] = weight(text)?;
                 }
                 Metric => s.watermarks.metric = metric(text)?,
@@ -306,7 +329,11 @@ fn weight(text: &str) -> Result<u32, UnitError> {
 pub fn action(text: &str) -> Result<Action, UnitError> {
     let lower = text.to_lowercase();
     serde_json::from_value(serde_json::Value::String(lower.clone())).map_err(|_| {
-        let hint = if lower == "hot" { " (`hot` of damo 1.3.1-1.3.3 became `lru_prio`)" } else { "" };
+        let hint = if lower == "hot" {
+            " (`hot` of damo 1.3.1-1.3.3 became `lru_prio`)"
+        } else {
+            ""
+        };
         UnitError {
             message: format!("unknown action `{text}`{hint}"),
             help: "the actions are willneed, cold, pageout, hugepage, nohugepage, collapse, lru_prio, lru_deprio, \

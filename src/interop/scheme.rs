@@ -84,7 +84,14 @@ pub struct DamoQuota {
 impl Default for DamoQuota {
     /// damo's default quota: no limit, never reset, no weights.
     fn default() -> Self {
-        Self { time_ms: 0, sz_bytes: 0, reset_interval_ms: None, weights_permil: [0; 3], goals: Vec::new(), goal_tuner: None }
+        Self {
+            time_ms: 0,
+            sz_bytes: 0,
+            reset_interval_ms: None,
+            weights_permil: [0; 3],
+            goals: Vec::new(),
+            goal_tuner: None,
+        }
     }
 }
 
@@ -116,7 +123,10 @@ pub const LONGEST_RESET_MS: u64 = u64::MAX / 1000;
 pub fn to_wire(scheme: &DamoScheme) -> (model::Scheme, Vec<Note>) {
     let mut notes = Vec::new();
     let pattern = model::AccessPattern {
-        size: range(size_bound(scheme.sz_bytes[0], 0), size_bound(scheme.sz_bytes[1], DAMO_MAX)),
+        size: range(
+            size_bound(scheme.sz_bytes[0], 0),
+            size_bound(scheme.sz_bytes[1], DAMO_MAX),
+        ),
         access_rate: range(access_min(scheme.nr_accesses[0]), access_max(scheme.nr_accesses[1])),
         age: range(age_min(scheme.age[0]), age_max(scheme.age[1])),
     };
@@ -213,7 +223,11 @@ written as the longest interval a policy can hold"
         size: (quota.sz_bytes > 0).then(|| human_size(quota.sz_bytes)),
         reset_interval,
         // Explicit: a policy's quota without weights weighs 1/1/1, damo's 0/0/0.
-        weights: Some(model::Weights { size: Some(size), access_rate: Some(access_rate), age: Some(age) }),
+        weights: Some(model::Weights {
+            size: Some(size),
+            access_rate: Some(access_rate),
+            age: Some(age),
+        }),
         goals: quota.goals.clone(),
         goal_tuner: quota.goal_tuner,
     })
@@ -259,8 +273,13 @@ pub fn human_size(bytes: u64) -> Size {
 
 /// A duration in the largest unit (d, h, m, s, ms, us) that holds it exactly.
 pub fn human_duration(us: u64) -> String {
-    const UNITS: [(u64, &str); 5] =
-        [(86_400_000_000, "d"), (3_600_000_000, "h"), (60_000_000, "m"), (1_000_000, "s"), (1_000, "ms")];
+    const UNITS: [(u64, &str); 5] = [
+        (86_400_000_000, "d"),
+        (3_600_000_000, "h"),
+        (60_000_000, "m"),
+        (1_000_000, "s"),
+        (1_000, "ms"),
+    ];
     if us == 0 {
         return "0s".into();
     }
@@ -299,12 +318,24 @@ pub fn decimal_text(value: Decimal) -> String {
 
 /// A permil value as a percentage: 800 → `80%`, 125 → `12.5%`.
 pub fn permil_text(permil: u64) -> String {
-    format!("{}%", decimal_text(Decimal { digits: u128::from(permil), scale: 1 }))
+    format!(
+        "{}%",
+        decimal_text(Decimal {
+            digits: u128::from(permil),
+            scale: 1
+        })
+    )
 }
 
 /// A basis-point value as a percentage: 50 → `0.5%`.
 pub fn bp_text(bp: u64) -> String {
-    format!("{}%", decimal_text(Decimal { digits: u128::from(bp), scale: 2 }))
+    format!(
+        "{}%",
+        decimal_text(Decimal {
+            digits: u128::from(bp),
+            scale: 2
+        })
+    )
 }
 
 #[cfg(test)]

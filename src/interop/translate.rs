@@ -26,7 +26,9 @@ pub enum TargetChoice {
     Pids(Vec<u32>),
     Process(String),
     /// Physical memory; `chosen` is false when no target was given.
-    Physical { chosen: bool },
+    Physical {
+        chosen: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -49,22 +51,35 @@ pub struct Translation {
 pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
     let (schemes, mut diagnostics) = legacy::parse(input);
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Translation { text: None, diagnostics };
+        return Translation {
+            text: None,
+            diagnostics,
+        };
     }
     let (policy, comments, notes) = policy(input, &schemes, options);
     let text = emit::policy_text(&policy, &comments);
     for (i, note) in notes {
-        let span = schemes[i].roles.iter().zip(&schemes[i].line.fields)
+        let span = schemes[i]
+            .roles
+            .iter()
+            .zip(&schemes[i].line.fields)
             .find(|(role, _)| role.key().starts_with(note.key))
             .map_or_else(|| schemes[i].line.span.clone(), |(_, field)| field.span.clone());
-        diagnostics.push(Diagnostic::warning("translate-note", note.text).label("here").at(input, Some(span)));
+        diagnostics.push(
+            Diagnostic::warning("translate-note", note.text)
+                .label("here")
+                .at(input, Some(span)),
+        );
     }
     let checked = validate::validate_file(Arc::new(SourceFile::new(&options.output, text.clone())), options.kernel);
     let origins = Origins::new(&text, &schemes);
     diagnostics.extend(checked.diagnostics.into_iter().map(|d| origins.relocate(d, input)));
     diagnostics.sort_by_key(|d| (d.span.as_ref().map_or(0, |s| s.start), !d.is_error()));
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
-    Translation { text: ok.then_some(text), diagnostics }
+    Translation {
+        text: ok.then_some(text),
+        diagnostics,
+    }
 }
 
 type SchemeNote = (usize, scheme::Note);
@@ -72,12 +87,22 @@ type SchemeNote = (usize, scheme::Note);
 fn policy(input: &SourceFile, schemes: &[LegacyScheme], options: &Options) -> (PolicyFile, Comments, Vec<SchemeNote>) {
     let mut comments = Comments {
         header: vec![
-            format!("Translated by `damo-policy translate` from damo's one-line schemes in {}.", input.display_path()),
+            format!(
+                "Translated by `damo-policy translate` from damo's one-line schemes in {}.",
+                input.display_path()
+            ),
             "Each scheme keeps its original line as a comment above it.".into(),
         ],
         ..Comments::default()
     };
-    let mut target = Target { pids: None, process: None, cgroup: None, physical: None, regions: None, ops: None };
+    let mut target = Target {
+        pids: None,
+        process: None,
+        cgroup: None,
+        physical: None,
+        regions: None,
+        ops: None,
+    };
     match &options.target {
         TargetChoice::Pids(pids) => target.pids = Some(pids.clone()),
         TargetChoice::Process(name) => target.process = Some(name.clone()),
@@ -90,8 +115,12 @@ fn policy(input: &SourceFile, schemes: &[LegacyScheme], options: &Options) -> (P
             }
         }
     }
-    comments.monitoring.push("damo's default monitoring, written out: the access rates (percent) and ages".into());
-    comments.monitoring.push("of the schemes become samples and aggregation intervals with these intervals.".into());
+    comments
+        .monitoring
+        .push("damo's default monitoring, written out: the access rates (percent) and ages".into());
+    comments
+        .monitoring
+        .push("of the schemes become samples and aggregation intervals with these intervals.".into());
     let mut notes = Vec::new();
     let mut wire_schemes = Vec::new();
     for (i, legacy) in schemes.iter().enumerate() {
@@ -108,7 +137,13 @@ fn policy(input: &SourceFile, schemes: &[LegacyScheme], options: &Options) -> (P
     }
     let policy = PolicyFile {
         name: options.name.clone(),
-        description: Some(format!("damo schemes translated from {}", input.path.file_name().map_or_else(|| input.display_path(), |n| n.to_string_lossy().into_owned()))),
+        description: Some(format!(
+            "damo schemes translated from {}",
+            input
+                .path
+                .file_name()
+                .map_or_else(|| input.display_path(), |n| n.to_string_lossy().into_owned())
+        )),
         enabled: None,
         mode: None,
         target,
@@ -116,7 +151,10 @@ fn policy(input: &SourceFile, schemes: &[LegacyScheme], options: &Options) -> (P
             sample_interval: Some(Duration("5ms".into())),
             aggregation_interval: Some(Duration("100ms".into())),
             update_interval: Some(Duration("1s".into())),
-            regions: Some(RegionCount { min: Some(10), max: Some(1000) }),
+            regions: Some(RegionCount {
+                min: Some(10),
+                max: Some(1000),
+            }),
             autotune: None,
         }),
         scheme: wire_schemes,
@@ -133,7 +171,9 @@ struct Origins {
 impl Origins {
     fn new(text: &str, schemes: &[LegacyScheme]) -> Self {
         let mut pairs = Vec::new();
-        let Ok(parsed) = source::parse(text) else { return Self { pairs } };
+        let Ok(parsed) = source::parse(text) else {
+            return Self { pairs };
+        };
         let headers: Vec<usize> = text.match_indices("[[scheme]]\n").map(|(i, _)| i).collect();
         for (i, legacy) in schemes.iter().enumerate() {
             let base = crate::key_path!["scheme", i];
@@ -145,10 +185,18 @@ impl Origins {
                         continue;
                     }
                     // A group (a table or inline table) maps to all the fields inside it.
-                    let legacy_span = legacy.roles.iter().zip(&legacy.line.fields)
+                    let legacy_span = legacy
+                        .roles
+                        .iter()
+                        .zip(&legacy.line.fields)
                         .filter(|(r, _)| r.key().starts_with(prefix))
-                        .fold(field.span.clone(), |s, (_, f)| s.start.min(f.span.start)..s.end.max(f.span.end));
-                    for generated in [parsed.index.value(&path), parsed.index.key(&path)].into_iter().flatten() {
+                        .fold(field.span.clone(), |s, (_, f)| {
+                            s.start.min(f.span.start)..s.end.max(f.span.end)
+                        });
+                    for generated in [parsed.index.value(&path), parsed.index.key(&path)]
+                        .into_iter()
+                        .flatten()
+                    {
                         pairs.push((generated, legacy_span.clone()));
                     }
                 }
@@ -165,7 +213,12 @@ impl Origins {
     /// The diagnostic, located in the legacy file.
     fn relocate(&self, diagnostic: Diagnostic, input: &Arc<SourceFile>) -> Diagnostic {
         let at = diagnostic.span.as_ref().map(|s| s.start);
-        let legacy = at.and_then(|at| self.pairs.iter().find(|(g, _)| g.contains(&at) || g.start == at).map(|(_, l)| l.clone()));
+        let legacy = at.and_then(|at| {
+            self.pairs
+                .iter()
+                .find(|(g, _)| g.contains(&at) || g.start == at)
+                .map(|(_, l)| l.clone())
+        });
         let help = match diagnostic.code {
             "action-ops" if diagnostic.message.contains("`paddr`") => {
                 Some("translate for processes: `--pid PID` or `--process NAME`".to_owned())
@@ -176,6 +229,13 @@ impl Origins {
             ),
             _ => diagnostic.help.clone(),
         };
-        Diagnostic { file: None, span: None, related: Vec::new(), help, ..diagnostic }.at(input, legacy)
+        Diagnostic {
+            file: None,
+            span: None,
+            related: Vec::new(),
+            help,
+            ..diagnostic
+        }
+        .at(input, legacy)
     }
 }

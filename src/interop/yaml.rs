@@ -29,7 +29,12 @@ pub struct YamlError {
 
 /// The one document of `text` (`null` when there is none) as a JSON value.
 pub fn parse(text: &str) -> Result<Value, YamlError> {
-    let mut reader = Reader { text, events: Parser::new_from_str(text), anchors: HashMap::new(), alias_budget: ALIAS_BUDGET };
+    let mut reader = Reader {
+        text,
+        events: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        alias_budget: ALIAS_BUDGET,
+    };
     reader.stream()
 }
 
@@ -64,7 +69,10 @@ impl<'a> Reader<'a> {
         match self.events.next_event() {
             Some(Ok(event)) => Ok(event),
             Some(Err(error)) => Err(self.scan_error(&error)),
-            None => Err(YamlError { offset: self.text.len(), message: "unexpected end of the YAML stream".into() }),
+            None => Err(YamlError {
+                offset: self.text.len(),
+                message: "unexpected end of the YAML stream".into(),
+            }),
         }
     }
 
@@ -112,7 +120,9 @@ impl<'a> Reader<'a> {
                 (Event::MappingEnd, _) => break,
                 (Event::Scalar(text, ScalarStyle::Plain, _, None), _) if text == "<<" => None,
                 (Event::Scalar(text, ..), _) => Some(text.into_owned()),
-                (_, span) => return Err(self.error(span, "a mapping key that is not a scalar: JSON keys are strings".into())),
+                (_, span) => {
+                    return Err(self.error(span, "a mapping key that is not a scalar: JSON keys are strings".into()));
+                }
             };
             let (event, span) = self.next()?;
             let value = self.node(event, span, depth + 1)?;
@@ -166,7 +176,10 @@ impl<'a> Reader<'a> {
         };
         // An alias puts its anchor's whole depth below this point.
         if depth + height > MAX_DEPTH {
-            return Err(self.error(span, format!("YAML nested deeper than {MAX_DEPTH} levels (through aliases)")));
+            return Err(self.error(
+                span,
+                format!("YAML nested deeper than {MAX_DEPTH} levels (through aliases)"),
+            ));
         }
         self.charge(size, span)?;
         Ok(self.anchors[&id].0.clone())
@@ -178,21 +191,37 @@ impl<'a> Reader<'a> {
                 self.alias_budget = left;
                 Ok(())
             }
-            None => Err(self.error(span, format!("anchors and aliases copy more than {ALIAS_BUDGET} values in all"))),
+            None => Err(self.error(
+                span,
+                format!("anchors and aliases copy more than {ALIAS_BUDGET} values in all"),
+            )),
         }
     }
 
     fn tag_error(&self, tag: &Tag, span: Span) -> YamlError {
-        let shown = if tag.is_yaml_core_schema() { format!("!!{}", tag.suffix) } else { format!("{}{}", tag.handle, tag.suffix) };
-        self.error(span, format!("YAML tag `{shown}` is not plain data, and damo's own YAML reader refuses it too"))
+        let shown = if tag.is_yaml_core_schema() {
+            format!("!!{}", tag.suffix)
+        } else {
+            format!("{}{}", tag.handle, tag.suffix)
+        };
+        self.error(
+            span,
+            format!("YAML tag `{shown}` is not plain data, and damo's own YAML reader refuses it too"),
+        )
     }
 
     fn error(&self, span: Span, message: String) -> YamlError {
-        YamlError { offset: byte_offset(self.text, span.start.index()), message }
+        YamlError {
+            offset: byte_offset(self.text, span.start.index()),
+            message,
+        }
     }
 
     fn scan_error(&self, error: &ScanError) -> YamlError {
-        YamlError { offset: byte_offset(self.text, error.marker().index()), message: format!("invalid YAML: {}", error.info()) }
+        YamlError {
+            offset: byte_offset(self.text, error.marker().index()),
+            message: format!("invalid YAML: {}", error.info()),
+        }
     }
 }
 
@@ -245,14 +274,19 @@ fn number(text: &str) -> Option<Number> {
     };
     // PyYAML's shapes: a digit first (a decimal may start with `.` and a digit, unsigned),
     // `_` only among digits, and none in an exponent.
-    let first_ok = unsigned.starts_with(|c: char| c.is_ascii_digit()) || (sign.is_empty() && text == unsigned && unsigned.starts_with(['.']));
+    let first_ok = unsigned.starts_with(|c: char| c.is_ascii_digit())
+        || (sign.is_empty() && text == unsigned && unsigned.starts_with(['.']));
     let exponent_has_underscore = unsigned.split_once(['e', 'E']).is_some_and(|(_, e)| e.contains('_'));
     if !first_ok || exponent_has_underscore || unsigned.starts_with("._") {
         return None;
     }
     let digits = unsigned.replace('_', "");
     // JSON's `-0` is a float; YAML's is the integer 0.
-    let sign = if digits.bytes().all(|b| b == b'0' || b == b'x' || b == b'b') { "" } else { sign };
+    let sign = if digits.bytes().all(|b| b == b'0' || b == b'x' || b == b'b') {
+        ""
+    } else {
+        sign
+    };
     let radix = match digits.as_bytes() {
         [b'0', b'x', ..] => Some((&digits[2..], 16)),
         [b'0', b'b', ..] => Some((&digits[2..], 2)),
@@ -261,7 +295,9 @@ fn number(text: &str) -> Option<Number> {
     };
     if let Some((body, radix)) = radix {
         // `from_str_radix` takes a sign of its own, which YAML does not allow after a prefix.
-        let n = u64::from_str_radix(body, radix).ok().filter(|_| !body.starts_with('+'))?;
+        let n = u64::from_str_radix(body, radix)
+            .ok()
+            .filter(|_| !body.starts_with('+'))?;
         return serde_json::from_str(&format!("{sign}{n}")).ok();
     }
     let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -273,7 +309,8 @@ fn number(text: &str) -> Option<Number> {
         Some((whole, fraction)) => (whole, Some(fraction)),
         None => (mantissa, None),
     };
-    let exponent_ok = exponent.is_none_or(|e| fraction.is_some() && e.len() > 1 && e.starts_with(['+', '-']) && is_digits(&e[1..]));
+    let exponent_ok =
+        exponent.is_none_or(|e| fraction.is_some() && e.len() > 1 && e.starts_with(['+', '-']) && is_digits(&e[1..]));
     let has_digits = !whole.is_empty() || fraction.is_some_and(|f| !f.is_empty());
     if !(is_digits(whole) && fraction.is_none_or(is_digits) && has_digits && exponent_ok) {
         return None;
@@ -297,20 +334,70 @@ mod tests {
     #[test]
     fn scalars_resolve_as_pyyaml_resolves_them() {
         let scalars = [
-            "~", "null", "''", "yes", "Off", "'true'", "18446744073709551615", "-5", "0x1f", "0b101", "017", "1_000", "1.5", ".5",
-            "1.", "1.0e+3", "1e3", ".inf", "1:30", "'4.000 KiB'", "4,096", "0.3 %", "max", "09",
+            "~",
+            "null",
+            "''",
+            "yes",
+            "Off",
+            "'true'",
+            "18446744073709551615",
+            "-5",
+            "0x1f",
+            "0b101",
+            "017",
+            "1_000",
+            "1.5",
+            ".5",
+            "1.",
+            "1.0e+3",
+            "1e3",
+            ".inf",
+            "1:30",
+            "'4.000 KiB'",
+            "4,096",
+            "0.3 %",
+            "max",
+            "09",
         ];
         let text: String = scalars.iter().map(|s| format!("- {s}\n")).collect();
         let expected = json!([
-            null, null, "", true, false, "true", u64::MAX, -5, 31, 5, 15, 1000, 1.5, 0.5,
-            1.0, 1000.0, "1e3", ".inf", "1:30", "4.000 KiB", "4,096", "0.3 %", "max", "09"
+            null,
+            null,
+            "",
+            true,
+            false,
+            "true",
+            u64::MAX,
+            -5,
+            31,
+            5,
+            15,
+            1000,
+            1.5,
+            0.5,
+            1.0,
+            1000.0,
+            "1e3",
+            ".inf",
+            "1:30",
+            "4.000 KiB",
+            "4,096",
+            "0.3 %",
+            "max",
+            "09"
         ]);
         assert_eq!(parse(&text), Ok(expected));
     }
 
     #[test]
     fn numbers_are_the_numbers_json_makes() {
-        for digits in ["18446744073709551615", "18446744073709551616", "-9223372036854775808", "0.1", "123456789012345678901234"] {
+        for digits in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "0.1",
+            "123456789012345678901234",
+        ] {
             let yaml = parse(&format!("n: {digits}")).unwrap();
             let json: Value = serde_json::from_str(&format!("{{\"n\": {digits}}}")).unwrap();
             assert_eq!(yaml, json, "{digits}");
@@ -329,7 +416,10 @@ mod tests {
     #[test]
     fn edge_scalars_and_merges_follow_pyyaml() {
         let text = "- -.5\n- +.5\n- _1\n- ._5\n- 1.0e+1_0\n- -0\n- -0x0\n- -1_0\n";
-        assert_eq!(parse(text), Ok(json!(["-.5", "+.5", "_1", "._5", "1.0e+1_0", 0, 0, -10])));
+        assert_eq!(
+            parse(text),
+            Ok(json!(["-.5", "+.5", "_1", "._5", "1.0e+1_0", 0, 0, -10]))
+        );
         let later_wins = "a: &a {x: 1}\nb: &b {x: 2}\nc: {<<: *a, <<: *b}\n";
         assert_eq!(parse(later_wins).unwrap()["c"], json!({"x": 2}));
     }
@@ -345,7 +435,12 @@ mod tests {
         // Depth through aliases: each anchor wraps the previous one in 20 brackets.
         let mut text = String::from("d0: &d0 1\n");
         for i in 1..10 {
-            text.push_str(&format!("d{i}: &d{i} {}*d{}{}\n", "[".repeat(20), i - 1, "]".repeat(20)));
+            text.push_str(&format!(
+                "d{i}: &d{i} {}*d{}{}\n",
+                "[".repeat(20),
+                i - 1,
+                "]".repeat(20)
+            ));
         }
         assert!(parse(&text).unwrap_err().message.contains("nested deeper"));
     }
@@ -358,8 +453,15 @@ mod tests {
         assert_eq!(at("a: 1\n---\nb: 2\n"), 5);
         assert_eq!(at("a: &a [*a]\n"), 7);
         assert_eq!(at(&format!("{}1{}", "[".repeat(200), "]".repeat(200))), 129);
-        let laughs: String = (1..8).map(|i| format!("l{i}: &l{i} [{}]\n", vec![format!("*l{}", i - 1); 10].join(", "))).collect();
-        assert!(parse(&format!("l0: &l0 [x]\n{laughs}")).unwrap_err().message.contains("aliases copy"));
+        let laughs: String = (1..8)
+            .map(|i| format!("l{i}: &l{i} [{}]\n", vec![format!("*l{}", i - 1); 10].join(", ")))
+            .collect();
+        assert!(
+            parse(&format!("l0: &l0 [x]\n{laughs}"))
+                .unwrap_err()
+                .message
+                .contains("aliases copy")
+        );
     }
 
     #[test]

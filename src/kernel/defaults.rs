@@ -134,7 +134,10 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
         (Feature::GoalMetric, &[("quotas/effective_bytes", "0")]),
         (Feature::GoalTuner, &[("quotas/goal_tuner", "consist")]),
         (Feature::Filters, &[("filters/nr_filters", "0")]),
-        (Feature::SplitFilterDirs, &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")]),
+        (
+            Feature::SplitFilterDirs,
+            &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")],
+        ),
         (Feature::Dests, &[("dests/nr_dests", "0")]),
         (Feature::FilterAllow, &[("stats/sz_ops_filter_passed", "0")]),
     ];
@@ -147,7 +150,10 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
         out.extend(leaves(&[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")]));
     }
     if layout.version >= Version::new(7, 2) {
-        out.extend(leaves(&[("quotas/fail_charge_num", "0"), ("quotas/fail_charge_denom", "0")]));
+        out.extend(leaves(&[
+            ("quotas/fail_charge_num", "0"),
+            ("quotas/fail_charge_denom", "0"),
+        ]));
     }
     out
 }
@@ -167,7 +173,14 @@ fn goal(layout: Layout) -> Vec<(String, String)> {
 }
 
 fn filter(layout: Layout) -> Vec<(String, String)> {
-    let mut out = leaves(&[("type", "anon"), ("matching", "N"), ("memcg_path", ""), ("addr_start", "0"), ("addr_end", "0"), ("damon_target_idx", "0")]);
+    let mut out = leaves(&[
+        ("type", "anon"),
+        ("matching", "N"),
+        ("memcg_path", ""),
+        ("addr_start", "0"),
+        ("addr_end", "0"),
+        ("damon_target_idx", "0"),
+    ]);
     if layout.has(Feature::FilterAllow) {
         out.extend(leaves(&[("allow", "N")]));
     }
@@ -182,38 +195,74 @@ fn filter(layout: Layout) -> Vec<(String, String)> {
 pub fn fresh_value(layout: Layout, path: &str) -> Option<String> {
     let segments: Vec<&str> = path.split('/').collect();
     let child_at = (1..segments.len().saturating_sub(1)).rev().find(|&i| {
-        segments[i].parse::<usize>().is_ok() && Child::of_dir(i.checked_sub(2).map(|p| segments[p]), segments[i - 1]).is_some()
+        segments[i].parse::<usize>().is_ok()
+            && Child::of_dir(i.checked_sub(2).map(|p| segments[p]), segments[i - 1]).is_some()
     })?;
     let child = Child::of_dir(child_at.checked_sub(2).map(|p| segments[p]), segments[child_at - 1])?;
     let leaf = segments[child_at + 1..].join("/");
-    fresh_leaves(layout, child).into_iter().find(|(name, _)| *name == leaf).map(|(_, value)| value)
+    fresh_leaves(layout, child)
+        .into_iter()
+        .find(|(name, _)| *name == leaf)
+        .map(|(_, value)| value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const V6_12: Layout = Layout { version: Version::new(6, 12) };
+    const V6_12: Layout = Layout {
+        version: Version::new(6, 12),
+    };
 
     #[test]
     fn nr_files_name_their_children() {
         assert_eq!(Child::of_nr_file("kdamonds/nr_kdamonds"), Some(Child::Kdamond));
-        assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/targets/1/regions/nr_regions"), Some(Child::Region));
-        assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/quotas/goals/nr_goals"), Some(Child::Goal));
-        assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/ops_filters/nr_filters"), Some(Child::Filter));
+        assert_eq!(
+            Child::of_nr_file("kdamonds/0/contexts/0/targets/1/regions/nr_regions"),
+            Some(Child::Region)
+        );
+        assert_eq!(
+            Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/quotas/goals/nr_goals"),
+            Some(Child::Goal)
+        );
+        assert_eq!(
+            Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/ops_filters/nr_filters"),
+            Some(Child::Filter)
+        );
         assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/action"), None);
-        assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min"), None);
+        assert_eq!(
+            Child::of_nr_file("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min"),
+            None
+        );
     }
 
     #[test]
     fn fresh_values_come_from_the_nearest_numbered_directory() {
         let scheme = "kdamonds/0/contexts/0/schemes/3";
-        assert_eq!(fresh_value(V6_12, &format!("{scheme}/target_nid")).as_deref(), Some("-1"));
-        assert_eq!(fresh_value(V6_12, &format!("{scheme}/quotas/goals/nr_goals")).as_deref(), Some("0"));
-        assert_eq!(fresh_value(V6_12, &format!("{scheme}/quotas/goals/0/target_metric")).as_deref(), Some("user_input"));
-        assert_eq!(fresh_value(V6_12, "kdamonds/1/contexts/0/targets/0/pid_target").as_deref(), Some("0"));
-        assert_eq!(fresh_value(V6_12, "kdamonds/1/contexts/0/monitoring_attrs/nr_regions/min").as_deref(), Some("10"));
-        assert_eq!(fresh_value(V6_12, "kdamonds/1/contexts/nr_contexts").as_deref(), Some("0"));
+        assert_eq!(
+            fresh_value(V6_12, &format!("{scheme}/target_nid")).as_deref(),
+            Some("-1")
+        );
+        assert_eq!(
+            fresh_value(V6_12, &format!("{scheme}/quotas/goals/nr_goals")).as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            fresh_value(V6_12, &format!("{scheme}/quotas/goals/0/target_metric")).as_deref(),
+            Some("user_input")
+        );
+        assert_eq!(
+            fresh_value(V6_12, "kdamonds/1/contexts/0/targets/0/pid_target").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            fresh_value(V6_12, "kdamonds/1/contexts/0/monitoring_attrs/nr_regions/min").as_deref(),
+            Some("10")
+        );
+        assert_eq!(
+            fresh_value(V6_12, "kdamonds/1/contexts/nr_contexts").as_deref(),
+            Some("0")
+        );
         // Files of later releases are no defaults of 6.12.
         assert_eq!(fresh_value(V6_12, "kdamonds/1/contexts/0/addr_unit"), None);
         assert_eq!(fresh_value(V6_12, "kdamonds/nr_kdamonds"), None);

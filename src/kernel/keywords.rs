@@ -101,11 +101,7 @@ impl Action {
         const VIRTUAL: &[Ops] = &[Ops::Vaddr, Ops::Fvaddr];
         const ALL: &[Ops] = &[Ops::Vaddr, Ops::Fvaddr, Ops::Paddr];
         match self {
-            Action::Willneed
-            | Action::Cold
-            | Action::Hugepage
-            | Action::Nohugepage
-            | Action::Collapse => VIRTUAL,
+            Action::Willneed | Action::Cold | Action::Hugepage | Action::Nohugepage | Action::Collapse => VIRTUAL,
             Action::LruPrio | Action::LruDeprio => &[Ops::Paddr],
             Action::Pageout | Action::MigrateHot | Action::MigrateCold | Action::Stat => ALL,
         }
@@ -157,9 +153,7 @@ impl FilterType {
             FilterType::Anon | FilterType::Memcg => Version::new(6, 3),
             FilterType::Addr | FilterType::Target => Version::new(6, 6),
             FilterType::Young => Version::new(6, 10),
-            FilterType::HugepageSize | FilterType::Unmapped | FilterType::Active => {
-                Version::new(6, 15)
-            }
+            FilterType::HugepageSize | FilterType::Unmapped | FilterType::Active => Version::new(6, 15),
         }
     }
 
@@ -319,7 +313,12 @@ pub struct SchemeWatermarks<'a> {
 
 impl Default for SchemeWatermarks<'_> {
     fn default() -> Self {
-        Self { metric: "none", high: None, mid: None, low: None }
+        Self {
+            metric: "none",
+            high: None,
+            mid: None,
+            low: None,
+        }
     }
 }
 
@@ -328,7 +327,9 @@ impl SchemeWatermarks<'_> {
     pub fn activity(&self, free_mem_permil: Option<u64>) -> Activity {
         match (self.metric, free_mem_permil, self.high, self.mid, self.low) {
             ("none", ..) => Activity::Active,
-            (metric, Some(free), Some(high), Some(mid), Some(low)) if metric == WatermarkMetric::FreeMemRate.keyword() => {
+            (metric, Some(free), Some(high), Some(mid), Some(low))
+                if metric == WatermarkMetric::FreeMemRate.keyword() =>
+            {
                 watermark_activity(free, high, mid, low)
             }
             _ => Activity::Unknown,

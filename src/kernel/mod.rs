@@ -62,7 +62,9 @@ impl FromStr for Version {
         let minor = parts.next().and_then(|p| p.parse().ok());
         match (major, minor) {
             (Some(major), Some(minor)) => Ok(Version { major, minor }),
-            _ => Err(format!("`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12")),
+            _ => Err(format!(
+                "`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12"
+            )),
         }
     }
 }

@@ -64,7 +64,11 @@ pub fn modules(module_root: &Path) -> Vec<ModuleState> {
         .filter_map(|name| {
             let param = module_root.join(name).join("parameters/enabled");
             let value = std::fs::read_to_string(&param).ok()?;
-            Some(ModuleState { name: (*name).into(), enabled: value.trim() == "Y", param })
+            Some(ModuleState {
+                name: (*name).into(),
+                enabled: value.trim() == "Y",
+                param,
+            })
         })
         .collect()
 }
@@ -81,10 +85,16 @@ pub fn probe_readonly(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> R
 
 fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: bool) -> Result<KernelInfo, String> {
     if !sysfs.exists("kdamonds/nr_kdamonds") {
-        return Err(format!("no DAMON sysfs interface at {} (is CONFIG_DAMON_SYSFS enabled?)", sysfs.describe()));
+        return Err(format!(
+            "no DAMON sysfs interface at {} (is CONFIG_DAMON_SYSFS enabled?)",
+            sysfs.describe()
+        ));
     }
     let released: Option<Version> = release.parse().ok();
-    let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let staged = may_stage && nr == 0 && stage_scratch(sysfs).is_ok();
     let tree = inspect(sysfs, nr.max(usize::from(staged)));
     if may_stage && nr == 0 && read_retrying(sysfs, "kdamonds/nr_kdamonds").is_ok_and(|n| n != "0") {
@@ -100,7 +110,13 @@ fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: b
         (None, Some(rel)) => (rel, format!("release {release} (no scheme to inspect)")),
         (None, None) => return Err(format!("cannot tell the DAMON features of kernel `{release}`")),
     };
-    Ok(KernelInfo { release: release.into(), version, evidence, avail_ops: avail_ops(sysfs, nr.max(1)), modules: modules(module_root) })
+    Ok(KernelInfo {
+        release: release.into(),
+        version,
+        evidence,
+        avail_ops: avail_ops(sysfs, nr.max(1)),
+        modules: modules(module_root),
+    })
 }
 
 /// Stages kdamond 0 with one context, target, scheme, goal and filter to look inside.
@@ -165,11 +181,18 @@ mod tests {
 
     #[test]
     fn a_fresh_kernel_is_probed_with_a_scratch_kdamond_that_is_removed() {
-        for (version, release) in [(Version::new(6, 12), "6.12.117+deb12-amd64"), (Version::new(7, 3), "7.3.4+deb13-amd64")] {
+        for (version, release) in [
+            (Version::new(6, 12), "6.12.117+deb12-amd64"),
+            (Version::new(7, 3), "7.3.4+deb13-amd64"),
+        ] {
             let kernel = FakeKernel::new(version);
             let info = probe(&kernel, release, Path::new("/nonexistent")).unwrap();
             assert_eq!(info.version, version, "{release}: {}", info.evidence);
-            assert_eq!(kernel.get("kdamonds/nr_kdamonds").unwrap(), "0", "the scratch kdamond is removed");
+            assert_eq!(
+                kernel.get("kdamonds/nr_kdamonds").unwrap(),
+                "0",
+                "the scratch kdamond is removed"
+            );
             assert_eq!(info.avail_ops, vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr]);
         }
     }

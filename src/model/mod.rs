@@ -11,9 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use scalar::{AccessRate, Address, Age, Duration, GoalTarget, Percent, Raw, Size};
-pub use scheme::{
-    AccessPattern, Destination, Filter, Goal, Quota, RangeOf, Scheme, Watermarks, Weights,
-};
+pub use scheme::{AccessPattern, Destination, Filter, Goal, Quota, RangeOf, Scheme, Watermarks, Weights};
 
 use crate::kernel::Ops;
 

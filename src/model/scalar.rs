@@ -27,8 +27,7 @@ impl std::fmt::Display for Raw {
     }
 }
 
-const SIZE_PATTERN: &str =
-    r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*([KMGTPEkmgtpe]([iI]?[bB])?|[bB])?)\s*$";
+const SIZE_PATTERN: &str = r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*([KMGTPEkmgtpe]([iI]?[bB])?|[bB])?)\s*$";
 /// Whole numbers with units (`"1m 30s"`), or one decimal number with a unit (`"1.5ms"`).
 const DURATION_PATTERN: &str = r"^\s*(max|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+\s*|([0-9]+\s*[a-zA-Zµ]+\s*)+)$";
 const ACCESS_RATE_PATTERN: &str = r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*%|[0-9]+\s*samples?)\s*$";

@@ -33,13 +33,23 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
         writes += 1;
         if let Err(error) = result {
             let restored = restore(sysfs, prior, plan, &plan.ops[..writes]);
-            return Err(Box::new(Failed { op: op.clone(), error, writes, restored }));
+            return Err(Box::new(Failed {
+                op: op.clone(),
+                error,
+                writes,
+                restored,
+            }));
         }
     }
     if let Err(failure) = verify(sysfs, &plan.desired) {
         let (op, error) = *failure;
         let restored = restore(sysfs, prior, plan, &plan.ops);
-        return Err(Box::new(Failed { op, error, writes, restored }));
+        return Err(Box::new(Failed {
+            op,
+            error,
+            writes,
+            restored,
+        }));
     }
     Ok(Applied { writes })
 }
@@ -57,7 +67,10 @@ fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
         path: op.path.clone(),
         value: Some(op.new.clone()),
         errno: Some(crate::sysfs::errno::EINVAL),
-        message: format!("the kdamond is `{state}` after `{}`: the kernel rejected the configuration", op.new),
+        message: format!(
+            "the kdamond is `{state}` after `{}`: the kernel rejected the configuration",
+            op.new
+        ),
     })
 }
 
@@ -67,14 +80,24 @@ fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -
         for (path, value) in writes {
             let actual = read_retrying(sysfs, path).map_err(|e| Box::new((read_op(path, value), e)))?;
             if actual.trim() != value {
-                let error = SysfsError { path: path.clone(), value: Some(value.clone()), errno: None, message: format!("reads back `{actual}`") };
+                let error = SysfsError {
+                    path: path.clone(),
+                    value: Some(value.clone()),
+                    errno: None,
+                    message: format!("reads back `{actual}`"),
+                };
                 return Err(Box::new((read_op(path, value), error)));
             }
         }
         let pid = read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).unwrap_or_default();
         if pid.trim() == "-1" {
             let path = format!("kdamonds/{slot}/state");
-            let error = SysfsError { path: path.clone(), value: None, errno: None, message: "the kdamond is not running after apply".into() };
+            let error = SysfsError {
+                path: path.clone(),
+                value: None,
+                errno: None,
+                message: "the kdamond is not running after apply".into(),
+            };
             return Err(Box::new((read_op(&path, "on"), error)));
         }
     }
@@ -82,7 +105,13 @@ fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -
 }
 
 fn read_op(path: &str, value: &str) -> Op {
-    Op { path: path.into(), old: None, new: value.into(), policy: None, scheme: None }
+    Op {
+        path: path.into(),
+        old: None,
+        new: value.into(),
+        policy: None,
+        scheme: None,
+    }
 }
 
 /// Puts the last good configuration back: kdamonds the record does not name are turned
@@ -94,17 +123,34 @@ fn read_op(path: &str, value: &str) -> Op {
 pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), String> {
     restore_recorded(sysfs, prior, plan)?;
     let regrown = done.iter().any(|op| op.path == "kdamonds/nr_kdamonds");
-    let touched: Vec<usize> = plan.taken_over.iter().copied().filter(|s| regrown || done.iter().any(|op| op.path.starts_with(&format!("kdamonds/{s}/")))).collect();
+    let touched: Vec<usize> = plan
+        .taken_over
+        .iter()
+        .copied()
+        .filter(|s| regrown || done.iter().any(|op| op.path.starts_with(&format!("kdamonds/{s}/"))))
+        .collect();
     if touched.is_empty() {
         return Ok(());
     }
-    let ran: Vec<String> = touched.iter().filter(|s| plan.running_before.contains(s)).map(|s| format!("kdamond {s}")).collect();
+    let ran: Vec<String> = touched
+        .iter()
+        .filter(|s| plan.running_before.contains(s))
+        .map(|s| format!("kdamond {s}"))
+        .collect();
     let slots: Vec<String> = touched.iter().map(|s| format!("kdamond {s}")).collect();
     Err(format!(
         "{} of another tool, taken over with --takeover, cannot be put back as {} (damo-policy never recorded that configuration){}",
         slots.join(", "),
         if slots.len() == 1 { "it was" } else { "they were" },
-        if ran.is_empty() { String::new() } else { format!("; {} ran before and {} off now: start it again with the tool that started it", ran.join(", "), if ran.len() == 1 { "is" } else { "are" }) }
+        if ran.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} ran before and {} off now: start it again with the tool that started it",
+                ran.join(", "),
+                if ran.len() == 1 { "is" } else { "are" }
+            )
+        }
     ))
 }
 

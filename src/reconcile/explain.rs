@@ -33,7 +33,12 @@ pub struct FailureText {
 pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &HostPaths) -> FailureText {
     let slot = failed.op.path.split('/').nth(1).and_then(|s| s.parse::<usize>().ok());
     let writes = slot.and_then(|s| plan.desired.get(&s)).map_or(&[][..], Vec::as_slice);
-    let ctx = Context { modules, cgroup_root: &host.cgroup_root, proc_root: &host.proc_root, writes };
+    let ctx = Context {
+        modules,
+        cgroup_root: &host.cgroup_root,
+        proc_root: &host.proc_root,
+        writes,
+    };
     let policy = failed.op.policy.clone().unwrap_or_else(|| "all".into());
     let scheme = failed.op.scheme.map(|s| format!(", scheme {s}")).unwrap_or_default();
     FailureText {
@@ -46,7 +51,10 @@ pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &Ho
         ),
         cause: cause(&failed.op, &failed.error, &ctx),
         restored: match &failed.restored {
-            Ok(()) => format!("the previous configuration is restored; {} write(s) were made", failed.writes),
+            Ok(()) => format!(
+                "the previous configuration is restored; {} write(s) were made",
+                failed.writes
+            ),
             Err(e) => format!("restoring the previous configuration failed too: {e}"),
         },
     }
@@ -101,7 +109,12 @@ fn missing_cgroups(ctx: &Context<'_>) -> Option<String> {
         .filter(|(_, cgroup)| !ctx.cgroup_root.join(cgroup.trim_start_matches('/')).is_dir())
         .map(|(path, cgroup)| format!("cgroup `{cgroup}` not found (for {path})"))
         .collect();
-    (!missing.is_empty()).then(|| format!("{}; create the cgroup or fix the path in the policy", missing.join("; ")))
+    (!missing.is_empty()).then(|| {
+        format!(
+            "{}; create the cgroup or fix the path in the policy",
+            missing.join("; ")
+        )
+    })
 }
 
 /// Target processes that are not running.
@@ -110,10 +123,18 @@ fn dead_processes(ctx: &Context<'_>) -> Option<String> {
         .writes
         .iter()
         .filter(|(path, pid)| path.ends_with("/pid_target") && pid != "0")
-        .filter(|(_, pid)| pid.parse().is_ok_and(|pid| !crate::host::process_runs(ctx.proc_root, pid)))
+        .filter(|(_, pid)| {
+            pid.parse()
+                .is_ok_and(|pid| !crate::host::process_runs(ctx.proc_root, pid))
+        })
         .map(|(_, pid)| pid.clone())
         .collect();
-    (!dead.is_empty()).then(|| format!("process {} is not running: a process target must be alive when its kdamond starts", dead.join(", ")))
+    (!dead.is_empty()).then(|| {
+        format!(
+            "process {} is not running: a process target must be alive when its kdamond starts",
+            dead.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -121,20 +142,42 @@ mod tests {
     use super::*;
 
     fn op(path: &str, new: &str) -> Op {
-        Op { path: path.into(), old: None, new: new.into(), policy: Some("p".into()), scheme: None }
+        Op {
+            path: path.into(),
+            old: None,
+            new: new.into(),
+            policy: Some("p".into()),
+            scheme: None,
+        }
     }
 
     fn error(errno: i32) -> SysfsError {
-        SysfsError { path: String::new(), value: None, errno: Some(errno), message: String::new() }
+        SysfsError {
+            path: String::new(),
+            value: None,
+            errno: Some(errno),
+            message: String::new(),
+        }
     }
 
     #[test]
     fn an_off_the_kernel_refuses_means_the_kdamond_had_stopped() {
-        let ctx = Context { modules: &[], cgroup_root: Path::new("/nonexistent"), proc_root: Path::new("/nonexistent"), writes: &[] };
+        let ctx = Context {
+            modules: &[],
+            cgroup_root: Path::new("/nonexistent"),
+            proc_root: Path::new("/nonexistent"),
+            writes: &[],
+        };
         let cause = cause(&op("kdamonds/1/state", "off"), &error(errno::EPERM), &ctx);
         assert!(cause.starts_with("the kdamond was not running any more"), "{cause}");
-        let missing = [("kdamonds/0/contexts/0/schemes/0/filters/0/memcg_path".to_owned(), "/no-such.slice".to_owned())];
-        let ctx = Context { writes: &missing, ..ctx };
+        let missing = [(
+            "kdamonds/0/contexts/0/schemes/0/filters/0/memcg_path".to_owned(),
+            "/no-such.slice".to_owned(),
+        )];
+        let ctx = Context {
+            writes: &missing,
+            ..ctx
+        };
         let cause = super::cause(&op("kdamonds/0/state", "commit"), &error(errno::ENOMEM), &ctx);
         assert!(cause.starts_with("cgroup `/no-such.slice` not found"), "{cause}");
     }

@@ -19,8 +19,8 @@ use serde::Serialize;
 use crate::compile::sysfs::kdamond_writes;
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
-use crate::kernel::keywords::{SchemeWatermarks, every_scheme_gated};
 use crate::kernel::defaults::{Child, fresh_value};
+use crate::kernel::keywords::{SchemeWatermarks, every_scheme_gated};
 use crate::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
 
@@ -140,21 +140,42 @@ pub fn plan(
         running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
     }
     let still_ours = |o: &Owned| !running[o.slot] || o.replaced_by(true, kdamond_pid(sysfs, o.slot)).is_none();
-    let owned: BTreeMap<&str, &Owned> = state.policies.iter().filter(|(_, o)| o.slot < nr && still_ours(o)).map(|(n, o)| (n.as_str(), o)).collect();
+    let owned: BTreeMap<&str, &Owned> = state
+        .policies
+        .iter()
+        .filter(|(_, o)| o.slot < nr && still_ours(o))
+        .map(|(n, o)| (n.as_str(), o))
+        .collect();
     // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
     // started it, and it is not ours to reuse.
-    let spare: BTreeSet<usize> = state.spare_slots.iter().copied().filter(|s| *s < nr && !running[*s]).collect();
+    let spare: BTreeSet<usize> = state
+        .spare_slots
+        .iter()
+        .copied()
+        .filter(|s| *s < nr && !running[*s])
+        .collect();
     let owned_slots: BTreeSet<usize> = owned.values().map(|o| o.slot).chain(spare.iter().copied()).collect();
-    let foreign: Vec<Foreign> = (0..nr).filter(|k| !owned_slots.contains(k)).map(|k| describe_foreign(sysfs, k, running[k])).collect();
+    let foreign: Vec<Foreign> = (0..nr)
+        .filter(|k| !owned_slots.contains(k))
+        .map(|k| describe_foreign(sysfs, k, running[k]))
+        .collect();
     if !options.takeover && foreign.iter().any(|f| f.running) {
         return Err(PlanError::Foreign(foreign, "running".into()));
     }
 
     let desired_names: BTreeSet<&str> = compiled.kdamonds.iter().map(|k| k.policy.as_str()).collect();
-    let pending_names: BTreeSet<&str> = compiled.skipped.iter().filter(|s| s.pending).map(|s| s.policy.as_str()).collect();
+    let pending_names: BTreeSet<&str> = compiled
+        .skipped
+        .iter()
+        .filter(|s| s.pending)
+        .map(|s| s.policy.as_str())
+        .collect();
     let mut ops = Vec::new();
     let mut plans = Vec::new();
-    let mut state_after = EngineState { boot_id: state.boot_id.clone(), ..Default::default() };
+    let mut state_after = EngineState {
+        boot_id: state.boot_id.clone(),
+        ..Default::default()
+    };
 
     // Policies that no longer want a kdamond: stop theirs, free the slot (pending and kept
     // policies keep theirs, so they come back where they were).
@@ -171,7 +192,12 @@ pub fn plan(
         if running[own.slot] {
             ops.push(state_op(own.slot, "on", "off", name));
         }
-        plans.push(KdamondPlan { slot: own.slot, policy: (*name).to_owned(), effect: Effect::Stop, reason: "its policy was removed or disabled".into() });
+        plans.push(KdamondPlan {
+            slot: own.slot,
+            policy: (*name).to_owned(),
+            effect: Effect::Stop,
+            reason: "its policy was removed or disabled".into(),
+        });
     }
     if options.takeover {
         for f in &foreign {
@@ -182,7 +208,10 @@ pub fn plan(
                     slot: f.slot,
                     policy: TAKEN_OVER.into(),
                     effect: Effect::Stop,
-                    reason: format!("another tool's kdamond (pid {}, ops {}, {} scheme(s)), taken over with --takeover", f.pid, f.ops, f.schemes),
+                    reason: format!(
+                        "another tool's kdamond (pid {}, ops {}, {} scheme(s)), taken over with --takeover",
+                        f.pid, f.ops, f.schemes
+                    ),
                 });
             }
         }
@@ -216,7 +245,9 @@ pub fn plan(
         // `off` for a stopped kdamond), grow, rewrite every kdamond that is to run, start
         // them. Policies left as they are (targets unresolved this time) get their recorded
         // configuration back and run again if they ran.
-        let why = format!("nr_kdamonds grows from {nr} to {next_new}, which the kernel allows only while every kdamond is off");
+        let why = format!(
+            "nr_kdamonds grows from {nr} to {next_new}, which the kernel allows only while every kdamond is off"
+        );
         let owner_at = |slot: usize| owned.iter().find(|(_, o)| o.slot == slot).map(|(name, _)| *name);
         let mut stopped = Vec::new();
         let still_running: Vec<usize> = (0..nr).filter(|k| running[*k] && !free_was_stopped(&ops, *k)).collect();
@@ -224,18 +255,40 @@ pub fn plan(
             ops.push(state_op(k, "on", "off", owner_at(k).unwrap_or("(running)")));
             stopped.push(k);
         }
-        ops.push(Op { path: "kdamonds/nr_kdamonds".into(), old: Some(nr.to_string()), new: next_new.to_string(), policy: None, scheme: None });
-        let kept_running: Vec<(String, Owned)> =
-            state_after.policies.iter().filter(|(_, o)| stopped.contains(&o.slot)).map(|(n, o)| (n.clone(), o.clone())).collect();
+        ops.push(Op {
+            path: "kdamonds/nr_kdamonds".into(),
+            old: Some(nr.to_string()),
+            new: next_new.to_string(),
+            policy: None,
+            scheme: None,
+        });
+        let kept_running: Vec<(String, Owned)> = state_after
+            .policies
+            .iter()
+            .filter(|(_, o)| stopped.contains(&o.slot))
+            .map(|(n, o)| (n.clone(), o.clone()))
+            .collect();
         let rewrites = slots
             .iter()
             .map(|(slot, kdamond)| (*slot, kdamond.policy.clone(), slot_writes(kdamond, *slot, layout)))
-            .chain(kept_running.iter().map(|(name, own)| (own.slot, name.clone(), own.writes.clone())));
+            .chain(
+                kept_running
+                    .iter()
+                    .map(|(name, own)| (own.slot, name.clone(), own.writes.clone())),
+            );
         let mut starts = Vec::new();
         for (slot, policy, writes) in rewrites {
             // Every kdamond directory is fresh: files already at their default stay as they are.
-            let changed = writes.iter().filter(|(p, v)| fresh_value(layout, p).as_deref() != Some(v.as_str()));
-            ops.extend(changed.map(|(p, v)| Op { path: p.clone(), old: None, new: v.clone(), policy: Some(policy.clone()), scheme: scheme_of(p) }));
+            let changed = writes
+                .iter()
+                .filter(|(p, v)| fresh_value(layout, p).as_deref() != Some(v.as_str()));
+            ops.extend(changed.map(|(p, v)| Op {
+                path: p.clone(),
+                old: None,
+                new: v.clone(),
+                policy: Some(policy.clone()),
+                scheme: scheme_of(p),
+            }));
             desired.insert(slot, writes);
             starts.push((slot, policy));
         }
@@ -246,23 +299,39 @@ pub fn plan(
             let (effect, reason) = if stopped.contains(&slot) && owner_at(slot) == Some(policy.as_str()) {
                 (Effect::Restart, why.clone())
             } else if owned.contains_key(policy.as_str()) {
-                (Effect::Start, "its kdamond is off (stopped, or its processes exited)".to_owned())
+                (
+                    Effect::Start,
+                    "its kdamond is off (stopped, or its processes exited)".to_owned(),
+                )
             } else {
                 (Effect::Start, "new policy".to_owned())
             };
-            plans.push(KdamondPlan { slot, policy, effect, reason });
+            plans.push(KdamondPlan {
+                slot,
+                policy,
+                effect,
+                reason,
+            });
         }
     } else {
         for (slot, kdamond) in &slots {
             let writes = slot_writes(kdamond, *slot, layout);
             let changes = diff(sysfs, layout, &writes, &kdamond.policy)?;
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
-            let commit_would_block = owned.get(kdamond.policy.as_str()).is_some_and(|own| commit_would_block(layout, &[&own.writes]));
+            let commit_would_block = owned
+                .get(kdamond.policy.as_str())
+                .is_some_and(|own| commit_would_block(layout, &[&own.writes]));
             let (effect, reason) = match (is_running, changes.is_empty()) {
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
-                (true, false) if commit_would_block => (Effect::Restart, format!("{} file(s) changed; {RESTART_NOT_COMMIT}", changes.len())),
+                (true, false) if commit_would_block => (
+                    Effect::Restart,
+                    format!("{} file(s) changed; {RESTART_NOT_COMMIT}", changes.len()),
+                ),
                 (true, false) => (Effect::Commit, format!("{} file(s) changed", changes.len())),
-                (false, _) if owned.contains_key(kdamond.policy.as_str()) => (Effect::Start, "its kdamond is off (stopped, or its processes exited)".to_owned()),
+                (false, _) if owned.contains_key(kdamond.policy.as_str()) => (
+                    Effect::Start,
+                    "its kdamond is off (stopped, or its processes exited)".to_owned(),
+                ),
                 (false, _) => (Effect::Start, "new policy".to_owned()),
             };
             ops.extend(changes);
@@ -275,7 +344,12 @@ pub fn plan(
                 }
                 _ => {}
             }
-            plans.push(KdamondPlan { slot: *slot, policy: kdamond.policy.clone(), effect, reason });
+            plans.push(KdamondPlan {
+                slot: *slot,
+                policy: kdamond.policy.clone(),
+                effect,
+                reason,
+            });
             desired.insert(*slot, writes);
         }
     }
@@ -285,13 +359,31 @@ pub fn plan(
         let writes = &desired[slot];
         state_after.policies.insert(
             kdamond.policy.clone(),
-            Owned { slot: *slot, file: kdamond.file.clone(), hash: hash_writes(writes), writes: writes.clone(), pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid) },
+            Owned {
+                slot: *slot,
+                file: kdamond.file.clone(),
+                hash: hash_writes(writes),
+                writes: writes.clone(),
+                pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid),
+            },
         );
     }
     plans.sort_by_key(|p| p.slot);
     let running_before = (0..nr).filter(|k| running[*k]).collect();
-    let taken_over = if options.takeover { foreign.iter().map(|f| f.slot).collect() } else { BTreeSet::new() };
-    Ok(Plan { kdamonds: plans, ops, state_after, desired, running_before, layout, taken_over })
+    let taken_over = if options.takeover {
+        foreign.iter().map(|f| f.slot).collect()
+    } else {
+        BTreeSet::new()
+    };
+    Ok(Plan {
+        kdamonds: plans,
+        ops,
+        state_after,
+        desired,
+        running_before,
+        layout,
+        taken_over,
+    })
 }
 
 /// The policy label of another tool's kdamond that `--takeover` stops.
@@ -305,8 +397,12 @@ and every scheme of the running configuration waits for its watermarks";
 pub fn scheme_watermarks(writes: &[(String, String)]) -> Vec<SchemeWatermarks<'_>> {
     let mut by_scheme: BTreeMap<usize, SchemeWatermarks<'_>> = BTreeMap::new();
     for (path, value) in writes {
-        let Some((dir, leaf)) = path.rsplit_once('/') else { continue };
-        let Some(scheme) = scheme_of(path).filter(|_| dir.ends_with("/watermarks")) else { continue };
+        let Some((dir, leaf)) = path.rsplit_once('/') else {
+            continue;
+        };
+        let Some(scheme) = scheme_of(path).filter(|_| dir.ends_with("/watermarks")) else {
+            continue;
+        };
         let marks = by_scheme.entry(scheme).or_default();
         match leaf {
             "metric" => marks.metric = value,
@@ -322,7 +418,10 @@ pub fn scheme_watermarks(writes: &[(String, String)]) -> Vec<SchemeWatermarks<'_
 /// Whether a `commit` could block on this kernel: one of the configurations that may be
 /// running has every scheme waiting for watermarks.
 pub fn commit_would_block(layout: Layout, running: &[&[(String, String)]]) -> bool {
-    layout.commit_needs_active_scheme() && running.iter().any(|writes| every_scheme_gated(scheme_watermarks(writes).iter().map(|w| w.metric)))
+    layout.commit_needs_active_scheme()
+        && running
+            .iter()
+            .any(|writes| every_scheme_gated(scheme_watermarks(writes).iter().map(|w| w.metric)))
 }
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).
@@ -332,24 +431,44 @@ fn free_was_stopped(ops: &[Op], slot: usize) -> bool {
 }
 
 fn state_op(slot: usize, old: &str, new: &str, policy: &str) -> Op {
-    Op { path: format!("kdamonds/{slot}/state"), old: Some(old.into()), new: new.into(), policy: Some(policy.into()), scheme: None }
+    Op {
+        path: format!("kdamonds/{slot}/state"),
+        old: Some(old.into()),
+        new: new.into(),
+        policy: Some(policy.into()),
+        scheme: None,
+    }
 }
 
 /// A kdamond's writes at `slot`, as `(path, value)`.
 pub fn slot_writes(kdamond: &Kdamond, slot: usize, layout: Layout) -> Vec<(String, String)> {
     let mut at_slot = kdamond.clone();
     at_slot.index = slot;
-    kdamond_writes(&at_slot, layout).into_iter().map(|w| (w.path, w.value)).collect()
+    kdamond_writes(&at_slot, layout)
+        .into_iter()
+        .map(|w| (w.path, w.value))
+        .collect()
 }
 
 /// The writes of `desired` whose files differ, reading each file at most once; below an
 /// `nr_*` file that changes, the kernel recreates everything with its defaults, so every
 /// file whose desired value is not that default is written.
-pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], policy: &str) -> Result<Vec<Op>, SysfsError> {
+pub fn diff(
+    sysfs: &dyn Sysfs,
+    layout: Layout,
+    desired: &[(String, String)],
+    policy: &str,
+) -> Result<Vec<Op>, SysfsError> {
     let mut ops = Vec::new();
     let mut recreated: Vec<String> = Vec::new();
     for (path, value) in desired {
-        let op = |old| Op { path: path.clone(), old, new: value.clone(), policy: Some(policy.to_owned()), scheme: scheme_of(path) };
+        let op = |old| Op {
+            path: path.clone(),
+            old,
+            new: value.clone(),
+            policy: Some(policy.to_owned()),
+            scheme: scheme_of(path),
+        };
         if recreated.iter().any(|dir| path.starts_with(dir.as_str())) {
             if fresh_value(layout, path).as_deref() != Some(value.as_str()) {
                 ops.push(op(None));
@@ -375,7 +494,9 @@ pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[(String, String)], pol
 
 /// A kdamond's pid, if it can be read (best effort: it is only compared).
 pub fn kdamond_pid(sysfs: &dyn Sysfs, slot: usize) -> Option<u32> {
-    read_briefly(sysfs, &format!("kdamonds/{slot}/pid")).ok().and_then(|p| p.trim().parse().ok())
+    read_briefly(sysfs, &format!("kdamonds/{slot}/pid"))
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
 }
 
 /// What [`stop_owned`] did to one policy's kdamond.
@@ -384,13 +505,19 @@ pub enum Stopped {
     Stopped,
     NotRunning,
     /// Another tool's kdamond runs in the slot now (its pid is not the recorded one): left alone.
-    Foreign { pid: u32 },
+    Foreign {
+        pid: u32,
+    },
 }
 
 /// Turns off the owned kdamonds of the named policies (all when `names` is empty); no other
 /// kdamond is touched — also not one that another tool started in the slot of a stopped
 /// kdamond of ours. Per policy: its slot and what happened.
-pub fn stop_owned<'a>(sysfs: &dyn Sysfs, state: &'a EngineState, names: &[String]) -> Vec<(&'a str, usize, Result<Stopped, SysfsError>)> {
+pub fn stop_owned<'a>(
+    sysfs: &dyn Sysfs,
+    state: &'a EngineState,
+    names: &[String],
+) -> Vec<(&'a str, usize, Result<Stopped, SysfsError>)> {
     state
         .policies
         .iter()

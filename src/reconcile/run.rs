@@ -61,12 +61,20 @@ pub struct Report {
 
 impl Report {
     fn stop(checked: Option<Checked>, outcome: Outcome) -> Self {
-        Report { checked, compiled: None, plan: None, disabled_modules: Vec::new(), outcome }
+        Report {
+            checked,
+            compiled: None,
+            plan: None,
+            disabled_modules: Vec::new(),
+            outcome,
+        }
     }
 
     /// Policies whose targets failed to resolve (left as they were).
     pub fn unresolved(&self) -> usize {
-        self.compiled.as_ref().map_or(0, |c| c.skipped.iter().filter(|s| !s.pending).count())
+        self.compiled
+            .as_ref()
+            .map_or(0, |c| c.skipped.iter().filter(|s| !s.pending).count())
     }
 }
 
@@ -74,7 +82,11 @@ impl Report {
 /// them runs an exclusive kdamond, so all of them must go).
 pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a ModuleState> {
     let starts = plan.ops.iter().any(|op| op.path.ends_with("/state") && op.new == "on");
-    if starts { modules.iter().filter(|m| m.enabled).collect() } else { Vec::new() }
+    if starts {
+        modules.iter().filter(|m| m.enabled).collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// Named in a sentence: "`a`" or "`a` and `b`", and the words that agree with it.
@@ -91,7 +103,12 @@ impl ModuleNames {
         let names: Vec<String> = modules.iter().map(|m| format!("`{}`", m.name)).collect();
         let one = names.len() == 1;
         let (s, are, them) = if one { ("", "is", "it") } else { ("s", "are", "them") };
-        ModuleNames { names: names.join(" and "), s, are, them }
+        ModuleNames {
+            names: names.join(" and "),
+            s,
+            are,
+            them,
+        }
     }
 }
 
@@ -101,10 +118,18 @@ fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), 
     let mut failures = Vec::new();
     for module in modules.iter().filter(|m| disabled.contains(&m.name)) {
         if let Err(e) = std::fs::write(&module.param, "Y") {
-            failures.push(format!("the DAMON module `{}` stays disabled ({}: {e}); write Y to it to enable it again", module.name, module.param.display()));
+            failures.push(format!(
+                "the DAMON module `{}` stays disabled ({}: {e}); write Y to it to enable it again",
+                module.name,
+                module.param.display()
+            ));
         }
     }
-    if failures.is_empty() { Ok(()) } else { Err(failures.join("; ")) }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }
 
 /// A process target that is not running makes the kernel refuse the whole configuration at
@@ -113,7 +138,13 @@ fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), 
 /// is this time, and said so; the others apply.
 fn leave_out_dead_processes(compiled: &mut compile::Compiled, host: &HostPaths) {
     for kdamond in std::mem::take(&mut compiled.kdamonds) {
-        let gone: Vec<String> = kdamond.targets.iter().filter_map(|t| t.pid).filter(|pid| !host.is_running(*pid)).map(|p| p.to_string()).collect();
+        let gone: Vec<String> = kdamond
+            .targets
+            .iter()
+            .filter_map(|t| t.pid)
+            .filter(|pid| !host.is_running(*pid))
+            .map(|p| p.to_string())
+            .collect();
         if gone.is_empty() {
             compiled.kdamonds.push(kdamond);
             continue;
@@ -134,7 +165,14 @@ fn leave_out_dead_processes(compiled: &mut compile::Compiled, host: &HostPaths) 
 
 /// Reconciles once. With `write == false` it stops after planning. On success `state`
 /// becomes the new record and is saved to `store`.
-pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &StateStore, state: &mut EngineState, write: bool) -> Report {
+pub fn once(
+    settings: &Settings,
+    sysfs: &dyn Sysfs,
+    info: &KernelInfo,
+    store: &StateStore,
+    state: &mut EngineState,
+    write: bool,
+) -> Report {
     let choice = KernelChoice::Probed(info.version);
     let mut checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
         Ok(checked) => checked,
@@ -143,7 +181,10 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
     // An existing directory without policies is a valid desired state: no kdamonds.
     checked.general.retain(|d| d.code != "no-policies");
     if checked.has_io_errors() {
-        return Report::stop(Some(checked), Outcome::Unreadable("policy files could not be read".into()));
+        return Report::stop(
+            Some(checked),
+            Outcome::Unreadable("policy files could not be read".into()),
+        );
     }
     if checked.error_count() > 0 {
         return Report::stop(Some(checked), Outcome::Invalid);
@@ -154,14 +195,30 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
         let insecure = crate::perms::insecure(&dirs, &files);
         if !insecure.is_empty() {
             let list: Vec<String> = insecure.iter().map(ToString::to_string).collect();
-            return Report::stop(Some(checked), Outcome::Insecure(format!("policy paths that users other than root can change: {}", list.join("; "))));
+            return Report::stop(
+                Some(checked),
+                Outcome::Insecure(format!(
+                    "policy paths that users other than root can change: {}",
+                    list.join("; ")
+                )),
+            );
         }
     }
     let policies = checked.policies();
-    for p in policies.iter().filter(|p| p.enabled && !info.avail_ops.contains(&p.ops)) {
+    for p in policies
+        .iter()
+        .filter(|p| p.enabled && !info.avail_ops.contains(&p.ops))
+    {
         checked.general.push(
-            Diagnostic::error("kernel-feature", format!("policy `{}` uses `{}`, which this kernel has not registered", p.name, p.ops.keyword()))
-                .help("check `damo-policy kernel` for the available operations sets"),
+            Diagnostic::error(
+                "kernel-feature",
+                format!(
+                    "policy `{}` uses `{}`, which this kernel has not registered",
+                    p.name,
+                    p.ops.keyword()
+                ),
+            )
+            .help("check `damo-policy kernel` for the available operations sets"),
         );
     }
     if checked.error_count() > 0 {
@@ -177,7 +234,15 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
     let _lock = if write {
         let lock = match store.lock() {
             Ok(lock) => lock,
-            Err(e) => return Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Unreadable(format!("the state record: {e}")) },
+            Err(e) => {
+                return Report {
+                    checked: Some(checked),
+                    compiled: Some(compiled),
+                    plan: None,
+                    disabled_modules: Vec::new(),
+                    outcome: Outcome::Unreadable(format!("the state record: {e}")),
+                };
+            }
         };
         match store.load(&state.boot_id) {
             Ok(record) => *state = record,
@@ -187,14 +252,35 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
     } else {
         None
     };
-    let keep: BTreeSet<String> = compiled.skipped.iter().filter(|s| !s.pending).map(|s| s.policy.clone()).collect();
-    let planned = match plan(sysfs, &compiled, Layout::new(info.version), state, &keep, settings.options) {
+    let keep: BTreeSet<String> = compiled
+        .skipped
+        .iter()
+        .filter(|s| !s.pending)
+        .map(|s| s.policy.clone())
+        .collect();
+    let planned = match plan(
+        sysfs,
+        &compiled,
+        Layout::new(info.version),
+        state,
+        &keep,
+        settings.options,
+    ) {
         Ok(planned) => planned,
         Err(PlanError::Sysfs(e)) => return Report::stop(Some(checked), Outcome::Unreadable(e.to_string())),
         Err(PlanError::Foreign(foreign, why)) => {
             let list: Vec<String> = foreign
                 .iter()
-                .map(|f| format!("kdamond {} ({}, pid {}, ops {}, {} scheme(s))", f.slot, if f.running { "running" } else { "staged" }, f.pid, f.ops, f.schemes))
+                .map(|f| {
+                    format!(
+                        "kdamond {} ({}, pid {}, ops {}, {} scheme(s))",
+                        f.slot,
+                        if f.running { "running" } else { "staged" },
+                        f.pid,
+                        f.ops,
+                        f.schemes
+                    )
+                })
                 .collect();
             let reason = if why == "running" {
                 "damo-policy never changes or stops a kdamond it did not start"
@@ -206,10 +292,22 @@ pub fn once(settings: &Settings, sysfs: &dyn Sysfs, info: &KernelInfo, store: &S
                 sysfs.describe(),
                 list.join("; ")
             );
-            return Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Refused(message) };
+            return Report {
+                checked: Some(checked),
+                compiled: Some(compiled),
+                plan: None,
+                disabled_modules: Vec::new(),
+                outcome: Outcome::Refused(message),
+            };
         }
     };
-    let mut report = Report { checked: Some(checked), compiled: Some(compiled), plan: None, disabled_modules: Vec::new(), outcome: Outcome::Planned };
+    let mut report = Report {
+        checked: Some(checked),
+        compiled: Some(compiled),
+        plan: None,
+        disabled_modules: Vec::new(),
+        outcome: Outcome::Planned,
+    };
     if !write {
         report.plan = Some(planned);
         return report;
@@ -227,8 +325,15 @@ run again with --disable-modules, or write N to {}. Nothing was written",
     }
     for module in blocking {
         if let Err(e) = std::fs::write(&module.param, "N") {
-            let undone = reenable_modules(&report.disabled_modules, &info.modules).err().map(|e| format!("; {e}")).unwrap_or_default();
-            report.outcome = Outcome::Refused(format!("cannot disable `{}` ({}): {e}{undone}", module.name, module.param.display()));
+            let undone = reenable_modules(&report.disabled_modules, &info.modules)
+                .err()
+                .map(|e| format!("; {e}"))
+                .unwrap_or_default();
+            report.outcome = Outcome::Refused(format!(
+                "cannot disable `{}` ({}): {e}{undone}",
+                module.name,
+                module.param.display()
+            ));
             report.disabled_modules.clear();
             return report;
         }
@@ -240,7 +345,10 @@ run again with --disable-modules, or write N to {}. Nothing was written",
             state.note_pids(sysfs);
             match store.save(state) {
                 Ok(()) => Outcome::Applied(applied),
-                Err(e) => Outcome::Unreadable(format!("applied, but cannot record it in {}: {e}", store.dir().display())),
+                Err(e) => Outcome::Unreadable(format!(
+                    "applied, but cannot record it in {}: {e}",
+                    store.dir().display()
+                )),
             }
         }
         Err(mut failed) => {
@@ -250,7 +358,12 @@ run again with --disable-modules, or write N to {}. Nothing was written",
             // configuration: they stay the engine's, free for the next new policy, rather
             // than look like another tool's staged kdamonds to the next apply.
             let recorded: BTreeSet<usize> = state.policies.values().map(|o| o.slot).collect();
-            let staged = planned.state_after.policies.values().map(|o| o.slot).chain(planned.state_after.spare_slots.iter().copied());
+            let staged = planned
+                .state_after
+                .policies
+                .values()
+                .map(|o| o.slot)
+                .chain(planned.state_after.spare_slots.iter().copied());
             state.spare_slots.extend(staged.filter(|slot| !recorded.contains(slot)));
             if let Err(e) = reenable_modules(&report.disabled_modules, &info.modules) {
                 failed.restored = Err(match failed.restored {
@@ -279,7 +392,13 @@ mod tests {
     use crate::sysfs::fake::FakeKernel;
 
     fn info(version: Version, modules: Vec<ModuleState>) -> KernelInfo {
-        KernelInfo { release: version.to_string(), version, evidence: "test".into(), avail_ops: vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr], modules }
+        KernelInfo {
+            release: version.to_string(),
+            version,
+            evidence: "test".into(),
+            avail_ops: vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr],
+            modules,
+        }
     }
 
     fn settings(dir: &Path) -> Settings {
@@ -293,7 +412,8 @@ mod tests {
         }
     }
 
-    const PHYSICAL: &str = "[target]\nphysical = { regions = [{ start = 4096, end = 1048576 }] }\n[[scheme]]\naction = \"pageout\"\n";
+    const PHYSICAL: &str =
+        "[target]\nphysical = { regions = [{ start = 4096, end = 1048576 }] }\n[[scheme]]\naction = \"pageout\"\n";
 
     #[test]
     fn invalid_policies_write_nothing_and_keep_the_record() {
@@ -302,14 +422,35 @@ mod tests {
         fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
-        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
+        let report = once(
+            &settings(dir.path()),
+            &kernel,
+            &info(Version::new(7, 3), vec![]),
+            &store,
+            &mut state,
+            true,
+        );
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
         assert_eq!(store.load("b").unwrap(), state);
         let applied = state.clone();
         kernel.clear_log();
-        fs::write(dir.path().join("policies/p.toml"), PHYSICAL.replace("pageout", "pagout")).unwrap();
-        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        fs::write(
+            dir.path().join("policies/p.toml"),
+            PHYSICAL.replace("pageout", "pagout"),
+        )
+        .unwrap();
+        let report = once(
+            &settings(dir.path()),
+            &kernel,
+            &info(Version::new(7, 3), vec![]),
+            &store,
+            &mut state,
+            true,
+        );
         assert!(matches!(report.outcome, Outcome::Invalid));
         assert!(kernel.log().is_empty());
         assert_eq!(state, applied);
@@ -322,19 +463,43 @@ mod tests {
         fs::write(dir.path().join("policies/p.toml"), PHYSICAL).unwrap();
         let param = dir.path().join("enabled");
         fs::write(&param, "Y\n").unwrap();
-        let module = ModuleState { name: "damon_stat".into(), enabled: true, param: param.clone() };
+        let module = ModuleState {
+            name: "damon_stat".into(),
+            enabled: true,
+            param: param.clone(),
+        };
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
-        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![module.clone()]), &store, &mut state, true);
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
+        let report = once(
+            &settings(dir.path()),
+            &kernel,
+            &info(Version::new(7, 3), vec![module.clone()]),
+            &store,
+            &mut state,
+            true,
+        );
         match &report.outcome {
-            Outcome::Refused(message) => assert!(message.contains("damon_stat") && message.contains("--disable-modules"), "{message}"),
+            Outcome::Refused(message) => assert!(
+                message.contains("damon_stat") && message.contains("--disable-modules"),
+                "{message}"
+            ),
             other => panic!("{other:?}"),
         }
         assert!(kernel.log().is_empty(), "nothing written");
         let mut with_disable = settings(dir.path());
         with_disable.disable_modules = true;
-        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), vec![module]), &store, &mut state, true);
+        let report = once(
+            &with_disable,
+            &kernel,
+            &info(Version::new(7, 3), vec![module]),
+            &store,
+            &mut state,
+            true,
+        );
         assert_eq!(report.disabled_modules, vec!["damon_stat".to_owned()]);
         assert_eq!(fs::read_to_string(&param).unwrap(), "N");
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
@@ -343,7 +508,11 @@ mod tests {
     fn module(dir: &Path, name: &str) -> ModuleState {
         let param = dir.join(name);
         fs::write(&param, "Y\n").unwrap();
-        ModuleState { name: name.into(), enabled: true, param }
+        ModuleState {
+            name: name.into(),
+            enabled: true,
+            param,
+        }
     }
 
     #[test]
@@ -354,15 +523,35 @@ mod tests {
         let modules = vec![module(dir.path(), "damon_reclaim"), module(dir.path(), "damon_stat")];
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
-        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
+        let report = once(
+            &settings(dir.path()),
+            &kernel,
+            &info(Version::new(7, 3), modules.clone()),
+            &store,
+            &mut state,
+            true,
+        );
         match &report.outcome {
-            Outcome::Refused(message) => assert!(message.contains("modules `damon_reclaim` and `damon_stat` are enabled"), "{message}"),
+            Outcome::Refused(message) => assert!(
+                message.contains("modules `damon_reclaim` and `damon_stat` are enabled"),
+                "{message}"
+            ),
             other => panic!("{other:?}"),
         }
         let mut with_disable = settings(dir.path());
         with_disable.disable_modules = true;
-        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        let report = once(
+            &with_disable,
+            &kernel,
+            &info(Version::new(7, 3), modules.clone()),
+            &store,
+            &mut state,
+            true,
+        );
         assert_eq!(report.disabled_modules, ["damon_reclaim", "damon_stat"]);
         assert!(modules.iter().all(|m| fs::read_to_string(&m.param).unwrap() == "N"));
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
@@ -376,11 +565,21 @@ mod tests {
         let modules = vec![module(dir.path(), "damon_stat")];
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
         let mut with_disable = settings(dir.path());
         with_disable.disable_modules = true;
         kernel.fail_next_write("kdamonds/0/state", crate::sysfs::errno::EINVAL);
-        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules.clone()), &store, &mut state, true);
+        let report = once(
+            &with_disable,
+            &kernel,
+            &info(Version::new(7, 3), modules.clone()),
+            &store,
+            &mut state,
+            true,
+        );
         match &report.outcome {
             Outcome::Failed(failed) => assert!(failed.restored.is_ok(), "{:?}", failed.restored),
             other => panic!("{other:?}"),
@@ -391,7 +590,14 @@ mod tests {
         // The staged slot is the engine's: the next apply uses it, no "another tool".
         assert!(state.policies.is_empty() && state.spare_slots.contains(&0), "{state:?}");
         assert_eq!(store.load("b").unwrap(), state);
-        let report = once(&with_disable, &kernel, &info(Version::new(7, 3), modules), &store, &mut state, true);
+        let report = once(
+            &with_disable,
+            &kernel,
+            &info(Version::new(7, 3), modules),
+            &store,
+            &mut state,
+            true,
+        );
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
         assert_eq!(state.policies["p"].slot, 0);
     }
@@ -408,20 +614,39 @@ mod tests {
         // Another installation (its own record) runs kdamond 0.
         let mut theirs = settings(dir.path());
         theirs.paths = vec![dir.path().join("theirs")];
-        let mut their_state = EngineState { boot_id: "b".into(), ..Default::default() };
-        let report = once(&theirs, &kernel, &kernel_info, &StateStore::new(dir.path().join("their-state")), &mut their_state, true);
+        let mut their_state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
+        let report = once(
+            &theirs,
+            &kernel,
+            &kernel_info,
+            &StateStore::new(dir.path().join("their-state")),
+            &mut their_state,
+            true,
+        );
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
         let mut takeover = settings(dir.path());
         takeover.options.takeover = true;
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
         kernel.fail_next_write("kdamonds/0/contexts/0/schemes/0/action", crate::sysfs::errno::EINVAL);
         let report = once(&takeover, &kernel, &kernel_info, &store, &mut state, true);
         match &report.outcome {
             Outcome::Failed(failed) => {
                 let message = failed.restored.as_ref().unwrap_err();
-                assert!(message.contains("kdamond 0 of another tool, taken over with --takeover, cannot be put back"), "{message}");
-                assert!(message.contains("start it again with the tool that started it"), "{message}");
+                assert!(
+                    message.contains("kdamond 0 of another tool, taken over with --takeover, cannot be put back"),
+                    "{message}"
+                );
+                assert!(
+                    message.contains("start it again with the tool that started it"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -439,14 +664,29 @@ mod tests {
         fs::write(dir.path().join("policies/gone.toml"), pids("4242, 4243")).unwrap();
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
         let mut settings = settings(dir.path());
         settings.host.proc_root = dir.path().join("proc");
-        let report = once(&settings, &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        let report = once(
+            &settings,
+            &kernel,
+            &info(Version::new(7, 3), vec![]),
+            &store,
+            &mut state,
+            true,
+        );
         assert!(matches!(report.outcome, Outcome::Applied(_)), "{:?}", report.outcome);
         let skipped = &report.compiled.as_ref().unwrap().skipped;
         assert_eq!(skipped.len(), 1, "{skipped:?}");
-        assert!(skipped[0].policy == "gone" && !skipped[0].pending && skipped[0].reason.starts_with("process 4243 is not running"), "{skipped:?}");
+        assert!(
+            skipped[0].policy == "gone"
+                && !skipped[0].pending
+                && skipped[0].reason.starts_with("process 4243 is not running"),
+            "{skipped:?}"
+        );
         assert_eq!(report.unresolved(), 1);
         assert_eq!(state.policies.keys().collect::<Vec<_>>(), ["alive", "p"]);
     }
@@ -455,11 +695,25 @@ mod tests {
     fn apply_validates_against_the_running_kernel_and_says_so() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("policies")).unwrap();
-        fs::write(dir.path().join("policies/p.toml"), PHYSICAL.replace("pageout", "pagout")).unwrap();
+        fs::write(
+            dir.path().join("policies/p.toml"),
+            PHYSICAL.replace("pageout", "pagout"),
+        )
+        .unwrap();
         let kernel = FakeKernel::new(Version::new(7, 3));
         let store = StateStore::new(dir.path().join("state"));
-        let mut state = EngineState { boot_id: "b".into(), ..Default::default() };
-        let report = once(&settings(dir.path()), &kernel, &info(Version::new(7, 3), vec![]), &store, &mut state, true);
+        let mut state = EngineState {
+            boot_id: "b".into(),
+            ..Default::default()
+        };
+        let report = once(
+            &settings(dir.path()),
+            &kernel,
+            &info(Version::new(7, 3), vec![]),
+            &store,
+            &mut state,
+            true,
+        );
         assert_eq!(report.checked.unwrap().kernel_source, "the running kernel");
     }
 }

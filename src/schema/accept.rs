@@ -166,7 +166,10 @@ impl<'s> Reader<'s> {
         }
         // Draft-07 ignores every keyword beside `$ref`.
         if let Some(reference) = &node.reference {
-            return match reference.strip_prefix("#/definitions/").and_then(|name| self.root.definitions.get(name)) {
+            return match reference
+                .strip_prefix("#/definitions/")
+                .and_then(|name| self.root.definitions.get(name))
+            {
                 Some(target) => self.node(target, value, depth + 1),
                 None => Verdict::Unsure,
             };
@@ -182,7 +185,9 @@ impl<'s> Reader<'s> {
     }
 
     fn object(&self, node: &Node<'_>, value: View<'_, '_>, depth: usize) -> Verdict {
-        let View::Table(table) = value else { return Verdict::Valid };
+        let View::Table(table) = value else {
+            return Verdict::Valid;
+        };
         let mut verdict = Verdict::from_bool(node.required.iter().all(|key| table.contains_key(key.as_ref())));
         for (key, child) in table {
             verdict = verdict.and(|| match node.properties.get(key.get_ref().as_ref()) {
@@ -194,7 +199,9 @@ impl<'s> Reader<'s> {
     }
 
     fn array(&self, node: &Node<'_>, value: View<'_, '_>, depth: usize) -> Verdict {
-        let View::Array(items) = value else { return Verdict::Valid };
+        let View::Array(items) = value else {
+            return Verdict::Valid;
+        };
         let mut verdict = Verdict::from_bool(node.min_items.is_none_or(|min| items.len() >= min));
         if let Some(schema) = &node.items {
             for item in items.iter() {
@@ -205,7 +212,9 @@ impl<'s> Reader<'s> {
     }
 
     fn all_of(&self, branches: &[Node<'_>], value: View<'_, '_>, depth: usize) -> Verdict {
-        branches.iter().fold(Verdict::Valid, |verdict, branch| verdict.and(|| self.node(branch, value, depth + 1)))
+        branches.iter().fold(Verdict::Valid, |verdict, branch| {
+            verdict.and(|| self.node(branch, value, depth + 1))
+        })
     }
 
     fn any_of(&self, branches: &[Node<'_>], value: View<'_, '_>, depth: usize) -> Verdict {
@@ -295,7 +304,13 @@ fn scalar(node: &Node<'_>, value: View<'_, '_>) -> Verdict {
                 .and(|| pattern(node, s))
                 // Formats are checked on strings only; unknown ones are ignored, known
                 // ones are not read here.
-                .and(|| if node.format.is_some() { Verdict::Unsure } else { Verdict::Valid })
+                .and(|| {
+                    if node.format.is_some() {
+                        Verdict::Unsure
+                    } else {
+                        Verdict::Valid
+                    }
+                })
         }
         _ => Verdict::Valid,
     }
@@ -304,19 +319,29 @@ fn scalar(node: &Node<'_>, value: View<'_, '_>) -> Verdict {
 /// A numeric bound, compared exactly (the schema's bounds are integers).
 fn bound(n: i64, limit: Option<&serde_json::Number>, holds: fn(i128, i128) -> bool) -> Verdict {
     let Some(limit) = limit else { return Verdict::Valid };
-    match limit.as_i64().map(i128::from).or_else(|| limit.as_u64().map(i128::from)) {
+    match limit
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| limit.as_u64().map(i128::from))
+    {
         Some(limit) => Verdict::from_bool(holds(i128::from(n), limit)),
         None => Verdict::Unsure,
     }
 }
 
 fn pattern(node: &Node<'_>, text: &str) -> Verdict {
-    let Some(pattern) = &node.pattern else { return Verdict::Valid };
+    let Some(pattern) = &node.pattern else {
+        return Verdict::Valid;
+    };
     let mut matched = node.matched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if matched.contains(text) {
         return Verdict::Valid;
     }
-    let regex = node.regex.get_or_init(|| narrower(pattern).then(|| regex_lite::Regex::new(pattern).ok()).flatten());
+    let regex = node.regex.get_or_init(|| {
+        narrower(pattern)
+            .then(|| regex_lite::Regex::new(pattern).ok())
+            .flatten()
+    });
     // regex-lite matches a subset of what the full validator's regex does: a match is
     // certain, a mismatch is not.
     match regex {
@@ -343,7 +368,10 @@ fn narrower(pattern: &str) -> bool {
         match c {
             // Escapes of the ASCII classes and of literal punctuation only.
             '\\' => match chars.next() {
-                Some('s' | 'd' | 'w' | '.' | '-' | '\\' | '/' | '+' | '*' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' | '^' | '$') => {}
+                Some(
+                    's' | 'd' | 'w' | '.' | '-' | '\\' | '/' | '+' | '*' | '?' | '(' | ')' | '[' | ']' | '{' | '}'
+                    | '|' | '^' | '$',
+                ) => {}
                 _ => return false,
             },
             '[' if !in_class => {
@@ -399,8 +427,14 @@ mod tests {
         assert_eq!(verdict(spaced, "\" 12 \""), Verdict::Valid, "a remembered match");
         // Unicode spaces match the full validator's `\s`, not regex-lite's.
         assert_eq!(verdict(spaced, "\"\\u00a012\""), Verdict::Unsure);
-        assert_eq!(verdict(r#"{"type": "string", "format": "email"}"#, "\"a@b\""), Verdict::Unsure);
-        assert_eq!(verdict(r#"{"type": "string", "maxLength": 2}"#, "\"µµ\""), Verdict::Valid);
+        assert_eq!(
+            verdict(r#"{"type": "string", "format": "email"}"#, "\"a@b\""),
+            Verdict::Unsure
+        );
+        assert_eq!(
+            verdict(r#"{"type": "string", "maxLength": 2}"#, "\"µµ\""),
+            Verdict::Valid
+        );
     }
 
     #[test]
@@ -430,7 +464,11 @@ mod tests {
         for pattern in [r"^\S+$", r"^[^a]$", r"^a.b$", r"(?i)^a$", r"^\p{L}$", r"^\bx$"] {
             assert!(!narrower(pattern), "{pattern}");
         }
-        for pattern in [r"^[A-Za-z0-9][A-Za-z0-9._-]*$", r"^\s*(0x[0-9a-fA-F]+|[0-9]+)\s*$", r"^[0-9]+(\.[0-9]+)?%$"] {
+        for pattern in [
+            r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+            r"^\s*(0x[0-9a-fA-F]+|[0-9]+)\s*$",
+            r"^[0-9]+(\.[0-9]+)?%$",
+        ] {
             assert!(narrower(pattern), "{pattern}");
         }
     }

@@ -44,7 +44,11 @@ fn strip_null(node: &mut serde_json::Value) {
             }
         }
         if let Some(J::Array(branches)) = map.get("anyOf") {
-            let kept: Vec<J> = branches.iter().filter(|b| b.get("type") != Some(&J::from("null"))).cloned().collect();
+            let kept: Vec<J> = branches
+                .iter()
+                .filter(|b| b.get("type") != Some(&J::from("null")))
+                .cloned()
+                .collect();
             if kept.len() == 1 {
                 map.remove("anyOf");
                 map.insert("allOf".into(), J::Array(kept));
@@ -82,8 +86,7 @@ fn bound_integers(node: &mut serde_json::Value) {
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(COMMITTED).expect("the committed schema is JSON");
+        let schema: serde_json::Value = serde_json::from_str(COMMITTED).expect("the committed schema is JSON");
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .build(&schema)
@@ -155,14 +158,25 @@ struct Described {
 }
 
 fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_json::Value>) -> Vec<Described> {
-    let at = |diagnostic| Described { diagnostic, at_key: None, label_key: false };
-    let name = if path.0.is_empty() { "the policy".to_owned() } else { format!("`{path}`") };
+    let at = |diagnostic| Described {
+        diagnostic,
+        at_key: None,
+        label_key: false,
+    };
+    let name = if path.0.is_empty() {
+        "the policy".to_owned()
+    } else {
+        format!("`{path}`")
+    };
     let shown = value.map(show).unwrap_or_default();
     // An integer beyond 64 bits fails whatever the schema expects; its type is not the problem.
     if value.is_some_and(|v| v.get(crate::source::BIG_INTEGER).is_some()) {
-        return vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: it does not fit in 64 bits"))
-            .label("out of range")
-            .help(range_help(path, None)))];
+        return vec![at(Diagnostic::error(
+            "out-of-range",
+            format!("{name} is {shown}, out of range: it does not fit in 64 bits"),
+        )
+        .label("out of range")
+        .help(range_help(path, None)))];
     }
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
@@ -187,9 +201,12 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         }
         ValidationErrorKind::Type { kind } => {
             let found = value.map(json_type).unwrap_or("nothing");
-            vec![at(Diagnostic::error("wrong-type", format!("{name} must be {}, not {found}", type_words(kind)))
-                .label(format!("this is {found}"))
-                .help(type_help(path, kind)))]
+            vec![at(Diagnostic::error(
+                "wrong-type",
+                format!("{name} must be {}, not {found}", type_words(kind)),
+            )
+            .label(format!("this is {found}"))
+            .help(type_help(path, kind)))]
         }
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
@@ -200,9 +217,12 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         }
         // schemars documents each keyword as a `oneOf` branch with a `const`.
         ValidationErrorKind::OneOfNotValid { context }
-            if !context.is_empty() && context.iter().all(|branch| {
-                branch.iter().all(|e| matches!(e.kind(), ValidationErrorKind::Constant { .. }))
-            }) =>
+            if !context.is_empty()
+                && context.iter().all(|branch| {
+                    branch
+                        .iter()
+                        .all(|e| matches!(e.kind(), ValidationErrorKind::Constant { .. }))
+                }) =>
         {
             let choices: Vec<String> = context
                 .iter()
@@ -217,26 +237,38 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
             vec![at(unknown_keyword(&name, &shown, value, &choices))]
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let (noun, help) = scalar::pattern_meaning(pattern)
-                .unwrap_or(("valid here", "see the schema's description of this key"));
+            let (noun, help) =
+                scalar::pattern_meaning(pattern).unwrap_or(("valid here", "see the schema's description of this key"));
             vec![at(Diagnostic::error("bad-value", format!("{shown} is not {noun}"))
                 .label(format!("expected {noun}"))
                 .help(help))]
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            vec![at(Diagnostic::error("wrong-type", format!("{shown} is not valid for {name}"))
-                .label("not a valid form")
-                .help(type_help(path, &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object))))]
+            vec![at(Diagnostic::error(
+                "wrong-type",
+                format!("{shown} is not valid for {name}"),
+            )
+            .label("not a valid form")
+            .help(type_help(
+                path,
+                &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object),
+            )))]
         }
         ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => {
-            vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: at least {limit}"))
-                .label("out of range")
-                .help(range_help(path, None)))]
+            vec![at(Diagnostic::error(
+                "out-of-range",
+                format!("{name} is {shown}, out of range: at least {limit}"),
+            )
+            .label("out of range")
+            .help(range_help(path, None)))]
         }
         ValidationErrorKind::Maximum { limit } => {
-            vec![at(Diagnostic::error("out-of-range", format!("{name} is {shown}, out of range: at most {limit}"))
-                .label("out of range")
-                .help(range_help(path, limit.as_u64())))]
+            vec![at(Diagnostic::error(
+                "out-of-range",
+                format!("{name} is {shown}, out of range: at most {limit}"),
+            )
+            .label("out of range")
+            .help(range_help(path, limit.as_u64())))]
         }
         other => {
             let text = match other {
@@ -271,7 +303,9 @@ fn range_help(path: &KeyPath, max: Option<u64>) -> String {
 processes by name with `process = \"…\"`",
             crate::model::PID_MAX
         ),
-        (Some("min" | "max" | "size"), None) => "write a smaller value: the largest size is \"max\" (2^64 - 1)".to_owned(),
+        (Some("min" | "max" | "size"), None) => {
+            "write a smaller value: the largest size is \"max\" (2^64 - 1)".to_owned()
+        }
         (Some("start" | "end"), None) => "write a smaller value: the largest address is 0xffffffffffffffff".to_owned(),
         (_, Some(max)) if max == u64::from(u32::MAX) => {
             format!("write a value from 0 to {max}: the kernel keeps this value in 32 bits")
@@ -341,9 +375,7 @@ fn type_words(kind: &jsonschema::error::TypeKind) -> String {
     };
     match kind {
         jsonschema::error::TypeKind::Single(t) => word(t).to_owned(),
-        jsonschema::error::TypeKind::Multiple(set) => {
-            set.iter().map(|t| word(&t)).collect::<Vec<_>>().join(" or ")
-        }
+        jsonschema::error::TypeKind::Multiple(set) => set.iter().map(|t| word(&t)).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -362,8 +394,15 @@ fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
 \"5%\", \"60s\", or \"min\" / \"max\""
             .to_owned(),
         Some(
-            "sample_interval" | "aggregation_interval" | "update_interval" | "apply_interval"
-            | "time" | "reset_interval" | "interval" | "min_sample_interval" | "max_sample_interval",
+            "sample_interval"
+            | "aggregation_interval"
+            | "update_interval"
+            | "apply_interval"
+            | "time"
+            | "reset_interval"
+            | "interval"
+            | "min_sample_interval"
+            | "max_sample_interval",
         ) => format!("durations are strings: {}", crate::units::DURATION_HELP),
         Some("high" | "mid" | "low" | "access") => {
             format!("percentages are strings: {}", crate::units::PERCENT_HELP)
@@ -411,7 +450,11 @@ fn properties_at(root: &serde_json::Value, node: &serde_json::Value, path: &[Seg
 }
 
 fn resolve_ref<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
-    match node.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix('#')) {
+    match node
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.strip_prefix('#'))
+    {
         Some(pointer) => root.pointer(pointer).map_or(node, |n| resolve_ref(root, n)),
         None => node,
     }

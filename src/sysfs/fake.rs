@@ -67,15 +67,28 @@ fn err(path: &str, value: &str, code: i32) -> SysfsError {
         errno::EPERM => "Operation not permitted",
         _ => "Permission denied",
     };
-    SysfsError { path: path.into(), value: Some(value.into()), errno: Some(code), message: format!("{message} (os error {code})") }
+    SysfsError {
+        path: path.into(),
+        value: Some(value.into()),
+        errno: Some(code),
+        message: format!("{message} (os error {code})"),
+    }
 }
 
 impl FakeKernel {
     /// A kernel of `version` with no kdamonds.
     pub fn new(version: Version) -> Self {
-        let mut state = State { next_pid: 1000, ..State::default() };
+        let mut state = State {
+            next_pid: 1000,
+            ..State::default()
+        };
         state.files.insert("kdamonds/nr_kdamonds".into(), "0".into());
-        Self { layout: Layout::new(version), state: Mutex::new(state), module_root: None, cgroup_root: None }
+        Self {
+            layout: Layout::new(version),
+            state: Mutex::new(state),
+            module_root: None,
+            cgroup_root: None,
+        }
     }
 
     /// Makes `on` fail with EBUSY while a module under `module_root` reads `Y` in its
@@ -102,7 +115,12 @@ impl FakeKernel {
             Ok(text) => {
                 let saved: Saved = serde_json::from_str(&text).map_err(std::io::Error::other)?;
                 let version = saved.version.parse().map_err(std::io::Error::other)?;
-                Ok(Self { layout: Layout::new(version), state: Mutex::new(saved.state), module_root: None, cgroup_root: None })
+                Ok(Self {
+                    layout: Layout::new(version),
+                    state: Mutex::new(saved.state),
+                    module_root: None,
+                    cgroup_root: None,
+                })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::new(version)),
             Err(e) => Err(e),
@@ -112,7 +130,10 @@ impl FakeKernel {
     /// Saves the tree (not the write log) for the next [`FakeKernel::open`].
     pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
         let state = std::mem::take(&mut *self.lock());
-        let saved = Saved { version: self.layout.version.to_string(), state };
+        let saved = Saved {
+            version: self.layout.version.to_string(),
+            state,
+        };
         let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other);
         *self.lock() = saved.state;
         std::fs::write(path, text? + "\n")
@@ -158,7 +179,11 @@ impl FakeKernel {
     pub fn kill_process(&self, pid: u32) {
         let mut st = self.lock();
         st.dead_pids.insert(pid);
-        let nr = st.files.get("kdamonds/nr_kdamonds").and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        let nr = st
+            .files
+            .get("kdamonds/nr_kdamonds")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
         for k in 0..nr {
             let ctx = format!("kdamonds/{k}/contexts/0");
             if st.files.get(&format!("kdamonds/{k}/state")).map(String::as_str) != Some("on") {
@@ -166,7 +191,10 @@ impl FakeKernel {
             }
             let targets = count(&st.files, &format!("{ctx}/targets/nr_targets"));
             let all_dead = (0..targets).all(|t| {
-                st.files.get(&format!("{ctx}/targets/{t}/pid_target")).and_then(|p| p.parse().ok()).is_some_and(|p| st.dead_pids.contains(&p))
+                st.files
+                    .get(&format!("{ctx}/targets/{t}/pid_target"))
+                    .and_then(|p| p.parse().ok())
+                    .is_some_and(|p| st.dead_pids.contains(&p))
             });
             if targets > 0 && ctx_ops(&st.files, &ctx) != "paddr" && all_dead {
                 stop(&mut st.files, k);
@@ -200,7 +228,12 @@ fn stop(files: &mut BTreeMap<String, String>, k: usize) {
 
 /// Removes every file below `dir/` whose next path segment is a number (the children an
 /// `nr_*` file owns), then creates `n` fresh children with `defaults`.
-fn recreate(files: &mut BTreeMap<String, String>, dir: &str, n: usize, defaults: impl Fn(&str) -> Vec<(String, String)>) {
+fn recreate(
+    files: &mut BTreeMap<String, String>,
+    dir: &str,
+    n: usize,
+    defaults: impl Fn(&str) -> Vec<(String, String)>,
+) {
     let prefix = format!("{dir}/");
     files.retain(|path, _| {
         path.strip_prefix(&prefix)
@@ -233,7 +266,10 @@ impl Sysfs for FakeKernel {
 
     fn write(&self, path: &str, value: &str) -> Result<(), SysfsError> {
         let mut st = self.lock();
-        st.log.push(LoggedWrite { path: path.into(), value: value.into() });
+        st.log.push(LoggedWrite {
+            path: path.into(),
+            value: value.into(),
+        });
         if let Some(i) = st.scripted.iter().position(|(p, _)| p == path) {
             let (_, code) = st.scripted.remove(i);
             return Err(err(path, value, code));
@@ -262,7 +298,9 @@ impl Sysfs for FakeKernel {
             st.files.insert(path.into(), n.to_string());
             return Ok(());
         }
-        let stored = self.check_value(path, value).ok_or_else(|| err(path, value, errno::EINVAL))?;
+        let stored = self
+            .check_value(path, value)
+            .ok_or_else(|| err(path, value, errno::EINVAL))?;
         st.files.insert(path.into(), stored);
         Ok(())
     }
@@ -290,7 +328,16 @@ impl FakeKernel {
         let keyword = |allowed: &[&str]| allowed.contains(&value).then(|| value.to_owned());
         match file {
             "action" => {
-                let mut known = vec!["willneed", "cold", "pageout", "hugepage", "nohugepage", "stat", "lru_prio", "lru_deprio"];
+                let mut known = vec![
+                    "willneed",
+                    "cold",
+                    "pageout",
+                    "hugepage",
+                    "nohugepage",
+                    "stat",
+                    "lru_prio",
+                    "lru_deprio",
+                ];
                 if self.layout.has(Feature::TargetNid) {
                     known.extend(["migrate_hot", "migrate_cold"]);
                 }
@@ -301,13 +348,31 @@ impl FakeKernel {
             }
             "operations" => keyword(&["vaddr", "fvaddr", "paddr"]),
             "type" if path.contains("/core_filters/") => keyword(&["addr", "target"]),
-            "type" if path.contains("/ops_filters/") => keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active"]),
-            "type" => keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active", "addr", "target"]),
+            "type" if path.contains("/ops_filters/") => {
+                keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active"])
+            }
+            "type" => keyword(&[
+                "anon",
+                "memcg",
+                "young",
+                "hugepage_size",
+                "unmapped",
+                "active",
+                "addr",
+                "target",
+            ]),
             "metric" => keyword(&["none", "free_mem_rate"]),
             "goal_tuner" => keyword(&["consist", "temporal"]),
             "target_metric" => keyword(&[
-                "user_input", "some_mem_psi_us", "node_mem_used_bp", "node_mem_free_bp", "node_memcg_used_bp",
-                "node_memcg_free_bp", "active_mem_bp", "inactive_mem_bp", "node_eligible_mem_bp",
+                "user_input",
+                "some_mem_psi_us",
+                "node_mem_used_bp",
+                "node_mem_free_bp",
+                "node_memcg_used_bp",
+                "node_memcg_free_bp",
+                "active_mem_bp",
+                "inactive_mem_bp",
+                "node_eligible_mem_bp",
             ]),
             "matching" | "allow" | "obsolete_target" => match value {
                 "Y" | "y" | "1" | "on" => Some("Y".into()),
@@ -321,7 +386,11 @@ impl FakeKernel {
     }
 
     fn state_command(&self, st: &mut State, path: &str, value: &str) -> Result<(), SysfsError> {
-        let k: usize = path.split('/').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| err(path, value, errno::EINVAL))?;
+        let k: usize = path
+            .split('/')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| err(path, value, errno::EINVAL))?;
         let on = st.files.get(path).map(String::as_str) == Some("on");
         match value.trim_end() {
             "on" => {
@@ -383,7 +452,13 @@ impl FakeKernel {
     fn note_gating(&self, st: &mut State, k: usize) {
         let schemes = format!("kdamonds/{k}/contexts/0/schemes");
         let nr = count(&st.files, &format!("{schemes}/nr_schemes"));
-        let metrics: Vec<&str> = (0..nr).map(|s| st.files.get(&format!("{schemes}/{s}/watermarks/metric")).map_or("none", String::as_str)).collect();
+        let metrics: Vec<&str> = (0..nr)
+            .map(|s| {
+                st.files
+                    .get(&format!("{schemes}/{s}/watermarks/metric"))
+                    .map_or("none", String::as_str)
+            })
+            .collect();
         if every_scheme_gated(metrics) {
             st.gated.insert(k);
         } else {
@@ -403,7 +478,10 @@ impl FakeKernel {
         if num(format!("{attrs}/intervals/sample_us")) > num(format!("{attrs}/intervals/aggr_us")) {
             return Err(errno::EINVAL);
         }
-        let (min, max) = (num(format!("{attrs}/nr_regions/min")), num(format!("{attrs}/nr_regions/max")));
+        let (min, max) = (
+            num(format!("{attrs}/nr_regions/min")),
+            num(format!("{attrs}/nr_regions/max")),
+        );
         if min < 3 || min > max {
             return Err(errno::EINVAL);
         }
@@ -427,7 +505,10 @@ impl FakeKernel {
                     let memcg = f.get(&format!("{fdir}/{i}/type")).is_some_and(|t| t == "memcg");
                     let path = f.get(&format!("{fdir}/{i}/memcg_path")).cloned().unwrap_or_default();
                     let exists = st.known_cgroups.contains(&path)
-                        || self.cgroup_root.as_ref().is_some_and(|root| root.join(path.trim_start_matches('/')).is_dir());
+                        || self
+                            .cgroup_root
+                            .as_ref()
+                            .is_some_and(|root| root.join(path.trim_start_matches('/')).is_dir());
                     if memcg && !exists {
                         return Err(errno::ENOMEM);
                     }
@@ -448,31 +529,68 @@ mod tests {
         kernel.write("kdamonds/nr_kdamonds", "1").unwrap();
         kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
         kernel.write("kdamonds/0/contexts/0/schemes/nr_schemes", "1").unwrap();
-        kernel.write("kdamonds/0/contexts/0/schemes/0/action", "pageout").unwrap();
-        assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/access_pattern/sz/max").unwrap(), "0");
+        kernel
+            .write("kdamonds/0/contexts/0/schemes/0/action", "pageout")
+            .unwrap();
+        assert_eq!(
+            kernel
+                .get("kdamonds/0/contexts/0/schemes/0/access_pattern/sz/max")
+                .unwrap(),
+            "0"
+        );
         // The same count again still recreates: the action is back to its default.
         kernel.write("kdamonds/0/contexts/0/schemes/nr_schemes", "1").unwrap();
         assert_eq!(kernel.get("kdamonds/0/contexts/0/schemes/0/action").unwrap(), "stat");
-        assert!(kernel.get("kdamonds/0/contexts/0/schemes/0/core_filters/nr_filters").is_none(), "6.12 has no core_filters");
-        assert_eq!(kernel.write("kdamonds/0/contexts/0/schemes/0/action", "bogus").unwrap_err().errno, Some(errno::EINVAL));
+        assert!(
+            kernel
+                .get("kdamonds/0/contexts/0/schemes/0/core_filters/nr_filters")
+                .is_none(),
+            "6.12 has no core_filters"
+        );
+        assert_eq!(
+            kernel
+                .write("kdamonds/0/contexts/0/schemes/0/action", "bogus")
+                .unwrap_err()
+                .errno,
+            Some(errno::EINVAL)
+        );
     }
 
     #[test]
     fn kdamond_lifecycle_and_refusals() {
         let kernel = FakeKernel::new(Version::new(7, 3));
         kernel.write("kdamonds/nr_kdamonds", "1").unwrap();
-        assert_eq!(kernel.write("kdamonds/0/state", "on").unwrap_err().errno, Some(errno::EINVAL), "no context");
+        assert_eq!(
+            kernel.write("kdamonds/0/state", "on").unwrap_err().errno,
+            Some(errno::EINVAL),
+            "no context"
+        );
         kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
         kernel.write("kdamonds/0/contexts/0/operations", "paddr").unwrap();
         kernel.set_module_running(true);
-        assert_eq!(kernel.write("kdamonds/0/state", "on").unwrap_err().errno, Some(errno::EBUSY));
+        assert_eq!(
+            kernel.write("kdamonds/0/state", "on").unwrap_err().errno,
+            Some(errno::EBUSY)
+        );
         kernel.set_module_running(false);
         kernel.write("kdamonds/0/state", "on").unwrap();
         assert_ne!(kernel.get("kdamonds/0/pid").unwrap(), "-1");
-        assert_eq!(kernel.write("kdamonds/nr_kdamonds", "2").unwrap_err().errno, Some(errno::EBUSY));
-        kernel.write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2").unwrap();
-        assert_eq!(kernel.write("kdamonds/0/state", "commit").unwrap_err().errno, Some(errno::EINVAL));
-        assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "on", "7.3 refuses a bad commit and keeps running");
+        assert_eq!(
+            kernel.write("kdamonds/nr_kdamonds", "2").unwrap_err().errno,
+            Some(errno::EBUSY)
+        );
+        kernel
+            .write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2")
+            .unwrap();
+        assert_eq!(
+            kernel.write("kdamonds/0/state", "commit").unwrap_err().errno,
+            Some(errno::EINVAL)
+        );
+        assert_eq!(
+            kernel.get("kdamonds/0/state").unwrap(),
+            "on",
+            "7.3 refuses a bad commit and keeps running"
+        );
     }
 
     #[test]
@@ -482,7 +600,9 @@ mod tests {
         kernel.write("kdamonds/0/contexts/nr_contexts", "1").unwrap();
         kernel.write("kdamonds/0/contexts/0/operations", "paddr").unwrap();
         kernel.write("kdamonds/0/state", "on").unwrap();
-        kernel.write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2").unwrap();
+        kernel
+            .write("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min", "2")
+            .unwrap();
         kernel.write("kdamonds/0/state", "commit").unwrap();
         assert_eq!(kernel.get("kdamonds/0/state").unwrap(), "off");
     }

@@ -15,50 +15,108 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
     let need = |ctx: &mut Ctx<'_>, what: String, since: Version, path: KeyPath| {
         if kernel < since {
             ctx.report(
-                Diagnostic::error("kernel-feature", format!("{what} needs kernel {since} or later; the target kernel is {kernel}"))
-                    .label(format!("since {since}"))
-                    .help("remove it, or target a newer kernel (`--kernel`, or `kernel` in damo-policy.toml)"),
+                Diagnostic::error(
+                    "kernel-feature",
+                    format!("{what} needs kernel {since} or later; the target kernel is {kernel}"),
+                )
+                .label(format!("since {since}"))
+                .help("remove it, or target a newer kernel (`--kernel`, or `kernel` in damo-policy.toml)"),
                 &path,
             );
         }
     };
-    need(ctx, format!("operations set `{}`", policy.ops.keyword()), policy.ops.since(), key_path!["target", "ops"]);
+    need(
+        ctx,
+        format!("operations set `{}`", policy.ops.keyword()),
+        policy.ops.since(),
+        key_path!["target", "ops"],
+    );
     if wire.monitoring.as_ref().is_some_and(|m| m.autotune.is_some()) {
-        need(ctx, "interval autotuning".into(), Feature::IntervalsGoal.since(), key_path!["monitoring", "autotune"]);
+        need(
+            ctx,
+            "interval autotuning".into(),
+            Feature::IntervalsGoal.since(),
+            key_path!["monitoring", "autotune"],
+        );
     }
     for (i, scheme) in wire.scheme.iter().enumerate() {
         let path = key_path!["scheme", i];
-        need(ctx, format!("action `{}`", scheme.action.keyword()), scheme.action.since(), path.join("action"));
+        need(
+            ctx,
+            format!("action `{}`", scheme.action.keyword()),
+            scheme.action.since(),
+            path.join("action"),
+        );
         if scheme.apply_interval.is_some() {
-            need(ctx, "`apply_interval`".into(), Feature::ApplyInterval.since(), path.join("apply_interval"));
+            need(
+                ctx,
+                "`apply_interval`".into(),
+                Feature::ApplyInterval.since(),
+                path.join("apply_interval"),
+            );
         }
         if scheme.target_node.is_some() {
-            need(ctx, "`target_node`".into(), Feature::TargetNid.since(), path.join("target_node"));
+            need(
+                ctx,
+                "`target_node`".into(),
+                Feature::TargetNid.since(),
+                path.join("target_node"),
+            );
         }
         if scheme.destinations.is_some() {
-            need(ctx, "`destinations`".into(), Feature::Dests.since(), path.join("destinations"));
+            need(
+                ctx,
+                "`destinations`".into(),
+                Feature::Dests.since(),
+                path.join("destinations"),
+            );
         }
         if let Some(quota) = &scheme.quota {
             let qp = path.join("quota");
             for (g, goal) in quota.goals.iter().enumerate() {
                 let gp = qp.join("goals").join(g);
-                need(ctx, format!("goal metric `{}`", goal.metric.keyword()), goal.metric.since(), gp.join("metric"));
+                need(
+                    ctx,
+                    format!("goal metric `{}`", goal.metric.keyword()),
+                    goal.metric.since(),
+                    gp.join("metric"),
+                );
                 if goal.node.is_some() {
                     need(ctx, "a goal's `node`".into(), Feature::GoalNid.since(), gp.join("node"));
                 }
                 if goal.cgroup.is_some() {
-                    need(ctx, "a goal's `cgroup`".into(), Feature::GoalPath.since(), gp.join("cgroup"));
+                    need(
+                        ctx,
+                        "a goal's `cgroup`".into(),
+                        Feature::GoalPath.since(),
+                        gp.join("cgroup"),
+                    );
                 }
             }
             if quota.goal_tuner.is_some() {
-                need(ctx, "`goal_tuner`".into(), Feature::GoalTuner.since(), qp.join("goal_tuner"));
+                need(
+                    ctx,
+                    "`goal_tuner`".into(),
+                    Feature::GoalTuner.since(),
+                    qp.join("goal_tuner"),
+                );
             }
         }
         for (f, filter) in scheme.filter.iter().enumerate() {
             let fp = path.join("filter").join(f);
-            need(ctx, format!("filter type `{}`", filter.kind.keyword()), filter.kind.since(), fp.join("type"));
+            need(
+                ctx,
+                format!("filter type `{}`", filter.kind.keyword()),
+                filter.kind.since(),
+                fp.join("type"),
+            );
             if filter.allow == Some(true) {
-                need(ctx, "`allow = true` (filters that allow)".into(), Feature::FilterAllow.since(), fp.join("allow"));
+                need(
+                    ctx,
+                    "`allow = true` (filters that allow)".into(),
+                    Feature::FilterAllow.since(),
+                    fp.join("allow"),
+                );
             }
         }
     }

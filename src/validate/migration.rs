@@ -18,15 +18,21 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
     if scheme.action.is_migration() {
         if !has_dest {
             ctx.report(
-                Diagnostic::error("migrate-destination", format!("`{}` needs a destination node", scheme.action.keyword()))
-                    .help("add `target_node = N`, or `destinations = [{ node = N, weight = 1 }]`"),
+                Diagnostic::error(
+                    "migrate-destination",
+                    format!("`{}` needs a destination node", scheme.action.keyword()),
+                )
+                .help("add `target_node = N`, or `destinations = [{ node = N, weight = 1 }]`"),
                 &path.join("action"),
             );
         }
         if wire.target_node.is_some() && wire.destinations.is_some() {
             ctx.report_key(
-                Diagnostic::error("migrate-destination", "`target_node` and `destinations` are alternatives")
-                    .help("keep one: `target_node` for a single node, `destinations` for weighted nodes"),
+                Diagnostic::error(
+                    "migrate-destination",
+                    "`target_node` and `destinations` are alternatives",
+                )
+                .help("keep one: `target_node` for a single node, `destinations` for weighted nodes"),
                 &path.join("destinations"),
             );
         }
@@ -35,17 +41,27 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         // paddr, the destinations would be ignored and `target_nid` stay -1: nothing moves.
         if ops == Ops::Paddr && wire.destinations.is_some() && wire.target_node.is_none() {
             ctx.report_key(
-                Diagnostic::error("migrate-destination", "physical memory migrates to `target_node` only: the kernel ignores `destinations` for `paddr`")
-                    .help("write `target_node = N` for one node, or target processes to spread pages over weighted nodes"),
+                Diagnostic::error(
+                    "migrate-destination",
+                    "physical memory migrates to `target_node` only: the kernel ignores `destinations` for `paddr`",
+                )
+                .help("write `target_node = N` for one node, or target processes to spread pages over weighted nodes"),
                 &path.join("destinations"),
             );
         }
         destinations(ctx, scheme, &path.join("destinations"));
     } else if has_dest {
-        let key = if wire.target_node.is_some() { "target_node" } else { "destinations" };
+        let key = if wire.target_node.is_some() {
+            "target_node"
+        } else {
+            "destinations"
+        };
         ctx.report_key(
-            Diagnostic::error("migrate-destination", format!("`{key}` has no effect on a `{}` scheme", scheme.action.keyword()))
-                .help("destinations are for `migrate_hot` and `migrate_cold`; remove it"),
+            Diagnostic::error(
+                "migrate-destination",
+                format!("`{key}` has no effect on a `{}` scheme", scheme.action.keyword()),
+            )
+            .help("destinations are for `migrate_hot` and `migrate_cold`; remove it"),
             &path.join(key),
         );
     }
@@ -75,9 +91,12 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
             first.insert(dest.node, d);
             continue;
         };
-        let mut diagnostic = Diagnostic::error("migrate-destination", format!("node {} is listed twice in `destinations`", dest.node))
-            .label("listed again")
-            .help("list each node once; to give a node a larger share, raise its `weight` instead");
+        let mut diagnostic = Diagnostic::error(
+            "migrate-destination",
+            format!("node {} is listed twice in `destinations`", dest.node),
+        )
+        .label("listed again")
+        .help("list each node once; to give a node a larger share, raise its `weight` instead");
         if let Some(span) = ctx.index.value(&path.join(earlier).join("node")) {
             diagnostic.related.push((span, "first listed here".to_owned()));
         }
@@ -92,8 +111,13 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
         );
     } else if total > u64::from(u32::MAX) {
         ctx.report(
-            Diagnostic::error("migrate-destination", format!("the destination weights add up to {total}, more than the kernel's 32-bit sum holds (4294967295)"))
-                .help("weights are relative: scale them down (e.g. 3 and 1 instead of 3000000000 and 1000000000)"),
+            Diagnostic::error(
+                "migrate-destination",
+                format!(
+                    "the destination weights add up to {total}, more than the kernel's 32-bit sum holds (4294967295)"
+                ),
+            )
+            .help("weights are relative: scale them down (e.g. 3 and 1 instead of 3000000000 and 1000000000)"),
             path,
         );
     }
@@ -109,23 +133,41 @@ mod tests {
 
     fn findings(text: &str) -> Vec<String> {
         let outcome = validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
-        outcome.diagnostics.iter().map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code)).collect()
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code))
+            .collect()
     }
 
     #[test]
     fn destinations() {
-        let dests = |list: &str| findings(&format!("[target]\nprocess = \"app\"\n[[scheme]]\naction = \"migrate_hot\"\ndestinations = {list}\n"));
+        let dests = |list: &str| {
+            findings(&format!(
+                "[target]\nprocess = \"app\"\n[[scheme]]\naction = \"migrate_hot\"\ndestinations = {list}\n"
+            ))
+        };
         assert!(dests("[{ node = 0 }, { node = 1, weight = 3 }]").is_empty());
         // A weight of 0 keeps a node listed and sends it nothing.
         assert!(dests("[{ node = 0, weight = 0 }, { node = 1 }]").is_empty());
-        assert_eq!(dests("[{ node = 0, weight = 0 }, { node = 1, weight = 0 }]"), ["W:never-migrates"]);
+        assert_eq!(
+            dests("[{ node = 0, weight = 0 }, { node = 1, weight = 0 }]"),
+            ["W:never-migrates"]
+        );
         assert_eq!(dests("[{ node = 1 }, { node = 1 }]"), ["E:migrate-destination"]);
-        assert_eq!(dests("[{ node = 0, weight = 4294967295 }, { node = 1 }]"), ["E:migrate-destination"]);
+        assert_eq!(
+            dests("[{ node = 0, weight = 4294967295 }, { node = 1 }]"),
+            ["E:migrate-destination"]
+        );
     }
 
     #[test]
     fn physical_memory_migrates_to_one_node() {
-        let physical = |dest: &str| findings(&format!("[target]\nphysical = true\n[[scheme]]\naction = \"migrate_cold\"\n{dest}\n"));
+        let physical = |dest: &str| {
+            findings(&format!(
+                "[target]\nphysical = true\n[[scheme]]\naction = \"migrate_cold\"\n{dest}\n"
+            ))
+        };
         assert!(physical("target_node = 1").is_empty());
         assert_eq!(physical("destinations = [{ node = 1 }]"), ["E:migrate-destination"]);
     }

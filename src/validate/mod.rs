@@ -63,24 +63,46 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         Ok(parsed) => parsed,
         Err(errors) => {
             let diagnostics = errors.iter().map(|e| syntax_error(&file, e)).collect();
-            return FileOutcome { file, policy: None, diagnostics, name: None, name_span: None };
+            return FileOutcome {
+                file,
+                policy: None,
+                diagnostics,
+                name: None,
+                name_span: None,
+            };
         }
     };
     let mut schema_errors = crate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
     schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if !schema_errors.is_empty() {
-        return FileOutcome { file, policy: None, diagnostics: schema_errors, name: None, name_span: None };
+        return FileOutcome {
+            file,
+            policy: None,
+            diagnostics: schema_errors,
+            name: None,
+            name_span: None,
+        };
     }
     let name_span = parsed.table.get_ref().get("name").map(|name| name.span());
     let wire = match PolicyFile::deserialize(toml::de::Deserializer::from(parsed.table)) {
         Ok(wire) => wire,
         Err(error) => {
             let diagnostics = vec![data_error(&file, &error)];
-            return FileOutcome { file, policy: None, diagnostics, name: None, name_span };
+            return FileOutcome {
+                file,
+                policy: None,
+                diagnostics,
+                name: None,
+                name_span,
+            };
         }
     };
     let name = Some(wire.name.clone().unwrap_or_else(|| file.stem()));
-    let mut ctx = Ctx { file: &file, index: &parsed.index, diags: Vec::new() };
+    let mut ctx = Ctx {
+        file: &file,
+        index: &parsed.index,
+        diags: Vec::new(),
+    };
     let policy = resolve::policy(&mut ctx, &wire);
     if let Some(policy) = &policy {
         rules::check(&mut ctx, &wire, policy);
@@ -89,7 +111,13 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let policy = policy.filter(|_| !ctx.has_errors());
     let mut diagnostics = ctx.diags;
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    FileOutcome { file, policy, diagnostics, name, name_span }
+    FileOutcome {
+        file,
+        policy,
+        diagnostics,
+        name,
+        name_span,
+    }
 }
 
 fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
@@ -103,10 +131,17 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
     } else {
         "fix the TOML syntax at the marked place (https://toml.io/en/v1.0.0)"
     };
-    let code = if message.contains("invalid type") { "wrong-type" } else { "toml-syntax" };
+    let code = if message.contains("invalid type") {
+        "wrong-type"
+    } else {
+        "toml-syntax"
+    };
     // Some parser errors (recursion limits) carry no span: point at the start.
     let span = error.span().unwrap_or(0..0);
-    Diagnostic::error(code, message).label("here").help(help).at(file, Some(span))
+    Diagnostic::error(code, message)
+        .label("here")
+        .help(help)
+        .at(file, Some(span))
 }
 
 /// A value the schema passed but the wire model cannot hold. The schema states every bound
@@ -114,20 +149,36 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
 /// about the value, not serde's internals or the syntax.
 fn data_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
     let message = error.message().trim_end();
-    let integer = message.split('`').nth(1).filter(|_| message.starts_with("invalid value: integer") || message.contains(" as i128") || message.contains(" as u128"));
-    let Some(integer) = integer else { return syntax_error(file, error) };
-    let max = ["u8", "u16", "u32", "u64"].into_iter().find(|t| message.ends_with(&format!("expected {t}"))).map(|t| match t {
-        "u8" => u64::from(u8::MAX),
-        "u16" => u64::from(u16::MAX),
-        "u32" => u64::from(u32::MAX),
-        _ => u64::MAX,
+    let integer = message.split('`').nth(1).filter(|_| {
+        message.starts_with("invalid value: integer") || message.contains(" as i128") || message.contains(" as u128")
     });
+    let Some(integer) = integer else {
+        return syntax_error(file, error);
+    };
+    let max = ["u8", "u16", "u32", "u64"]
+        .into_iter()
+        .find(|t| message.ends_with(&format!("expected {t}")))
+        .map(|t| match t {
+            "u8" => u64::from(u8::MAX),
+            "u16" => u64::from(u16::MAX),
+            "u32" => u64::from(u32::MAX),
+            _ => u64::MAX,
+        });
     let (message, help) = match max {
-        Some(max) => (format!("`{integer}` is out of range: at most {max}"), format!("write a value from 0 to {max}")),
-        None => (format!("`{integer}` is out of range: it does not fit in 64 bits"), "write a smaller value; `damo-policy schema` describes this key".to_owned()),
+        Some(max) => (
+            format!("`{integer}` is out of range: at most {max}"),
+            format!("write a value from 0 to {max}"),
+        ),
+        None => (
+            format!("`{integer}` is out of range: it does not fit in 64 bits"),
+            "write a smaller value; `damo-policy schema` describes this key".to_owned(),
+        ),
     };
     let span = error.span().unwrap_or(0..0);
-    Diagnostic::error("out-of-range", message).label("out of range").help(help).at(file, Some(span))
+    Diagnostic::error("out-of-range", message)
+        .label("out of range")
+        .help(help)
+        .at(file, Some(span))
 }
 
 /// Rules that need every file: policy names are unique across the set.
@@ -185,7 +236,10 @@ mod tests {
         assert_eq!(diagnostic.message, "`99999999999` is out of range: at most 4294967295");
         let error = toml::from_str::<Scalar>("v = 99999999999999999999").unwrap_err();
         let diagnostic = data_error(&file, &error);
-        assert_eq!(diagnostic.message, "`99999999999999999999` is out of range: it does not fit in 64 bits");
+        assert_eq!(
+            diagnostic.message,
+            "`99999999999999999999` is out of range: it does not fit in 64 bits"
+        );
         assert!(!diagnostic.help.unwrap().contains("TOML syntax"));
         // Other mistakes keep their own wording.
         let error = toml::from_str::<Wire>("v = \"x\"").unwrap_err();

@@ -7,8 +7,8 @@ use crate::kernel::{FilterType, MetricUnit, Ops, WatermarkMetric};
 use crate::key_path;
 use crate::model::{self, Mode, Physical, Raw};
 use crate::resolved::{
-    AddrRange, Dest, Filter, FilterArg, Goal, IntervalsGoal, Monitoring, Policy, Quota, Range,
-    Scheme, Selector, Target, Watermarks,
+    AddrRange, Dest, Filter, FilterArg, Goal, IntervalsGoal, Monitoring, Policy, Quota, Range, Scheme, Selector,
+    Target, Watermarks,
 };
 use crate::source::KeyPath;
 use crate::units::{self, Bound, U32_MAX_BOUND, UnitError};
@@ -20,16 +20,16 @@ pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
     let name = wire.name.clone().unwrap_or_else(|| ctx.file.stem());
     if wire.name.is_none() && !is_valid_name(&name) {
         ctx.report(
-            Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name"))
-                .help(format!("add `name = \"…\"` or rename the file; {}", model::scalar::NAME_HELP)),
+            Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name")).help(format!(
+                "add `name = \"…\"` or rename the file; {}",
+                model::scalar::NAME_HELP
+            )),
             &KeyPath::root(),
         );
     }
     let target = target(ctx, &wire.target);
     let ops = wire.target.ops.unwrap_or(match target.as_ref().map(|t| &t.selector) {
-        Some(
-            Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions,
-        ) => Ops::Paddr,
+        Some(Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions) => Ops::Paddr,
         _ => Ops::Vaddr,
     });
     let monitoring = monitoring(ctx, wire.monitoring.as_ref().unwrap_or(&Default::default()));
@@ -73,7 +73,11 @@ fn target(ctx: &mut Ctx<'_>, wire: &model::Target) -> Option<Target> {
         let message = if given.is_empty() {
             "`target` selects no memory".to_owned()
         } else {
-            format!("`target` has {} selectors ({}); a policy monitors one", given.len(), given.join(", "))
+            format!(
+                "`target` has {} selectors ({}); a policy monitors one",
+                given.len(),
+                given.join(", ")
+            )
         };
         ctx.report_key(
             Diagnostic::error("target-selector", message)
@@ -112,7 +116,9 @@ fn unique_pids(ctx: &mut Ctx<'_>, pids: &[u32]) {
         };
         let mut diagnostic = Diagnostic::error("duplicate-pid", format!("pid {pid} is listed twice in `target.pids`"))
             .label("listed again")
-            .help("remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space");
+            .help(
+                "remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space",
+            );
         if let Some(span) = ctx.index.value(&path.join(earlier)) {
             diagnostic.related.push((span, "first listed here".to_owned()));
         }
@@ -130,7 +136,10 @@ fn physical(ctx: &mut Ctx<'_>, wire: &Physical, virtual_regions: Vec<AddrRange>)
         );
     }
     match wire {
-        Physical::Whole(true) => Some(Target { selector: Selector::PhysicalWhole, regions: Vec::new() }),
+        Physical::Whole(true) => Some(Target {
+            selector: Selector::PhysicalWhole,
+            regions: Vec::new(),
+        }),
         Physical::Whole(false) => {
             ctx.report(
                 Diagnostic::error("target-selector", "`physical = false` selects no memory")
@@ -140,17 +149,21 @@ fn physical(ctx: &mut Ctx<'_>, wire: &Physical, virtual_regions: Vec<AddrRange>)
             None
         }
         Physical::Select(select) => match (&select.numa_node, &select.regions) {
-            (Some(node), None) => {
-                Some(Target { selector: Selector::PhysicalNode(*node), regions: Vec::new() })
-            }
+            (Some(node), None) => Some(Target {
+                selector: Selector::PhysicalNode(*node),
+                regions: Vec::new(),
+            }),
             (None, Some(list)) => Some(Target {
                 selector: Selector::PhysicalRegions,
                 regions: regions(ctx, list, &path.join("regions"))?,
             }),
             _ => {
                 ctx.report(
-                    Diagnostic::error("target-selector", "`physical` needs exactly one of `numa_node` or `regions`")
-                        .help("write `physical = { numa_node = 0 }` or `physical = { regions = [...] }`"),
+                    Diagnostic::error(
+                        "target-selector",
+                        "`physical` needs exactly one of `numa_node` or `regions`",
+                    )
+                    .help("write `physical = { numa_node = 0 }` or `physical = { regions = [...] }`"),
                     &path,
                 );
                 None
@@ -165,17 +178,28 @@ fn regions(ctx: &mut Ctx<'_>, list: &[model::Region], path: &KeyPath) -> Option<
         let at = path.join(i);
         let start = address(ctx, &region.start.0, &at.join("start"));
         let end = address(ctx, &region.end.0, &at.join("end"));
-        let (Some(start), Some(end)) = (start, end) else { continue };
+        let (Some(start), Some(end)) = (start, end) else {
+            continue;
+        };
         if start >= end {
             ctx.report(
-                Diagnostic::error("range-order", format!("region {i} is empty or inverted: start {start:#x} ≥ end {end:#x}"))
-                    .help("`end` is the first address after the region; make it greater than `start`"),
+                Diagnostic::error(
+                    "range-order",
+                    format!("region {i} is empty or inverted: start {start:#x} ≥ end {end:#x}"),
+                )
+                .help("`end` is the first address after the region; make it greater than `start`"),
                 &at,
             );
         } else if let Some(prev) = out.last().filter(|p: &&AddrRange| p.end > start) {
             ctx.report(
-                Diagnostic::error("region-overlap", format!("region {i} starts at {start:#x}, inside or before the previous region (ends {:#x})", prev.end))
-                    .help("list regions sorted by address without overlaps, as the kernel requires"),
+                Diagnostic::error(
+                    "region-overlap",
+                    format!(
+                        "region {i} starts at {start:#x}, inside or before the previous region (ends {:#x})",
+                        prev.end
+                    ),
+                )
+                .help("list regions sorted by address without overlaps, as the kernel requires"),
                 &at,
             );
         }
@@ -206,7 +230,12 @@ fn address(ctx: &mut Ctx<'_>, raw: &Raw, path: &KeyPath) -> Option<u64> {
 }
 
 fn unit_error(ctx: &mut Ctx<'_>, error: UnitError, path: &KeyPath) {
-    ctx.report(Diagnostic::error("bad-value", error.message).label("here").help(error.help), path);
+    ctx.report(
+        Diagnostic::error("bad-value", error.message)
+            .label("here")
+            .help(error.help),
+        path,
+    );
 }
 
 /// A duration in µs where `min`/`max` have no meaning.
@@ -232,7 +261,9 @@ fn duration_us(ctx: &mut Ctx<'_>, wire: Option<&model::Duration>, default_us: u6
 fn duration_ms(ctx: &mut Ctx<'_>, wire: Option<&model::Duration>, default_ms: u64, path: &KeyPath) -> Option<u64> {
     let us = duration_us(ctx, wire, default_ms * 1000, path)?;
     let text = wire.map_or("", |w| w.0.as_str());
-    units::us_to_ms_exact(us, text).map_err(|e| unit_error(ctx, e, path)).ok()
+    units::us_to_ms_exact(us, text)
+        .map_err(|e| unit_error(ctx, e, path))
+        .ok()
 }
 
 fn size(ctx: &mut Ctx<'_>, wire: &model::Size, path: &KeyPath) -> Option<Bound<u64>> {
@@ -243,22 +274,44 @@ fn size(ctx: &mut Ctx<'_>, wire: &model::Size, path: &KeyPath) -> Option<Bound<u
 }
 
 fn percent(ctx: &mut Ctx<'_>, wire: &model::Percent, per_percent: u64, path: &KeyPath) -> Option<u64> {
-    units::parse_percent(&wire.0, per_percent).map_err(|e| unit_error(ctx, e, path)).ok()
+    units::parse_percent(&wire.0, per_percent)
+        .map_err(|e| unit_error(ctx, e, path))
+        .ok()
 }
 
 fn monitoring(ctx: &mut Ctx<'_>, wire: &model::Monitoring) -> Option<Monitoring> {
     let path = key_path!["monitoring"];
     let sample_us = duration_us(ctx, wire.sample_interval.as_ref(), 5_000, &path.join("sample_interval"));
-    let aggr_us = duration_us(ctx, wire.aggregation_interval.as_ref(), 100_000, &path.join("aggregation_interval"));
-    let update_us = duration_us(ctx, wire.update_interval.as_ref(), 1_000_000, &path.join("update_interval"));
+    let aggr_us = duration_us(
+        ctx,
+        wire.aggregation_interval.as_ref(),
+        100_000,
+        &path.join("aggregation_interval"),
+    );
+    let update_us = duration_us(
+        ctx,
+        wire.update_interval.as_ref(),
+        1_000_000,
+        &path.join("update_interval"),
+    );
     let regions = wire.regions.as_ref();
     let intervals_goal = match &wire.autotune {
         None => Some(None),
         Some(tune) => {
             let at = path.join("autotune");
             let access_bp = percent(ctx, &tune.access, 100, &at.join("access"));
-            let min = duration_us(ctx, tune.min_sample_interval.as_ref(), 5_000, &at.join("min_sample_interval"));
-            let max = duration_us(ctx, tune.max_sample_interval.as_ref(), 10_000_000, &at.join("max_sample_interval"));
+            let min = duration_us(
+                ctx,
+                tune.min_sample_interval.as_ref(),
+                5_000,
+                &at.join("min_sample_interval"),
+            );
+            let max = duration_us(
+                ctx,
+                tune.max_sample_interval.as_ref(),
+                10_000_000,
+                &at.join("max_sample_interval"),
+            );
             match (access_bp, min, max) {
                 (Some(access_bp), Some(min_sample_us), Some(max_sample_us)) => Some(Some(IntervalsGoal {
                     access_bp,
@@ -310,7 +363,10 @@ fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Option<&Monito
         .destinations
         .iter()
         .flatten()
-        .map(|d| Dest { node: d.node, weight: d.weight.unwrap_or(1) })
+        .map(|d| Dest {
+            node: d.node,
+            weight: d.weight.unwrap_or(1),
+        })
         .collect();
     Some(Scheme {
         name: wire.name.clone().unwrap_or_else(|| i.to_string()),
@@ -354,11 +410,21 @@ fn size_range(ctx: &mut Ctx<'_>, wire: Option<&model::RangeOf<model::Size>>, pat
 
 /// Converts one access-rate or age bound to a kernel count, refusing what the kernel's
 /// 32-bit field cannot hold and warning when a non-zero value floors to zero.
-fn checked_count(ctx: &mut Ctx<'_>, count: u128, exact: bool, text: &str, unit_note: String, path: &KeyPath) -> Option<u64> {
+fn checked_count(
+    ctx: &mut Ctx<'_>,
+    count: u128,
+    exact: bool,
+    text: &str,
+    unit_note: String,
+    path: &KeyPath,
+) -> Option<u64> {
     if count > u128::from(U32_MAX_BOUND) {
         ctx.report(
-            Diagnostic::error("bad-value", format!("`{text}` is {count} {unit_note}, more than the kernel's largest bound (4294967295)"))
-                .help("use \"max\" for an unbounded range"),
+            Diagnostic::error(
+                "bad-value",
+                format!("`{text}` is {count} {unit_note}, more than the kernel's largest bound (4294967295)"),
+            )
+            .help("use \"max\" for an unbounded range"),
             path,
         );
         return None;
@@ -374,10 +440,17 @@ fn checked_count(ctx: &mut Ctx<'_>, count: u128, exact: bool, text: &str, unit_n
     Some(count as u64)
 }
 
-fn access_range(ctx: &mut Ctx<'_>, wire: Option<&model::RangeOf<model::AccessRate>>, mon: &Monitoring, path: &KeyPath) -> Option<Range> {
+fn access_range(
+    ctx: &mut Ctx<'_>,
+    wire: Option<&model::RangeOf<model::AccessRate>>,
+    mon: &Monitoring,
+    path: &KeyPath,
+) -> Option<Range> {
     let mut one = |text: Option<&model::AccessRate>, default: u64, at: KeyPath| -> Option<u64> {
         let Some(text) = text else { return Some(default) };
-        let bound = units::parse_access_rate(&text.0).map_err(|e| unit_error(ctx, e, &at)).ok()?;
+        let bound = units::parse_access_rate(&text.0)
+            .map_err(|e| unit_error(ctx, e, &at))
+            .ok()?;
         match bound {
             Bound::Min => Some(0),
             Bound::Max => Some(U32_MAX_BOUND),
@@ -405,7 +478,12 @@ fn sample_share(mon: &Monitoring) -> String {
     format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
-fn age_range(ctx: &mut Ctx<'_>, wire: Option<&model::RangeOf<model::Age>>, mon: &Monitoring, path: &KeyPath) -> Option<Range> {
+fn age_range(
+    ctx: &mut Ctx<'_>,
+    wire: Option<&model::RangeOf<model::Age>>,
+    mon: &Monitoring,
+    path: &KeyPath,
+) -> Option<Range> {
     let mut one = |text: Option<&model::Age>, default: u64, at: KeyPath| -> Option<u64> {
         let Some(text) = text else { return Some(default) };
         let bound = units::parse_age(&text.0).map_err(|e| unit_error(ctx, e, &at)).ok()?;
@@ -477,12 +555,8 @@ fn goal(ctx: &mut Ctx<'_>, wire: &model::Goal, path: &KeyPath) -> Option<Goal> {
     let at = path.join("target");
     let target_value = match (wire.metric.unit(), &wire.target.0) {
         (MetricUnit::Integer, Raw::Int(n)) => Some(*n),
-        (MetricUnit::Microseconds, Raw::Text(text)) => {
-            duration_us(ctx, Some(&model::Duration(text.clone())), 0, &at)
-        }
-        (MetricUnit::BasisPoints, Raw::Text(text)) => {
-            percent(ctx, &model::Percent(text.clone()), 100, &at)
-        }
+        (MetricUnit::Microseconds, Raw::Text(text)) => duration_us(ctx, Some(&model::Duration(text.clone())), 0, &at),
+        (MetricUnit::BasisPoints, Raw::Text(text)) => percent(ctx, &model::Percent(text.clone()), 100, &at),
         (unit, raw) => {
             let expected = match unit {
                 MetricUnit::Integer => "a plain integer",
@@ -490,15 +564,26 @@ fn goal(ctx: &mut Ctx<'_>, wire: &model::Goal, path: &KeyPath) -> Option<Goal> {
                 MetricUnit::BasisPoints => "a percentage such as \"30%\"",
             };
             ctx.report(
-                Diagnostic::error("goal-target", format!("`{raw}` is not a target for `{}`", wire.metric.keyword()))
-                    .label(format!("expected {expected}"))
-                    .help(format!("the target of a `{}` goal is {expected}", wire.metric.keyword())),
+                Diagnostic::error(
+                    "goal-target",
+                    format!("`{raw}` is not a target for `{}`", wire.metric.keyword()),
+                )
+                .label(format!("expected {expected}"))
+                .help(format!(
+                    "the target of a `{}` goal is {expected}",
+                    wire.metric.keyword()
+                )),
                 &at,
             );
             None
         }
     };
-    Some(Goal { metric: wire.metric, target_value: target_value?, nid: wire.node, path: wire.cgroup.clone() })
+    Some(Goal {
+        metric: wire.metric,
+        target_value: target_value?,
+        nid: wire.node,
+        path: wire.cgroup.clone(),
+    })
 }
 
 fn watermarks(ctx: &mut Ctx<'_>, wire: &model::Watermarks, path: &KeyPath) -> Option<Watermarks> {
@@ -540,21 +625,31 @@ fn filter(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) -> Option<Fil
             let fix = if wants.is_empty() {
                 format!("a `{}` filter takes no arguments; remove `{key}`", kind.keyword())
             } else {
-                format!("a `{}` filter takes {}; remove `{key}`", kind.keyword(), wants.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and "))
+                format!(
+                    "a `{}` filter takes {}; remove `{key}`",
+                    kind.keyword(),
+                    wants.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                )
             };
             ctx.report_key(
-                Diagnostic::error("filter-argument", format!("`{key}` is not an argument of a `{}` filter", kind.keyword()))
-                    .label("not for this filter type")
-                    .help(fix),
+                Diagnostic::error(
+                    "filter-argument",
+                    format!("`{key}` is not an argument of a `{}` filter", kind.keyword()),
+                )
+                .label("not for this filter type")
+                .help(fix),
                 &path.join(key),
             );
         }
     }
     let missing = |ctx: &mut Ctx<'_>, key: &str, example: &str| {
         ctx.report_key(
-            Diagnostic::error("filter-argument", format!("a `{}` filter needs `{key}`", kind.keyword()))
-                .label(format!("`{key}` is missing"))
-                .help(format!("add `{key} = {example}`")),
+            Diagnostic::error(
+                "filter-argument",
+                format!("a `{}` filter needs `{key}`", kind.keyword()),
+            )
+            .label(format!("`{key}` is missing"))
+            .help(format!("add `{key} = {example}`")),
             path,
         );
     };
@@ -620,5 +715,10 @@ fn filter(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) -> Option<Fil
     if !ok {
         return None;
     }
-    Some(Filter { kind, matching: wire.matching.unwrap_or(true), allow: wire.allow.unwrap_or(false), arg: arg? })
+    Some(Filter {
+        kind,
+        matching: wire.matching.unwrap_or(true),
+        allow: wire.allow.unwrap_or(false),
+        arg: arg?,
+    })
 }

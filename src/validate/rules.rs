@@ -28,8 +28,11 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
         let path = key_path!["scheme", i];
         if let Some(first) = names.insert(&scheme.name, i) {
             ctx.report(
-                Diagnostic::error("duplicate-name", format!("scheme name `{}` is already used by scheme {first}", scheme.name))
-                    .help("give each scheme of a policy a unique `name`"),
+                Diagnostic::error(
+                    "duplicate-name",
+                    format!("scheme name `{}` is already used by scheme {first}", scheme.name),
+                )
+                .help("give each scheme of a policy a unique `name`"),
                 &path.join("name"),
             );
         }
@@ -64,15 +67,24 @@ fn monitoring(ctx: &mut Ctx<'_>, policy: &Policy) {
     let regions = path.join("regions");
     if mon.min_nr_regions < 3 {
         ctx.report(
-            Diagnostic::error("region-count", format!("`regions.min` is {}; DAMON needs at least 3", mon.min_nr_regions))
-                .help("set `regions.min` to 3 or more (default 10)"),
+            Diagnostic::error(
+                "region-count",
+                format!("`regions.min` is {}; DAMON needs at least 3", mon.min_nr_regions),
+            )
+            .help("set `regions.min` to 3 or more (default 10)"),
             &regions.join("min"),
         );
     }
     if mon.min_nr_regions > mon.max_nr_regions {
         ctx.report(
-            Diagnostic::error("range-order", format!("`regions.min` ({}) is greater than `regions.max` ({})", mon.min_nr_regions, mon.max_nr_regions))
-                .help("make `regions.max` at least `regions.min`"),
+            Diagnostic::error(
+                "range-order",
+                format!(
+                    "`regions.min` ({}) is greater than `regions.max` ({})",
+                    mon.min_nr_regions, mon.max_nr_regions
+                ),
+            )
+            .help("make `regions.max` at least `regions.min`"),
             &regions,
         );
     }
@@ -80,8 +92,11 @@ fn monitoring(ctx: &mut Ctx<'_>, policy: &Policy) {
         let at = path.join("autotune");
         if goal.min_sample_us > goal.max_sample_us {
             ctx.report(
-                Diagnostic::error("range-order", "`min_sample_interval` is greater than `max_sample_interval`")
-                    .help("swap them, or widen the range"),
+                Diagnostic::error(
+                    "range-order",
+                    "`min_sample_interval` is greater than `max_sample_interval`",
+                )
+                .help("swap them, or widen the range"),
                 &at,
             );
         } else if mon.sample_us < goal.min_sample_us || mon.sample_us > goal.max_sample_us {
@@ -102,22 +117,34 @@ fn target(ctx: &mut Ctx<'_>, policy: &Policy) {
     let ops_path = key_path!["target", "ops"];
     if physical && policy.ops != Ops::Paddr {
         ctx.report(
-            Diagnostic::error("ops-target", format!("physical memory is monitored by `paddr`, not `{}`", policy.ops.keyword()))
-                .help("remove `ops`, or select processes instead of `physical`"),
+            Diagnostic::error(
+                "ops-target",
+                format!(
+                    "physical memory is monitored by `paddr`, not `{}`",
+                    policy.ops.keyword()
+                ),
+            )
+            .help("remove `ops`, or select processes instead of `physical`"),
             &ops_path,
         );
     }
     if !physical && policy.ops == Ops::Paddr {
         ctx.report(
-            Diagnostic::error("ops-target", "`paddr` monitors physical memory and takes exactly one target, not processes")
-                .help("use `physical = true` (or a node or regions) with paddr, or remove `ops`"),
+            Diagnostic::error(
+                "ops-target",
+                "`paddr` monitors physical memory and takes exactly one target, not processes",
+            )
+            .help("use `physical = true` (or a node or regions) with paddr, or remove `ops`"),
             &ops_path,
         );
     }
     if policy.ops == Ops::Fvaddr && policy.target.regions.is_empty() {
         ctx.report(
-            Diagnostic::error("fvaddr-regions", "`fvaddr` monitors fixed address ranges and needs `target.regions`")
-                .help("add `regions = [{ start = \"0x…\", end = \"0x…\" }]`, or use `vaddr`"),
+            Diagnostic::error(
+                "fvaddr-regions",
+                "`fvaddr` monitors fixed address ranges and needs `target.regions`",
+            )
+            .help("add `regions = [{ start = \"0x…\", end = \"0x…\" }]`, or use `vaddr`"),
             &ops_path,
         );
     }
@@ -147,7 +174,12 @@ fn cgroup_paths(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
         }
         for (g, goal) in scheme.quota.iter().flat_map(|q| q.goals.iter()).enumerate() {
             if let Some(cgroup) = &goal.cgroup {
-                cgroup_path(ctx, cgroup, true, &path.join("quota").join("goals").join(g).join("cgroup"));
+                cgroup_path(
+                    ctx,
+                    cgroup,
+                    true,
+                    &path.join("quota").join("goals").join(g).join("cgroup"),
+                );
             }
         }
     }
@@ -170,7 +202,11 @@ fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
     if components == [""] {
         return;
     }
-    let canonical: Vec<&str> = components.iter().copied().filter(|c| !c.is_empty() && *c != "." && *c != "..").collect();
+    let canonical: Vec<&str> = components
+        .iter()
+        .copied()
+        .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+        .collect();
     let suggestion = format!("/{}", canonical.join("/"));
     if components.contains(&"..") {
         let why = if exact {
@@ -179,9 +215,12 @@ fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
             "a target's cgroup is read below the cgroup mount, and `..` leads out of it"
         };
         ctx.report(
-            Diagnostic::error("cgroup-path", format!("the cgroup path \"{shown}\" has a `..` component; {why}"))
-                .label("`..` not allowed")
-                .help("write the cgroup's path from the cgroup mount down, without `..`, e.g. `system.slice/app.service`"),
+            Diagnostic::error(
+                "cgroup-path",
+                format!("the cgroup path \"{shown}\" has a `..` component; {why}"),
+            )
+            .label("`..` not allowed")
+            .help("write the cgroup's path from the cgroup mount down, without `..`, e.g. `system.slice/app.service`"),
             at,
         );
     } else if exact && components.iter().any(|c| c.is_empty() || *c == ".") {
@@ -207,9 +246,17 @@ fn ranges(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     ] {
         if range.min > range.max {
             ctx.report(
-                Diagnostic::error("range-order", format!("`{key}.min` is greater than `{key}.max` ({} > {} {what})", range.min, range.max))
-                    .label("min > max")
-                    .help(format!("make `{key}.max` at least `{key}.min`; an inverted range matches nothing")),
+                Diagnostic::error(
+                    "range-order",
+                    format!(
+                        "`{key}.min` is greater than `{key}.max` ({} > {} {what})",
+                        range.min, range.max
+                    ),
+                )
+                .label("min > max")
+                .help(format!(
+                    "make `{key}.max` at least `{key}.min`; an inverted range matches nothing"
+                )),
                 &at.join(key),
             );
         }
@@ -231,10 +278,13 @@ fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &Key
     }
     if scheme.sz_bytes.max < PAGE_SIZE && scheme.sz_bytes.min <= scheme.sz_bytes.max {
         ctx.report(
-            Diagnostic::warning("never-matches", format!(
-                "scheme `{}` can never match: `size.max` is {} bytes, smaller than a page (4 KiB)",
-                scheme.name, scheme.sz_bytes.max
-            ))
+            Diagnostic::warning(
+                "never-matches",
+                format!(
+                    "scheme `{}` can never match: `size.max` is {} bytes, smaller than a page (4 KiB)",
+                    scheme.name, scheme.sz_bytes.max
+                ),
+            )
             .help("DAMON regions are at least one page; raise `size.max`"),
             &at.join("size").join("max"),
         );
@@ -244,10 +294,13 @@ fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &Key
         && w.high_permil >= w.mid_permil
     {
         ctx.report(
-            Diagnostic::warning("never-matches", format!(
-                "scheme `{}` is never active: `watermarks.mid` is not above `watermarks.low`",
-                scheme.name
-            ))
+            Diagnostic::warning(
+                "never-matches",
+                format!(
+                    "scheme `{}` is never active: `watermarks.mid` is not above `watermarks.low`",
+                    scheme.name
+                ),
+            )
             .help("the scheme runs while the metric is below `mid` and above `low`; make `mid` greater than `low`"),
             &path.join("watermarks"),
         );
@@ -259,15 +312,23 @@ fn action_fits_ops(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path: &KeyPath)
     if !implemented.contains(&ops) {
         let names: Vec<&str> = implemented.iter().map(|o| o.keyword()).collect();
         ctx.report(
-            Diagnostic::error("action-ops", format!(
-                "`{}` is not implemented by `{}`; the kernel would accept it and never apply it",
-                scheme.action.keyword(),
-                ops.keyword()
-            ))
+            Diagnostic::error(
+                "action-ops",
+                format!(
+                    "`{}` is not implemented by `{}`; the kernel would accept it and never apply it",
+                    scheme.action.keyword(),
+                    ops.keyword()
+                ),
+            )
             .label(format!("needs {}", names.join(" or ")))
             .help(match scheme.action {
-                Action::LruPrio | Action::LruDeprio => "LRU sorting works on physical memory: target `physical = true`".to_owned(),
-                _ => format!("this action works on process address spaces ({}): target processes instead", names.join(", ")),
+                Action::LruPrio | Action::LruDeprio => {
+                    "LRU sorting works on physical memory: target `physical = true`".to_owned()
+                }
+                _ => format!(
+                    "this action works on process address spaces ({}): target processes instead",
+                    names.join(", ")
+                ),
             }),
             &path.join("action"),
         );
@@ -310,15 +371,21 @@ fn quota(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
         }
         if !goal.metric.needs_cgroup() && goal.path.is_some() {
             ctx.report_key(
-                Diagnostic::error("goal-argument", format!("`cgroup` has no meaning for a `{keyword}` goal"))
-                    .help("remove `cgroup`; only the node_memcg_* metrics take one"),
+                Diagnostic::error(
+                    "goal-argument",
+                    format!("`cgroup` has no meaning for a `{keyword}` goal"),
+                )
+                .help("remove `cgroup`; only the node_memcg_* metrics take one"),
                 &gp.join("cgroup"),
             );
         }
         if goal.metric == Metric::NodeEligibleMemBp && policy.ops != Ops::Paddr {
             ctx.report(
-                Diagnostic::error("goal-argument", "`node_eligible_mem_bp` works only on physical memory (paddr)")
-                    .help("use another metric, or target `physical` memory"),
+                Diagnostic::error(
+                    "goal-argument",
+                    "`node_eligible_mem_bp` works only on physical memory (paddr)",
+                )
+                .help("use another metric, or target `physical` memory"),
                 &gp.join("metric"),
             );
         }
@@ -354,10 +421,13 @@ fn watermarks(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     let at = path.join("watermarks");
     if !(w.high_permil >= w.mid_permil && w.mid_permil >= w.low_permil) {
         ctx.report(
-            Diagnostic::error("watermark-order", format!(
-                "watermarks must satisfy high ≥ mid ≥ low (high {}‰, mid {}‰, low {}‰)",
-                w.high_permil, w.mid_permil, w.low_permil
-            ))
+            Diagnostic::error(
+                "watermark-order",
+                format!(
+                    "watermarks must satisfy high ≥ mid ≥ low (high {}‰, mid {}‰, low {}‰)",
+                    w.high_permil, w.mid_permil, w.low_permil
+                ),
+            )
             .help("the scheme is active below `mid` and above `low`, and stops above `high`; reorder the values"),
             &at,
         );
@@ -382,11 +452,14 @@ fn filters(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) 
         }
         if !filter.kind.is_core() && ops != Ops::Paddr {
             ctx.report(
-                Diagnostic::warning("filter-ops", format!(
-                    "`{}` filters are evaluated by the paddr operations set; with `{}` the kernel may ignore them",
-                    filter.kind.keyword(),
-                    ops.keyword()
-                ))
+                Diagnostic::warning(
+                    "filter-ops",
+                    format!(
+                        "`{}` filters are evaluated by the paddr operations set; with `{}` the kernel may ignore them",
+                        filter.kind.keyword(),
+                        ops.keyword()
+                    ),
+                )
                 .help("use `addr` or `target` filters with process targets, or monitor physical memory"),
                 &fp.join("type"),
             );
@@ -415,10 +488,18 @@ fn filters(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) 
 /// number of processes reaches (there are fewer than `PID_MAX` of them) is refused there.
 fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
     let (count, what) = match &policy.target.selector {
-        Selector::Pids(pids) => (pids.len(), format!("{} target{}, one per pid of `target.pids`", pids.len(), if pids.len() == 1 { "" } else { "s" })),
-        Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions => {
-            (1, "1 target: physical memory is monitored as a single target".to_owned())
-        }
+        Selector::Pids(pids) => (
+            pids.len(),
+            format!(
+                "{} target{}, one per pid of `target.pids`",
+                pids.len(),
+                if pids.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions => (
+            1,
+            "1 target: physical memory is monitored as a single target".to_owned(),
+        ),
         Selector::Process(_) | Selector::Cgroup(_) => (
             model::PID_MAX as usize,
             format!("at most {} targets, one per running process", model::PID_MAX),
@@ -442,7 +523,11 @@ fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
 fn percent_of_bp(bp: u64) -> String {
     let fraction = format!("{:02}", bp % 100);
     let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() { format!("{}%", bp / 100) } else { format!("{}.{fraction}%", bp / 100) }
+    if fraction.is_empty() {
+        format!("{}%", bp / 100)
+    } else {
+        format!("{}.{fraction}%", bp / 100)
+    }
 }
 
 #[cfg(test)]
@@ -456,11 +541,17 @@ mod tests {
     /// The codes of every finding of a policy text, errors prefixed with `E:`, warnings `W:`.
     fn findings(text: &str) -> Vec<String> {
         let outcome = validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
-        outcome.diagnostics.iter().map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code)).collect()
+        outcome
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code))
+            .collect()
     }
 
     fn with_target_filter(target: &str, index: u32) -> String {
-        format!("[target]\n{target}\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"target\"\ntarget = {index}\n")
+        format!(
+            "[target]\n{target}\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"target\"\ntarget = {index}\n"
+        )
     }
 
     #[test]
@@ -468,21 +559,41 @@ mod tests {
         assert!(findings(&with_target_filter("pids = [10, 11]", 1)).is_empty());
         assert_eq!(findings(&with_target_filter("pids = [10, 11]", 2)), ["E:filter-target"]);
         assert!(findings(&with_target_filter("physical = true", 0)).is_empty());
-        assert_eq!(findings(&with_target_filter("physical = { numa_node = 1 }", 1)), ["E:filter-target"]);
+        assert_eq!(
+            findings(&with_target_filter("physical = { numa_node = 1 }", 1)),
+            ["E:filter-target"]
+        );
         // The processes of a name or cgroup are counted at each apply: any index some number
         // of processes reaches is accepted, one past every possible pid is not.
         assert!(findings(&with_target_filter("process = \"app\"", 7)).is_empty());
-        assert!(findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX - 1)).is_empty());
-        assert_eq!(findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX)), ["E:filter-target"]);
+        assert!(
+            findings(&with_target_filter(
+                "cgroup = \"batch.slice\"",
+                crate::model::PID_MAX - 1
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX)),
+            ["E:filter-target"]
+        );
     }
 
     #[test]
     fn cgroup_paths() {
         let target = |cgroup: &str| findings(&format!("[target]\ncgroup = {cgroup:?}\n"));
         let memcg = |cgroup: &str| {
-            findings(&format!("[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"memcg\"\ncgroup = {cgroup:?}\n"))
+            findings(&format!(
+                "[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"memcg\"\ncgroup = {cgroup:?}\n"
+            ))
         };
-        for ok in ["batch.slice", "/batch.slice", "/", "system.slice/app.service", "a..b/.c"] {
+        for ok in [
+            "batch.slice",
+            "/batch.slice",
+            "/",
+            "system.slice/app.service",
+            "a..b/.c",
+        ] {
             assert!(target(ok).is_empty(), "{ok}");
             assert!(memcg(ok).is_empty(), "{ok}");
         }
@@ -492,7 +603,11 @@ mod tests {
         }
         // ESC and DEL, which TOML takes only as escapes.
         for escape in ["\\u001B", "\\u007F"] {
-            assert_eq!(findings(&format!("[target]\ncgroup = \"a{escape}b\"\n")), ["E:cgroup-path"], "{escape}");
+            assert_eq!(
+                findings(&format!("[target]\ncgroup = \"a{escape}b\"\n")),
+                ["E:cgroup-path"],
+                "{escape}"
+            );
         }
         // The kernel compares memcg paths as text; a target's directory is only read.
         for loose in ["./a", "a//b", "a/", "a/./b"] {
@@ -513,7 +628,9 @@ mod tests {
         assert_eq!(goal("node_eligible_mem_bp", "\"200%\""), ["E:goal-target"]);
         // Not a share: a user_input goal takes any integer, PSI any duration.
         let plain = |metric: &str, target: &str| {
-            findings(&format!("[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\nquota.goals = [{{ metric = {metric:?}, target = {target} }}]\n"))
+            findings(&format!(
+                "[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\nquota.goals = [{{ metric = {metric:?}, target = {target} }}]\n"
+            ))
         };
         assert!(plain("user_input", "20000").is_empty());
         assert!(plain("some_mem_psi_us", "\"20s\"").is_empty());

@@ -82,7 +82,14 @@ impl ServiceStatus {
 pub const STATUS_FILE: &str = "status.json";
 
 /// Runs until an [`Event::Exit`] (or the channel closes). `on_report` sees every reconcile.
-pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, events: &Receiver<Event>, mut rewatch: impl FnMut(), mut on_report: impl FnMut(Cause, &Report)) {
+pub fn serve(
+    settings: &Settings,
+    watch: &WatchSettings,
+    env: &mut Env<'_>,
+    events: &Receiver<Event>,
+    mut rewatch: impl FnMut(),
+    mut on_report: impl FnMut(Cause, &Report),
+) {
     let mut generation = 0;
     let mut last_status: Option<ServiceStatus> = None;
     let mut reconcile = |env: &mut Env<'_>, cause: Cause| {
@@ -94,7 +101,9 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
         let report = once(settings, env.sysfs, &env.info, &env.store, &mut env.state, true);
         generation += 1;
         let failure = match (&report.outcome, &report.plan) {
-            (Outcome::Failed(failed), Some(plan)) => Some(explain::describe(failed, plan, &env.info.modules, &settings.host)),
+            (Outcome::Failed(failed), Some(plan)) => {
+                Some(explain::describe(failed, plan, &env.info.modules, &settings.host))
+            }
             _ => None,
         };
         log(cause, &report, failure.as_ref());
@@ -127,7 +136,11 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
     if watch.stop_on_exit {
         // Under the record's lock and from the record on disk: a command-line apply beside
         // the service may have moved or added policies since the last reconcile.
-        let _lock = env.store.lock().inspect_err(|e| tracing::warn!("stopping without the record's lock: {e}")).ok();
+        let _lock = env
+            .store
+            .lock()
+            .inspect_err(|e| tracing::warn!("stopping without the record's lock: {e}"))
+            .ok();
         match env.store.load(&env.state.boot_id) {
             Ok(state) => env.state = state,
             Err(e) => tracing::warn!("stopping the policies of the record in memory: {e}"),
@@ -139,7 +152,11 @@ pub fn serve(settings: &Settings, watch: &WatchSettings, env: &mut Env<'_>, even
         status.exited = Some(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
         status.write(&env.store);
     }
-    tracing::info!(policies = env.state.policies.len(), stop_on_exit = watch.stop_on_exit, "exiting");
+    tracing::info!(
+        policies = env.state.policies.len(),
+        stop_on_exit = watch.stop_on_exit,
+        "exiting"
+    );
 }
 
 enum Batch {
@@ -170,7 +187,9 @@ fn stop_owned(env: &Env<'_>) {
         match result {
             Ok(crate::reconcile::Stopped::Stopped) => tracing::info!(policy = %name, slot, "stopped"),
             Ok(crate::reconcile::Stopped::NotRunning) => {}
-            Ok(crate::reconcile::Stopped::Foreign { pid }) => tracing::warn!(policy = %name, slot, pid, "another tool's kdamond runs in the slot now: left alone"),
+            Ok(crate::reconcile::Stopped::Foreign { pid }) => {
+                tracing::warn!(policy = %name, slot, pid, "another tool's kdamond runs in the slot now: left alone")
+            }
             Err(e) => tracing::error!(policy = %name, error = %e, "cannot stop"),
         }
     }
@@ -260,7 +279,9 @@ fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
         Outcome::Unreadable(m) => tracing::error!(cause, "{m}; the last good configuration keeps running"),
         Outcome::Refused(m) | Outcome::Insecure(m) => tracing::error!(cause, "{m}"),
         Outcome::Failed(f) => match failure {
-            Some(text) => tracing::error!(cause, path = %f.op.path, why = %text.cause, "{}; {}", text.refused, text.restored),
+            Some(text) => {
+                tracing::error!(cause, path = %f.op.path, why = %text.cause, "{}; {}", text.refused, text.restored)
+            }
             None => tracing::error!(cause, path = %f.op.path, error = %f.error, "the kernel refused the change"),
         },
         Outcome::Planned => {}

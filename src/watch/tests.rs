@@ -39,7 +39,11 @@ impl Harness {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("policies")).unwrap();
-        Harness { dir, kernel: FakeKernel::new(V7), debounce: Duration::from_millis(50) }
+        Harness {
+            dir,
+            kernel: FakeKernel::new(V7),
+            debounce: Duration::from_millis(50),
+        }
     }
 
     fn policies(&self) -> PathBuf {
@@ -67,12 +71,21 @@ impl Harness {
             stop_on_exit,
             module_root: self.dir.path().join("no-modules"),
         };
-        let info = KernelInfo { release: "7.3".into(), version: V7, evidence: "test".into(), avail_ops: vec![Ops::Vaddr, Ops::Paddr], modules: vec![] };
+        let info = KernelInfo {
+            release: "7.3".into(),
+            version: V7,
+            evidence: "test".into(),
+            avail_ops: vec![Ops::Vaddr, Ops::Paddr],
+            modules: vec![],
+        };
         let mut env = Env {
             sysfs: &self.kernel,
             info,
             store: StateStore::new(self.dir.path().join("state")),
-            state: EngineState { boot_id: "boot".into(), ..Default::default() },
+            state: EngineState {
+                boot_id: "boot".into(),
+                ..Default::default()
+            },
         };
         let (tx, rx) = mpsc::channel();
         let (seen_tx, seen_rx) = mpsc::channel();
@@ -80,9 +93,19 @@ impl Harness {
         let mut watcher = DirWatcher::new(&self.policies(), tx.clone()).unwrap();
         std::thread::scope(|scope| {
             let service = scope.spawn(move || {
-                serve(settings, watch, &mut env, &rx, || watcher.rewatch(), |cause, report| {
-                    let _ = seen_tx.send(Seen { cause, result: result_word(&report.outcome) });
-                })
+                serve(
+                    settings,
+                    watch,
+                    &mut env,
+                    &rx,
+                    || watcher.rewatch(),
+                    |cause, report| {
+                        let _ = seen_tx.send(Seen {
+                            cause,
+                            result: result_word(&report.outcome),
+                        });
+                    },
+                )
             });
             // Stop the service even when the test fails, so the failure is reported.
             let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(&tx, &seen_rx)));
@@ -93,7 +116,8 @@ impl Harness {
     }
 
     fn age_min(&self, slot: usize) -> Option<String> {
-        self.kernel.get(&format!("kdamonds/{slot}/contexts/0/schemes/0/access_pattern/age/min"))
+        self.kernel
+            .get(&format!("kdamonds/{slot}/contexts/0/schemes/0/access_pattern/age/min"))
     }
 }
 
@@ -102,7 +126,10 @@ fn next(seen: &Receiver<Seen>) -> Seen {
 }
 
 fn nothing_more(seen: &Receiver<Seen>) {
-    assert!(seen.recv_timeout(Duration::from_millis(300)).is_err(), "an extra reconcile");
+    assert!(
+        seen.recv_timeout(Duration::from_millis(300)).is_err(),
+        "an extra reconcile"
+    );
 }
 
 #[test]
@@ -118,8 +145,19 @@ fn in_place_edit_commits_online() {
         assert_eq!((s.cause, s.result), (Cause::Files, "applied"));
         assert_eq!(h.age_min(0).as_deref(), Some("200"));
         assert_eq!(h.kernel.get("kdamonds/0/pid").unwrap(), pid, "same kdamond");
-        let log: Vec<String> = h.kernel.log().iter().map(|w| format!("{} {}", w.path, w.value)).collect();
-        assert_eq!(log, vec!["kdamonds/0/contexts/0/schemes/0/access_pattern/age/min 200", "kdamonds/0/state commit"]);
+        let log: Vec<String> = h
+            .kernel
+            .log()
+            .iter()
+            .map(|w| format!("{} {}", w.path, w.value))
+            .collect();
+        assert_eq!(
+            log,
+            vec![
+                "kdamonds/0/contexts/0/schemes/0/access_pattern/age/min 200",
+                "kdamonds/0/state commit"
+            ]
+        );
     });
 }
 
@@ -137,7 +175,11 @@ fn editor_save_by_rename_and_comment_only_edit() {
         h.kernel.clear_log();
         h.write("a.toml", &format!("# only a comment changed\n\n{}", policy("a", "30s")));
         assert_eq!(next(seen).result, "applied");
-        assert!(h.kernel.log().is_empty(), "a comment-only edit writes nothing: {:?}", h.kernel.log());
+        assert!(
+            h.kernel.log().is_empty(),
+            "a comment-only edit writes nothing: {:?}",
+            h.kernel.log()
+        );
     });
 }
 
@@ -164,14 +206,21 @@ fn many_files_at_once_is_one_reconcile() {
     // As `git checkout` does it: each file written aside and renamed into place, all within
     // the service's default debounce (a busy test machine may pause the writer for longer
     // than the 50 ms the other tests use).
-    let h = Harness { debounce: Duration::from_millis(200), ..Harness::new() };
+    let h = Harness {
+        debounce: Duration::from_millis(200),
+        ..Harness::new()
+    };
     h.run(false, |_, seen| {
         next(seen);
         for i in 0..40 {
             h.write(&format!(".p{i:02}.toml.tmp"), &policy(&format!("p{i:02}"), "10s"));
         }
         for i in 0..40 {
-            fs::rename(h.policies().join(format!(".p{i:02}.toml.tmp")), h.policies().join(format!("p{i:02}.toml"))).unwrap();
+            fs::rename(
+                h.policies().join(format!(".p{i:02}.toml.tmp")),
+                h.policies().join(format!("p{i:02}.toml")),
+            )
+            .unwrap();
         }
         let s = next(seen);
         assert_eq!((s.cause, s.result), (Cause::Files, "applied"));
@@ -216,7 +265,11 @@ fn directory_removed_keeps_last_good_and_recreated_applies() {
         fs::remove_dir_all(h.policies()).unwrap();
         let s = next(seen);
         assert_eq!(s.result, "unreadable");
-        assert_eq!(h.kernel.get("kdamonds/0/state").as_deref(), Some("on"), "the last good state keeps running");
+        assert_eq!(
+            h.kernel.get("kdamonds/0/state").as_deref(),
+            Some("on"),
+            "the last good state keeps running"
+        );
         fs::create_dir(h.policies()).unwrap();
         h.write("a.toml", &policy("a", "50s"));
         // Creating the directory and the file may come as one batch or two.
@@ -238,9 +291,14 @@ fn bad_edit_changes_nothing_then_good_edit_applies() {
         h.write("a.toml", &policy("a", "10s").replace("pageout", "pagout"));
         assert_eq!(next(seen).result, "invalid");
         assert!(h.kernel.log().is_empty(), "an invalid edit writes nothing");
-        let status: ServiceStatus = serde_json::from_str(&fs::read_to_string(h.dir.path().join("state").join(STATUS_FILE)).unwrap()).unwrap();
+        let status: ServiceStatus =
+            serde_json::from_str(&fs::read_to_string(h.dir.path().join("state").join(STATUS_FILE)).unwrap()).unwrap();
         assert_eq!(status.result, "invalid");
-        assert!(status.errors[0]["message"].as_str().unwrap().contains("pagout"), "{:?}", status.errors);
+        assert!(
+            status.errors[0]["message"].as_str().unwrap().contains("pagout"),
+            "{:?}",
+            status.errors
+        );
         assert_eq!(status.errors[0]["line"], 6);
         h.write("a.toml", &policy("a", "60s"));
         assert_eq!(next(seen).result, "applied");
@@ -289,12 +347,23 @@ fn a_refused_change_is_reported_with_its_cause_and_the_restore() {
     h.write("a.toml", &policy("a", "10s"));
     h.run(false, |_, seen| {
         next(seen);
-        h.kernel.fail_next_write("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min", crate::sysfs::errno::EINVAL);
+        h.kernel.fail_next_write(
+            "kdamonds/0/contexts/0/schemes/0/access_pattern/age/min",
+            crate::sysfs::errno::EINVAL,
+        );
         h.write("a.toml", &policy("a", "20s"));
         assert_eq!(next(seen).result, "failed");
         let message = status_file(&h).message.unwrap_or_default();
-        assert!(message.contains("the kernel refused `200` written to kdamonds/0/contexts/0/schemes/0/access_pattern/age/min"), "{message}");
-        assert!(message.contains("; cause: ") && message.ends_with("the previous configuration is restored; 1 write(s) were made"), "{message}");
+        assert!(
+            message
+                .contains("the kernel refused `200` written to kdamonds/0/contexts/0/schemes/0/access_pattern/age/min"),
+            "{message}"
+        );
+        assert!(
+            message.contains("; cause: ")
+                && message.ends_with("the previous configuration is restored; 1 write(s) were made"),
+            "{message}"
+        );
         assert_eq!(h.age_min(0).as_deref(), Some("100"));
     });
 }

@@ -34,7 +34,10 @@ fn non_utf8_file() {
 fn hundred_megabyte_file() {
     let dir = tempfile::tempdir().unwrap();
     // Sparse: 100 MB of zeros without writing them.
-    fs::File::create(dir.path().join("huge.toml")).unwrap().set_len(100 << 20).unwrap();
+    fs::File::create(dir.path().join("huge.toml"))
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
     insta::assert_snapshot!(check_snapshot(dir.path(), &["huge.toml"], 1));
 }
 
@@ -54,14 +57,24 @@ fn unreadable_entries() {
     // A directory and a FIFO with policy names: neither can be read as a file, and a
     // FIFO must not block the run.
     fs::create_dir(dir.path().join("dir.toml")).unwrap();
-    let fifo = std::process::Command::new("mkfifo").arg(dir.path().join("pipe.toml")).status();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe.toml"))
+        .status();
     if !fifo.is_ok_and(|s| s.success()) {
         fs::write(dir.path().join("pipe.toml"), "").unwrap();
     }
     let result = run(dir.path(), &["check", "."]);
     assert_eq!(result.code, 2, "{}", result.transcript());
-    assert!(result.stdout.contains("dir.toml: not a regular file"), "{}", result.stdout);
-    assert!(result.stdout.contains("pipe.toml: not a regular file"), "{}", result.stdout);
+    assert!(
+        result.stdout.contains("dir.toml: not a regular file"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("pipe.toml: not a regular file"),
+        "{}",
+        result.stdout
+    );
     insta::assert_snapshot!(result.transcript());
 }
 
@@ -105,12 +118,34 @@ fn file_name_not_utf8() {
     let name = std::ffi::OsStr::from_bytes(b"caf\xe9.toml");
     fs::write(dir.path().join("policies").join(name), "[target]\nprocess = \"cafe\"\n").unwrap();
     let transcript = check_snapshot(dir.path(), &["policies"], 1);
-    assert!(transcript.contains("policies/caf\u{FFFD}.toml: the file name is not valid UTF-8"), "{transcript}");
-    assert!(transcript.contains(r"mv -- $'policies/caf\xe9.toml' policies/NEW.toml"), "{transcript}");
+    assert!(
+        transcript.contains("policies/caf\u{FFFD}.toml: the file name is not valid UTF-8"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains(r"mv -- $'policies/caf\xe9.toml' policies/NEW.toml"),
+        "{transcript}"
+    );
     insta::assert_snapshot!(transcript);
     // `plan` refuses the directory as a whole rather than planning it as empty.
     let root = "fake:7.3:kernel.json";
-    let plan = run(dir.path(), &["plan", "policies", "--sysfs-root", root, "--state-dir", "state", "--module-root", "modules"]);
+    let plan = run(
+        dir.path(),
+        &[
+            "plan",
+            "policies",
+            "--sysfs-root",
+            root,
+            "--state-dir",
+            "state",
+            "--module-root",
+            "modules",
+        ],
+    );
     assert_eq!(plan.code, 1, "{}", plan.transcript());
-    assert!(plan.stdout.contains("not valid UTF-8") || plan.stderr.contains("not valid UTF-8"), "{}", plan.transcript());
+    assert!(
+        plan.stdout.contains("not valid UTF-8") || plan.stderr.contains("not valid UTF-8"),
+        "{}",
+        plan.transcript()
+    );
 }

@@ -20,7 +20,10 @@ fn invalid_fixtures() {
         );
         // Every finding names file:line:column, in the snippet header or the message.
         for block in result.stdout.split("\n\n").filter(|b| b.contains(" × ")) {
-            assert!(block.contains(&format!("{name}:")), "{name}: a diagnostic without its location:\n{block}");
+            assert!(
+                block.contains(&format!("{name}:")),
+                "{name}: a diagnostic without its location:\n{block}"
+            );
         }
         insta::assert_snapshot!(result.transcript());
     });
@@ -75,8 +78,18 @@ fn project_file_pins_the_kernel() {
     let dirs = fixtures().join("dirs");
     let pinned = run(&dirs, &["check", "pinned-6.12"]);
     assert_eq!(pinned.code, 1, "{}", pinned.transcript());
-    assert!(pinned.stdout.contains("kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"), "{}", pinned.stdout);
-    assert!(pinned.stdout.contains("needs kernel 6.15 or later"), "{}", pinned.stdout);
+    assert!(
+        pinned
+            .stdout
+            .contains("kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"),
+        "{}",
+        pinned.stdout
+    );
+    assert!(
+        pinned.stdout.contains("needs kernel 6.15 or later"),
+        "{}",
+        pinned.stdout
+    );
     let overridden = run(&dirs, &["check", "pinned-6.12", "--kernel", "7.3"]);
     assert_eq!(overridden.code, 0, "{}", overridden.transcript());
 }
@@ -88,8 +101,13 @@ fn pinned_and_named_kernels_answer_alike() {
     let dir = tempfile::tempdir().unwrap();
     let pinned = dir.path().join("pinned");
     std::fs::create_dir(&pinned).unwrap();
-    std::fs::copy(repo().join("policies/proactive-reclaim.toml"), pinned.join("proactive-reclaim.toml")).unwrap();
-    let pin = |kernel: &str| std::fs::write(pinned.join("damo-policy.toml"), format!("kernel = \"{kernel}\"\n")).unwrap();
+    std::fs::copy(
+        repo().join("policies/proactive-reclaim.toml"),
+        pinned.join("proactive-reclaim.toml"),
+    )
+    .unwrap();
+    let pin =
+        |kernel: &str| std::fs::write(pinned.join("damo-policy.toml"), format!("kernel = \"{kernel}\"\n")).unwrap();
     pin("5.10");
     let too_old = run(dir.path(), &["check", "pinned"]);
     assert_eq!(too_old.code, 1, "{}", too_old.transcript());
@@ -97,7 +115,13 @@ fn pinned_and_named_kernels_answer_alike() {
     std::fs::remove_file(pinned.join("damo-policy.toml")).unwrap();
     let named = run(dir.path(), &["check", "pinned", "--kernel", "5.10"]);
     assert_eq!(named.code, 2, "{}", named.transcript());
-    assert!(named.stderr.contains("kernel 5.10 has no DAMON sysfs interface; damo-policy needs 5.18 or later"), "{}", named.stderr);
+    assert!(
+        named
+            .stderr
+            .contains("kernel 5.10 has no DAMON sysfs interface; damo-policy needs 5.18 or later"),
+        "{}",
+        named.stderr
+    );
 
     let newer = run(dir.path(), &["check", "pinned", "--kernel", "99.9", "--deny-warnings"]);
     assert_eq!(newer.code, 0, "no fault of the policies: {}", newer.transcript());
@@ -114,7 +138,11 @@ fn pinned_and_named_kernels_answer_alike() {
     assert!(known.stderr.is_empty(), "{}", known.transcript());
     let translated = run(dir.path(), &["translate", "-", "--kernel", "5.10"]);
     assert_eq!(translated.code, 2, "{}", translated.transcript());
-    assert!(translated.stderr.contains("kernel 5.10 has no DAMON sysfs interface"), "{}", translated.stderr);
+    assert!(
+        translated.stderr.contains("kernel 5.10 has no DAMON sysfs interface"),
+        "{}",
+        translated.stderr
+    );
 }
 
 /// A file or directory named twice on the command line is checked once, not reported as a
@@ -122,23 +150,58 @@ fn pinned_and_named_kernels_answer_alike() {
 #[test]
 fn a_path_named_twice_is_checked_once() {
     let dirs = fixtures().join("dirs");
-    let twice = run(&dirs, &["check", "pinned-6.12", "pinned-6.12/", "./pinned-6.12/.", "--kernel", "7.3"]);
+    let twice = run(
+        &dirs,
+        &[
+            "check",
+            "pinned-6.12",
+            "pinned-6.12/",
+            "./pinned-6.12/.",
+            "--kernel",
+            "7.3",
+        ],
+    );
     assert_eq!(twice.code, 0, "{}", twice.transcript());
     let once = run(&dirs, &["check", "pinned-6.12", "--kernel", "7.3"]);
     assert_eq!(twice.stdout, once.stdout);
     let valid = fixtures().join("valid");
-    let files = run(&valid, &["check", "minimal.toml", "./minimal.toml", "../valid/minimal.toml", "--deny-warnings"]);
+    let files = run(
+        &valid,
+        &[
+            "check",
+            "minimal.toml",
+            "./minimal.toml",
+            "../valid/minimal.toml",
+            "--deny-warnings",
+        ],
+    );
     assert_eq!(files.code, 0, "{}", files.transcript());
     assert!(files.stdout.contains("checked 1 file"), "{}", files.stdout);
-    let file_and_dir = run(&fixtures(), &["check", "valid/minimal.toml", "valid", "--deny-warnings"]);
+    let file_and_dir = run(
+        &fixtures(),
+        &["check", "valid/minimal.toml", "valid", "--deny-warnings"],
+    );
     assert_eq!(file_and_dir.code, 0, "{}", file_and_dir.transcript());
     let count = damo_policy::load::list_dir(&valid).unwrap().len();
-    assert!(file_and_dir.stdout.contains(&format!("checked {count} files")), "{}", file_and_dir.stdout);
+    assert!(
+        file_and_dir.stdout.contains(&format!("checked {count} files")),
+        "{}",
+        file_and_dir.stdout
+    );
 }
 
 #[test]
 fn json_format_for_ci_bots() {
-    let result = run(&fixtures().join("invalid"), &["check", "--format", "json", "range-min-gt-max.toml", "rounds-to-zero.toml"]);
+    let result = run(
+        &fixtures().join("invalid"),
+        &[
+            "check",
+            "--format",
+            "json",
+            "range-min-gt-max.toml",
+            "rounds-to-zero.toml",
+        ],
+    );
     assert_eq!(result.code, 1);
     let report: serde_json::Value = serde_json::from_str(&result.stdout).expect("JSON on stdout");
     let first = &report["diagnostics"][0];
@@ -160,13 +223,21 @@ fn usage_errors_exit_2() {
     let dir = fixtures();
     let bad_kernel = run(&dir, &["check", "valid", "--kernel", "5.10"]);
     assert_eq!(bad_kernel.code, 2);
-    assert!(bad_kernel.stderr.contains("5.10 has no DAMON sysfs interface"), "{}", bad_kernel.stderr);
+    assert!(
+        bad_kernel.stderr.contains("5.10 has no DAMON sysfs interface"),
+        "{}",
+        bad_kernel.stderr
+    );
     assert_eq!(run(&dir, &["check"]).code, 2);
     assert_eq!(run(&dir, &["frobnicate"]).code, 2);
     // The sysfs root points nowhere, so the "running" kernel has no DAMON.
     let running = run(&dir, &["check", "valid", "--kernel", "running"]);
     assert_eq!(running.code, 2);
-    assert!(running.stderr.contains("no DAMON sysfs interface"), "{}", running.stderr);
+    assert!(
+        running.stderr.contains("no DAMON sysfs interface"),
+        "{}",
+        running.stderr
+    );
 }
 
 #[test]
@@ -196,9 +267,22 @@ fn text_and_json_columns_agree_after_non_ascii_text() {
 #[test]
 fn a_project_file_named_on_its_own_is_read_as_one() {
     let dirs = fixtures().join("dirs");
-    let result = run(&dirs, &["check", "pinned-6.12/damo-policy.toml", "pinned-6.12/unmapped.toml"]);
-    assert!(result.stdout.contains("checked 1 file for kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"), "{}", result.transcript());
-    assert!(!result.stdout.contains("unknown key") && !result.stdout.contains("damo-policy.toml:"), "{}", result.transcript());
+    let result = run(
+        &dirs,
+        &["check", "pinned-6.12/damo-policy.toml", "pinned-6.12/unmapped.toml"],
+    );
+    assert!(
+        result
+            .stdout
+            .contains("checked 1 file for kernel 6.12 (pinned by pinned-6.12/damo-policy.toml)"),
+        "{}",
+        result.transcript()
+    );
+    assert!(
+        !result.stdout.contains("unknown key") && !result.stdout.contains("damo-policy.toml:"),
+        "{}",
+        result.transcript()
+    );
     let alone = run(&dirs, &["check", "pinned-6.12/damo-policy.toml"]);
     assert_eq!(alone.code, 0, "{}", alone.transcript());
 }

@@ -8,7 +8,10 @@ use crate::common::{fixtures, run};
 
 #[test]
 fn every_field_on_the_newest_kernel() {
-    let result = run(&fixtures().join("valid"), &["compile", "every-field.toml", "--kernel", "7.3"]);
+    let result = run(
+        &fixtures().join("valid"),
+        &["compile", "every-field.toml", "--kernel", "7.3"],
+    );
     assert_eq!(result.code, 0, "{}", result.transcript());
     insta::assert_snapshot!(result.stdout);
 }
@@ -17,17 +20,30 @@ fn every_field_on_the_newest_kernel() {
 /// memory operations migrate to `target_nid` alone.
 #[test]
 fn weighted_destinations_of_processes() {
-    let result = run(&fixtures().join("valid"), &["compile", "weighted-destinations.toml", "--kernel", "7.3"]);
+    let result = run(
+        &fixtures().join("valid"),
+        &["compile", "weighted-destinations.toml", "--kernel", "7.3"],
+    );
     assert_eq!(result.code, 0, "{}", result.transcript());
     insta::assert_snapshot!(result.stdout);
 }
 
 #[test]
 fn legacy_layout_on_6_12() {
-    let result = run(&fixtures().join("valid"), &["compile", "legacy-kernel.toml", "--kernel", "6.12"]);
+    let result = run(
+        &fixtures().join("valid"),
+        &["compile", "legacy-kernel.toml", "--kernel", "6.12"],
+    );
     assert_eq!(result.code, 0, "{}", result.transcript());
     // 6.12 has one filter directory and neither dests nor interval tuning nor goal nids.
-    for absent in ["core_filters", "ops_filters", "dests/", "intervals_goal", "goals/0/nid", "addr_unit"] {
+    for absent in [
+        "core_filters",
+        "ops_filters",
+        "dests/",
+        "intervals_goal",
+        "goals/0/nid",
+        "addr_unit",
+    ] {
         assert!(!result.stdout.contains(absent), "{absent} must not be written on 6.12");
     }
     insta::assert_snapshot!(result.stdout);
@@ -35,7 +51,10 @@ fn legacy_layout_on_6_12() {
 
 #[test]
 fn json_format() {
-    let result = run(&fixtures().join("valid"), &["compile", "legacy-kernel.toml", "--kernel", "6.12", "--format", "json"]);
+    let result = run(
+        &fixtures().join("valid"),
+        &["compile", "legacy-kernel.toml", "--kernel", "6.12", "--format", "json"],
+    );
     assert_eq!(result.code, 0, "{}", result.transcript());
     let json: serde_json::Value = serde_json::from_str(&result.stdout).unwrap();
     assert_eq!(json["kdamonds"][0]["targets"].as_array().unwrap().len(), 2);
@@ -45,7 +64,17 @@ fn json_format() {
 /// `nr_*` files come before the children they create, and every `state` comes last.
 #[test]
 fn writes_are_in_kernel_order() {
-    let result = run(&fixtures().join("valid"), &["compile", "every-field.toml", "legacy-kernel.toml", "minimal.toml", "--kernel", "7.3"]);
+    let result = run(
+        &fixtures().join("valid"),
+        &[
+            "compile",
+            "every-field.toml",
+            "legacy-kernel.toml",
+            "minimal.toml",
+            "--kernel",
+            "7.3",
+        ],
+    );
     let writes: Vec<&str> = result
         .stdout
         .lines()
@@ -65,7 +94,10 @@ fn writes_are_in_kernel_order() {
         }
     }
     let first_state = writes.iter().position(|w| w.ends_with("/state")).unwrap();
-    assert!(writes[first_state..].iter().all(|w| w.ends_with("/state")), "state must come last");
+    assert!(
+        writes[first_state..].iter().all(|w| w.ends_with("/state")),
+        "state must come last"
+    );
 }
 
 /// A fake host: two processes named `worker`, a cgroup, System RAM and a NUMA node.
@@ -74,7 +106,11 @@ fn fake_host(root: &Path) {
         fs::create_dir_all(root.join(format!("proc/{pid}"))).unwrap();
         fs::write(root.join(format!("proc/{pid}/comm")), format!("{comm}\n")).unwrap();
     }
-    fs::write(root.join("proc/iomem"), "00001000-0009fbff : System RAM\n100000000-43fffffff : System RAM\n").unwrap();
+    fs::write(
+        root.join("proc/iomem"),
+        "00001000-0009fbff : System RAM\n100000000-43fffffff : System RAM\n",
+    )
+    .unwrap();
     fs::create_dir_all(root.join("cgroup/web.slice")).unwrap();
     fs::write(root.join("cgroup/web.slice/cgroup.procs"), "7\n5\n").unwrap();
     fs::create_dir_all(root.join("system/memory")).unwrap();
@@ -91,16 +127,33 @@ fn targets_resolve_against_the_host() {
     let policies = dir.path().join("policies");
     fs::create_dir(&policies).unwrap();
     let write = |name: &str, body: &str| fs::write(policies.join(name), body).unwrap();
-    write("a-process.toml", "[target]\nprocess = \"worker\"\n[[scheme]]\naction = \"pageout\"\n");
-    write("b-cgroup.toml", "mode = \"observe\"\n[target]\ncgroup = \"web.slice\"\n[[scheme]]\naction = \"pageout\"\n");
+    write(
+        "a-process.toml",
+        "[target]\nprocess = \"worker\"\n[[scheme]]\naction = \"pageout\"\n",
+    );
+    write(
+        "b-cgroup.toml",
+        "mode = \"observe\"\n[target]\ncgroup = \"web.slice\"\n[[scheme]]\naction = \"pageout\"\n",
+    );
     write("c-ram.toml", "[target]\nphysical = true\n");
     write("d-node.toml", "[target]\nphysical = { numa_node = 1 }\n");
     write("e-pending.toml", "[target]\nprocess = \"not-running\"\n");
     write("f-disabled.toml", "enabled = false\n[target]\npids = [1]\n");
-    let result = run(dir.path(), &[
-        "compile", "policies", "--kernel", "6.12",
-        "--proc-root", "proc", "--cgroup-root", "cgroup", "--system-root", "system",
-    ]);
+    let result = run(
+        dir.path(),
+        &[
+            "compile",
+            "policies",
+            "--kernel",
+            "6.12",
+            "--proc-root",
+            "proc",
+            "--cgroup-root",
+            "cgroup",
+            "--system-root",
+            "system",
+        ],
+    );
     assert_eq!(result.code, 0, "{}", result.transcript());
     let out = &result.stdout;
     assert!(out.contains("kdamonds/nr_kdamonds 4\n"), "{out}");
@@ -113,7 +166,9 @@ fn targets_resolve_against_the_host() {
     assert!(out.contains("kdamonds/2/contexts/0/targets/0/regions/0/end 18253611008\n"));
     // Node 1: blocks 32-33 merge, 35 stands alone.
     assert!(out.contains("kdamonds/3/contexts/0/targets/0/regions/nr_regions 2\n"));
-    assert!(out.contains("# policy `e-pending` (policies/e-pending.toml): pending: no process named `not-running` is running"));
+    assert!(out.contains(
+        "# policy `e-pending` (policies/e-pending.toml): pending: no process named `not-running` is running"
+    ));
     assert!(!out.contains("f-disabled"), "a disabled policy compiles to nothing");
     insta::assert_snapshot!(result.stdout);
 }
@@ -132,5 +187,9 @@ fn unresolvable_target_is_an_error() {
     fs::write(dir.path().join("node.toml"), "[target]\nphysical = { numa_node = 9 }\n").unwrap();
     let result = run(dir.path(), &["compile", "node.toml", "--system-root", "nowhere"]);
     assert_eq!(result.code, 2, "{}", result.transcript());
-    assert!(result.stderr.contains("cannot read the memory of NUMA node 9"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("cannot read the memory of NUMA node 9"),
+        "{}",
+        result.stderr
+    );
 }

@@ -27,24 +27,40 @@ fn configmap_entries(yaml: &str) -> Vec<(String, String)> {
 fn configmap_policies_pass_check() {
     let yaml = fs::read_to_string(repo().join("deploy/kubernetes/configmap.yaml")).unwrap();
     let entries = configmap_entries(&yaml);
-    assert!(entries.iter().any(|(k, _)| k == "damo-policy.toml"), "the fleet pins its kernel");
+    assert!(
+        entries.iter().any(|(k, _)| k == "damo-policy.toml"),
+        "the fleet pins its kernel"
+    );
     let dir = tempfile::tempdir().unwrap();
     for (key, body) in &entries {
         fs::write(dir.path().join(key), body).unwrap();
     }
     let result = run(dir.path(), &["check", ".", "--deny-warnings"]);
     assert_eq!(result.code, 0, "{}", result.transcript());
-    assert!(result.stdout.contains("kernel 6.12 (pinned by ./damo-policy.toml)"), "{}", result.stdout);
+    assert!(
+        result.stdout.contains("kernel 6.12 (pinned by ./damo-policy.toml)"),
+        "{}",
+        result.stdout
+    );
 }
 
 #[test]
 fn systemd_unit_is_a_reloadable_notify_service() {
     let unit = fs::read_to_string(repo().join("deploy/damo-policy.service")).unwrap();
-    for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "KillMode=process", "ProtectSystem=strict", "ProtectKernelTunables=yes"] {
+    for line in [
+        "Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "KillMode=process",
+        "ProtectSystem=strict",
+        "ProtectKernelTunables=yes",
+    ] {
         assert!(unit.lines().any(|l| l == line), "missing `{line}`");
     }
     let exec = unit.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
     assert!(exec.contains("apply --watch"), "{exec}");
     // The DAMON tree stays writable under ProtectSystem=strict.
-    assert!(unit.lines().any(|l| l.starts_with("ReadWritePaths=") && l.contains("/sys/kernel/mm/damon")));
+    assert!(
+        unit.lines()
+            .any(|l| l.starts_with("ReadWritePaths=") && l.contains("/sys/kernel/mm/damon"))
+    );
 }

@@ -36,7 +36,16 @@ pub fn live_args(dir: &Path, state_dir: &str, args: &[&str]) -> Vec<String> {
     let version = fs::read_to_string(dir.join("version")).unwrap();
     let root = format!("fake:{version}:kernel.json");
     let mut full: Vec<&str> = args.to_vec();
-    full.extend(["--sysfs-root", &root, "--state-dir", state_dir, "--module-root", "modules", "--cgroup-root", "cgroup"]);
+    full.extend([
+        "--sysfs-root",
+        &root,
+        "--state-dir",
+        state_dir,
+        "--module-root",
+        "modules",
+        "--cgroup-root",
+        "cgroup",
+    ]);
     full.into_iter().map(str::to_owned).collect()
 }
 
@@ -56,7 +65,11 @@ pub fn write(dir: &Path, name: &str, text: &str) {
 fn plan_apply_reapply_change_and_remove() {
     let dir = setup("7.3");
     write(dir.path(), "cold.toml", COLD);
-    write(dir.path(), "hot.toml", &COLD.replace("\"cold\"", "\"hot\"").replace("pageout", "stat"));
+    write(
+        dir.path(),
+        "hot.toml",
+        &COLD.replace("\"cold\"", "\"hot\"").replace("pageout", "stat"),
+    );
     let plan = live(dir.path(), &["plan", "policies"]);
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     insta::assert_snapshot!("fresh_plan", plan.transcript());
@@ -64,7 +77,8 @@ fn plan_apply_reapply_change_and_remove() {
     let apply = live(dir.path(), &["apply", "policies", "--format", "json"]);
     assert_eq!(apply.code, 0, "{}", apply.transcript());
     // One JSON document: the plan (as `plan --format json` prints it) and the outcome.
-    let json: serde_json::Value = serde_json::from_str(&apply.stdout).unwrap_or_else(|e| panic!("{e}: {}", apply.stdout));
+    let json: serde_json::Value =
+        serde_json::from_str(&apply.stdout).unwrap_or_else(|e| panic!("{e}: {}", apply.stdout));
     let ops = json["ops"].as_array().unwrap().len();
     assert!(ops > 0, "{json}");
     assert_eq!(json["applied"], serde_json::json!({ "writes": ops, "verified": true }));
@@ -94,10 +108,18 @@ fn plan_apply_reapply_change_and_remove() {
 #[test]
 fn invalid_policies_and_missing_features_write_nothing() {
     let dir = setup("6.12");
-    write(dir.path(), "tuned.toml", &COLD.replace("[[scheme]]", "[monitoring]\nautotune = { access = \"4%\" }\n[[scheme]]"));
+    write(
+        dir.path(),
+        "tuned.toml",
+        &COLD.replace("[[scheme]]", "[monitoring]\nautotune = { access = \"4%\" }\n[[scheme]]"),
+    );
     let result = live(dir.path(), &["apply", "policies"]);
     assert_eq!(result.code, 1, "{}", result.transcript());
-    assert!(result.stderr.contains("interval autotuning needs kernel 6.15 or later"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("interval autotuning needs kernel 6.15 or later"),
+        "{}",
+        result.stderr
+    );
     assert!(result.stderr.contains("nothing was written"));
     assert!(!dir.path().join("state/state.json").exists());
 }
@@ -112,7 +134,11 @@ fn another_tools_kdamond_is_refused_and_untouched() {
     let before = fs::read_to_string(dir.path().join("kernel.json")).unwrap();
     let refused = live(dir.path(), &["apply", "policies"]);
     assert_eq!(refused.code, 3);
-    assert_eq!(fs::read_to_string(dir.path().join("kernel.json")).unwrap(), before, "untouched");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("kernel.json")).unwrap(),
+        before,
+        "untouched"
+    );
     insta::assert_snapshot!("foreign_refused", refused.transcript());
     let taken = live(dir.path(), &["apply", "policies", "--takeover"]);
     assert_eq!(taken.code, 0, "{}", taken.transcript());
@@ -128,11 +154,20 @@ fn an_enabled_damon_module_is_explained_then_disabled_on_request() {
     assert_eq!(refused.code, 3);
     insta::assert_snapshot!("module_refused", refused.transcript());
     let kernel = live(dir.path(), &["kernel"]);
-    assert!(kernel.stdout.contains("module damon_stat: enabled (blocks damo-policy's kdamonds; apply --disable-modules)"), "{}", kernel.stdout);
+    assert!(
+        kernel
+            .stdout
+            .contains("module damon_stat: enabled (blocks damo-policy's kdamonds; apply --disable-modules)"),
+        "{}",
+        kernel.stdout
+    );
     let applied = live(dir.path(), &["apply", "policies", "--disable-modules"]);
     assert_eq!(applied.code, 0, "{}", applied.transcript());
     assert!(applied.stderr.contains("disabled the DAMON module `damon_stat`"));
-    assert_eq!(fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(), "N");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(),
+        "N"
+    );
 }
 
 #[test]
@@ -145,16 +180,28 @@ fn a_missing_memcg_keeps_the_previous_configuration() {
         write(dir.path(), "cold.toml", &with_filter("no-such.slice"));
         let failed = live(dir.path(), &["apply", "policies"]);
         assert_eq!(failed.code, 3, "{}", failed.transcript());
-        assert!(failed.stderr.contains("cgroup `/no-such.slice` not found"), "{version}: {}", failed.stderr);
-        assert!(failed.stderr.contains("the previous configuration is restored"), "{}", failed.stderr);
+        assert!(
+            failed.stderr.contains("cgroup `/no-such.slice` not found"),
+            "{version}: {}",
+            failed.stderr
+        );
+        assert!(
+            failed.stderr.contains("the previous configuration is restored"),
+            "{}",
+            failed.stderr
+        );
         let status = live(dir.path(), &["status", "--format", "json"]);
         let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
         assert_eq!(json["policies"][0]["state"], "on", "{version}: still running");
         // In JSON, one document still: the plan, and `applied` null.
         let failed_json = live(dir.path(), &["apply", "policies", "--format", "json"]);
         assert_eq!(failed_json.code, 3, "{}", failed_json.transcript());
-        let json: serde_json::Value = serde_json::from_str(&failed_json.stdout).unwrap_or_else(|e| panic!("{e}: {}", failed_json.stdout));
-        assert!(json["applied"].is_null() && json.get("applied").is_some() && !json["ops"].as_array().unwrap().is_empty(), "{json}");
+        let json: serde_json::Value =
+            serde_json::from_str(&failed_json.stdout).unwrap_or_else(|e| panic!("{e}: {}", failed_json.stdout));
+        assert!(
+            json["applied"].is_null() && json.get("applied").is_some() && !json["ops"].as_array().unwrap().is_empty(),
+            "{json}"
+        );
         if version == "7.3" {
             insta::assert_snapshot!("memcg_missing", failed.stderr);
         }
@@ -165,7 +212,10 @@ fn a_missing_memcg_keeps_the_previous_configuration() {
 /// applied with a `/proc` of the test's (`proc/`) that `meminfo` fills.
 fn applied_with_watermarks(version: &str) -> tempfile::TempDir {
     let dir = setup(version);
-    let gated = COLD.replace("[[scheme]]\n", "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n");
+    let gated = COLD.replace(
+        "[[scheme]]\n",
+        "[[scheme]]\nwatermarks = { interval = \"5s\", high = \"20%\", mid = \"15%\", low = \"5%\" }\n",
+    );
     write(dir.path(), "cold.toml", &gated);
     fixture_proc(dir.path());
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
@@ -174,7 +224,11 @@ fn applied_with_watermarks(version: &str) -> tempfile::TempDir {
 }
 
 fn meminfo(dir: &Path, free_permil: u64) {
-    fs::write(dir.join("proc/meminfo"), format!("MemTotal:       1000 kB\nMemFree:        {free_permil} kB\n")).unwrap();
+    fs::write(
+        dir.join("proc/meminfo"),
+        format!("MemTotal:       1000 kB\nMemFree:        {free_permil} kB\n"),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -185,12 +239,20 @@ fn status_leaves_a_kdamond_waiting_for_its_watermarks_alone() {
     meminfo(dir.path(), 900);
     let status = live(dir.path(), &["status", "--proc-root", "proc"]);
     insta::assert_snapshot!("status_waiting_for_watermarks", status.transcript());
-    assert!(status.stdout.contains("tried 0 regions"), "not refreshed: {}", status.stdout);
+    assert!(
+        status.stdout.contains("tried 0 regions"),
+        "not refreshed: {}",
+        status.stdout
+    );
     // 10 % free: between the low and mid watermarks the kernel runs it: refreshed.
     meminfo(dir.path(), 100);
     let status = live(dir.path(), &["status", "--proc-root", "proc"]);
     assert!(!status.stdout.contains("waits for its watermarks"), "{}", status.stdout);
-    assert!(!status.stdout.contains("tried 0 regions"), "refreshed: {}", status.stdout);
+    assert!(
+        !status.stdout.contains("tried 0 regions"),
+        "refreshed: {}",
+        status.stdout
+    );
 }
 
 #[test]
@@ -203,9 +265,15 @@ fn status_on_6_15_refreshes_only_while_a_scheme_is_surely_active() {
         live(dir.path(), &["status", "--proc-root", "proc"]).stdout
     };
     let unknown = status_at(170);
-    assert!(unknown.contains("no scheme is surely active (free memory 170‰ now)") && unknown.contains("tried 0 regions"), "{unknown}");
+    assert!(
+        unknown.contains("no scheme is surely active (free memory 170‰ now)") && unknown.contains("tried 0 regions"),
+        "{unknown}"
+    );
     let active = status_at(100);
-    assert!(!active.contains("statistics as of") && !active.contains("tried 0 regions"), "{active}");
+    assert!(
+        !active.contains("statistics as of") && !active.contains("tried 0 regions"),
+        "{active}"
+    );
 }
 
 #[test]
@@ -216,7 +284,11 @@ fn a_watermark_gated_change_on_6_12_plans_a_restart_and_says_why() {
     let plan = live(dir.path(), &["plan", "policies", "--proc-root", "proc"]);
     insta::assert_snapshot!("gated_restart_plan", plan.transcript());
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
-    assert!(apply.code == 0 && apply.stdout.ends_with("applied: 3 write(s), verified\n"), "{}", apply.transcript());
+    assert!(
+        apply.code == 0 && apply.stdout.ends_with("applied: 3 write(s), verified\n"),
+        "{}",
+        apply.transcript()
+    );
 }
 
 #[test]
@@ -227,9 +299,20 @@ fn status_shows_each_target_process_memory_and_sizes_people_read() {
         fs::create_dir_all(proc.join(pid.to_string())).unwrap();
         fs::write(proc.join(format!("{pid}/comm")), "batch-worker\n").unwrap();
     }
-    fs::write(proc.join("4242/status"), "Name:\tbatch-worker\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n").unwrap();
+    fs::write(
+        proc.join("4242/status"),
+        "Name:\tbatch-worker\nVmRSS:\t    8856 kB\nVmSwap:\t   65620 kB\n",
+    )
+    .unwrap();
     // 4243's status is unreadable (it may have just exited): its pid alone is shown.
-    write(dir.path(), "worker.toml", &COLD.replace("\"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }", "\"worker\"\n[target]\nprocess = \"batch-worker\""));
+    write(
+        dir.path(),
+        "worker.toml",
+        &COLD.replace(
+            "\"cold\"\n[target]\nphysical = { regions = [{ start = \"0x100000000\", end = \"0x140000000\" }] }",
+            "\"worker\"\n[target]\nprocess = \"batch-worker\"",
+        ),
+    );
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
     assert_eq!(apply.code, 0, "{}", apply.transcript());
     let status = live(dir.path(), &["status", "--proc-root", "proc"]);
@@ -240,8 +323,14 @@ fn status_shows_each_target_process_memory_and_sizes_people_read() {
     assert_eq!(processes.as_array().map(Vec::len), Some(1), "{json}");
     assert_eq!(processes[0]["rss_bytes"], 8856 * 1024);
     assert_eq!(processes[0]["swap_bytes"], 65620 * 1024);
-    assert_eq!(json["policies"][0]["targets"], serde_json::json!(["pid 4242", "pid 4243"]), "the kernel's targets, plain");
-    let sz_tried = json["policies"][0]["schemes"][0]["sz_tried"].as_str().unwrap_or_default();
+    assert_eq!(
+        json["policies"][0]["targets"],
+        serde_json::json!(["pid 4242", "pid 4243"]),
+        "the kernel's targets, plain"
+    );
+    let sz_tried = json["policies"][0]["schemes"][0]["sz_tried"]
+        .as_str()
+        .unwrap_or_default();
     assert!(sz_tried.parse::<u64>().is_ok(), "exact bytes in JSON: {json}");
 }
 
@@ -258,16 +347,32 @@ fn watch_timings_out_of_bounds_are_refused_at_parsing() {
         let result = live(dir.path(), &["apply", "--watch", "policies", option, value]);
         assert_eq!(result.code, 2, "{option} {value}: {}", result.transcript());
         let message = format!("error: invalid value '{value}' for '{option} <DURATION>': must be from {range}");
-        assert!(result.stderr.starts_with(&message), "{option} {value}: {}", result.stderr);
+        assert!(
+            result.stderr.starts_with(&message),
+            "{option} {value}: {}",
+            result.stderr
+        );
         assert!(!dir.path().join("kernel.json").exists(), "nothing ran");
     }
     // The bounds themselves are accepted: the options parse, and the service then refuses
     // the file (it watches a directory) before touching anything.
     write(dir.path(), "cold.toml", COLD);
-    for bounds in [["--resync", "1s", "--debounce", "0s"], ["--resync", "24h", "--debounce", "10s"]] {
-        let result = live(dir.path(), &[&["apply", "--watch", "policies/cold.toml"][..], &bounds].concat());
+    for bounds in [
+        ["--resync", "1s", "--debounce", "0s"],
+        ["--resync", "24h", "--debounce", "10s"],
+    ] {
+        let result = live(
+            dir.path(),
+            &[&["apply", "--watch", "policies/cold.toml"][..], &bounds].concat(),
+        );
         assert_eq!(result.code, 2, "{}", result.transcript());
-        assert!(result.stderr.starts_with("error: policies/cold.toml: --watch takes a directory"), "{}", result.stderr);
+        assert!(
+            result
+                .stderr
+                .starts_with("error: policies/cold.toml: --watch takes a directory"),
+            "{}",
+            result.stderr
+        );
     }
 }
 
@@ -277,11 +382,26 @@ fn options_that_would_be_ignored_are_usage_errors() {
     write(dir.path(), "cold.toml", COLD);
     // The service's options without --watch, and the report's with it.
     for (args, message) in [
-        (&["apply", "policies", "--debounce", "1s"][..], "the following required arguments were not provided:\n  --watch"),
-        (&["apply", "policies", "--resync", "10s"], "the following required arguments were not provided:\n  --watch"),
-        (&["apply", "policies", "--stop-on-exit"], "the following required arguments were not provided:\n  --watch"),
-        (&["apply", "--watch", "policies", "--format", "json"], "the argument '--watch' cannot be used with '--format <FORMAT>'"),
-        (&["apply", "--watch", "policies", "-v"], "the argument '--watch' cannot be used with '--verbose'"),
+        (
+            &["apply", "policies", "--debounce", "1s"][..],
+            "the following required arguments were not provided:\n  --watch",
+        ),
+        (
+            &["apply", "policies", "--resync", "10s"],
+            "the following required arguments were not provided:\n  --watch",
+        ),
+        (
+            &["apply", "policies", "--stop-on-exit"],
+            "the following required arguments were not provided:\n  --watch",
+        ),
+        (
+            &["apply", "--watch", "policies", "--format", "json"],
+            "the argument '--watch' cannot be used with '--format <FORMAT>'",
+        ),
+        (
+            &["apply", "--watch", "policies", "-v"],
+            "the argument '--watch' cannot be used with '--verbose'",
+        ),
     ] {
         let result = live(dir.path(), args);
         assert_eq!(result.code, 2, "{args:?}: {}", result.transcript());
@@ -292,11 +412,20 @@ fn options_that_would_be_ignored_are_usage_errors() {
         let result = live(dir.path(), &["plan", "policies", option]);
         assert_eq!(result.code, 2, "{option}: {}", result.transcript());
         let name = option.split('=').next().unwrap();
-        assert!(result.stderr.starts_with(&format!("error: unexpected argument '{name}' found")), "{option}: {}", result.stderr);
+        assert!(
+            result
+                .stderr
+                .starts_with(&format!("error: unexpected argument '{name}' found")),
+            "{option}: {}",
+            result.stderr
+        );
     }
     assert!(!dir.path().join("kernel.json").exists(), "nothing ran");
     let help = live(dir.path(), &["plan", "--help"]).stdout;
-    assert!(!help.contains("--debounce") && !help.contains("--stop-on-exit"), "{help}");
+    assert!(
+        !help.contains("--debounce") && !help.contains("--stop-on-exit"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -307,8 +436,19 @@ fn policy_paths_others_can_write_are_a_usage_error() {
     let file = dir.path().join("policies/cold.toml");
     fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
     let refused = live(dir.path(), &["apply", "policies"]);
-    assert_eq!(refused.code, 2, "the user's to fix, not the kernel's refusal (3): {}", refused.transcript());
-    assert!(refused.stderr.contains("policy paths that users other than root can change"), "{}", refused.stderr);
+    assert_eq!(
+        refused.code,
+        2,
+        "the user's to fix, not the kernel's refusal (3): {}",
+        refused.transcript()
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("policy paths that users other than root can change"),
+        "{}",
+        refused.stderr
+    );
     assert!(!dir.path().join("state/state.json").exists(), "nothing applied");
     let allowed = live(dir.path(), &["apply", "policies", "--allow-insecure-permissions"]);
     assert_eq!(allowed.code, 0, "{}", allowed.transcript());
@@ -327,10 +467,17 @@ fn every_enabled_module_is_named_in_the_plan() {
     assert_eq!(plan.code, 0, "{}", plan.transcript());
     insta::assert_snapshot!("plan_two_modules", plan.stderr);
     // With --disable-modules, the plan says what that apply will do first.
-    let preview = live(dir.path(), &["plan", "policies", "--format", "json", "--disable-modules"]);
+    let preview = live(
+        dir.path(),
+        &["plan", "policies", "--format", "json", "--disable-modules"],
+    );
     assert_eq!(preview.code, 0, "{}", preview.transcript());
     insta::assert_snapshot!("plan_two_modules_disabled_by_apply", preview.stderr);
-    assert_eq!(fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(), "Y\n", "a plan writes nothing");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("modules/damon_stat/parameters/enabled")).unwrap(),
+        "Y\n",
+        "a plan writes nothing"
+    );
 }
 
 #[test]
@@ -338,19 +485,50 @@ fn the_probe_cache_is_per_sysfs_root() {
     let dir = setup("7.3");
     let kernel = live(dir.path(), &["kernel"]);
     assert_eq!(kernel.code, 0, "{}", kernel.transcript());
-    assert!(kernel.stdout.starts_with("kernel release 7.3; DAMON features of 7.3"), "{}", kernel.stdout);
+    assert!(
+        kernel.stdout.starts_with("kernel release 7.3; DAMON features of 7.3"),
+        "{}",
+        kernel.stdout
+    );
     // The same record, another root: probed afresh, not the first root's features.
     fs::create_dir(dir.path().join("empty")).unwrap();
-    let roots = |sysfs: &str| ["kernel", "--sysfs-root", sysfs, "--state-dir", "state", "--module-root", "modules"].map(str::to_owned);
+    let roots = |sysfs: &str| {
+        [
+            "kernel",
+            "--sysfs-root",
+            sysfs,
+            "--state-dir",
+            "state",
+            "--module-root",
+            "modules",
+        ]
+        .map(str::to_owned)
+    };
     let empty = run(dir.path(), &roots("empty").each_ref().map(String::as_str));
     assert_eq!(empty.code, 2, "{}", empty.transcript());
-    assert!(empty.stderr.starts_with("error: no DAMON sysfs interface at"), "{}", empty.stderr);
-    let older = run(dir.path(), &roots("fake:6.12:older.json").each_ref().map(String::as_str));
+    assert!(
+        empty.stderr.starts_with("error: no DAMON sysfs interface at"),
+        "{}",
+        empty.stderr
+    );
+    let older = run(
+        dir.path(),
+        &roots("fake:6.12:older.json").each_ref().map(String::as_str),
+    );
     assert_eq!(older.code, 0, "{}", older.transcript());
-    assert!(older.stdout.starts_with("kernel release 6.12; DAMON features of 6.12"), "{}", older.stdout);
+    assert!(
+        older.stdout.starts_with("kernel release 6.12; DAMON features of 6.12"),
+        "{}",
+        older.stdout
+    );
     // Each root keeps its own entry: the first one still answers for itself.
-    assert!(live(dir.path(), &["kernel"]).stdout.starts_with("kernel release 7.3; DAMON features of 7.3"));
-    let cache: serde_json::Value = serde_json::from_str(&fs::read_to_string(dir.path().join("state/kernel.json")).unwrap()).unwrap();
+    assert!(
+        live(dir.path(), &["kernel"])
+            .stdout
+            .starts_with("kernel release 7.3; DAMON features of 7.3")
+    );
+    let cache: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("state/kernel.json")).unwrap()).unwrap();
     assert_eq!(cache.as_array().map(Vec::len), Some(2), "{cache}");
 }
 
@@ -373,14 +551,27 @@ fn stop_waits_for_the_record_writer_then_stops() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(stop.try_wait().unwrap().is_none(), "stop waits for the writer");
-    assert!(fs::read_to_string(dir.path().join("kernel.json")).unwrap().contains("\"on\""), "the kdamond still runs");
+    assert!(
+        fs::read_to_string(dir.path().join("kernel.json"))
+            .unwrap()
+            .contains("\"on\""),
+        "the kdamond still runs"
+    );
     lock.unlock().unwrap();
     let stopped = stop.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&stopped.stdout);
-    assert_eq!(stopped.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&stopped.stderr));
+    assert_eq!(
+        stopped.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&stopped.stderr)
+    );
     assert_eq!(stdout, "stopped `cold` (kdamond 0)\n");
     // And without another writer it does not wait for itself.
-    assert_eq!(live(dir.path(), &["stop"]).stdout, "`cold` (kdamond 0) is not running\n");
+    assert_eq!(
+        live(dir.path(), &["stop"]).stdout,
+        "`cold` (kdamond 0) is not running\n"
+    );
 }
 
 /// The service's status file outlives it: `status` tells a running service from an exited
@@ -402,12 +593,21 @@ fn status_tells_whether_the_service_still_runs() {
     };
     let running = service("");
     assert!(running.contains("service: pid 4242, generation 3"), "{running}");
-    assert!(running.contains("\n  policies: no such directory\n") && !running.contains("null"), "{running}");
+    assert!(
+        running.contains("\n  policies: no such directory\n") && !running.contains("null"),
+        "{running}"
+    );
     let exited = service(", \"exited\": \"2026-11-26T01:05:00Z\"");
-    assert!(exited.contains("service: exited 2026-11-26T01:05:00Z (pid 4242), generation 3"), "{exited}");
+    assert!(
+        exited.contains("service: exited 2026-11-26T01:05:00Z (pid 4242), generation 3"),
+        "{exited}"
+    );
     fs::remove_dir(dir.path().join("proc/4242")).unwrap();
     let gone = service("");
-    assert!(gone.contains("service: pid 4242 is gone without exiting cleanly"), "{gone}");
+    assert!(
+        gone.contains("service: pid 4242 is gone without exiting cleanly"),
+        "{gone}"
+    );
 }
 
 /// A running kernel newer than any damo-policy knows is used, with a warning, as `check`
@@ -418,7 +618,13 @@ fn a_running_kernel_newer_than_known_is_used_with_a_warning() {
     write(dir.path(), "cold.toml", COLD);
     let plan = live(dir.path(), &["plan", "policies"]);
     assert_eq!(plan.code, 0, "{}", plan.transcript());
-    assert!(plan.stderr.starts_with("warning: kernel 7.5 (the running kernel) is newer than the newest kernel damo-policy knows, 7.3"), "{}", plan.stderr);
+    assert!(
+        plan.stderr.starts_with(
+            "warning: kernel 7.5 (the running kernel) is newer than the newest kernel damo-policy knows, 7.3"
+        ),
+        "{}",
+        plan.stderr
+    );
 }
 
 /// `plan` is the dry run of `apply`: a policy whose process is not running fails both alike
@@ -428,12 +634,27 @@ fn plan_and_apply_agree_on_a_target_that_is_not_running() {
     let dir = setup("7.3");
     fixture_proc(dir.path());
     write(dir.path(), "cold.toml", COLD);
-    write(dir.path(), "gone.toml", "[target]\npids = [4243]\n[[scheme]]\naction = \"stat\"\n");
+    write(
+        dir.path(),
+        "gone.toml",
+        "[target]\npids = [4243]\n[[scheme]]\naction = \"stat\"\n",
+    );
     let plan = live(dir.path(), &["plan", "policies", "--proc-root", "proc"]);
     let apply = live(dir.path(), &["apply", "policies", "--proc-root", "proc"]);
-    assert_eq!((plan.code, apply.code), (2, 2), "{}\n{}", plan.transcript(), apply.transcript());
+    assert_eq!(
+        (plan.code, apply.code),
+        (2, 2),
+        "{}\n{}",
+        plan.transcript(),
+        apply.transcript()
+    );
     for run in [&plan, &apply] {
-        assert!(run.stderr.contains("error: policy `gone` (policies/gone.toml): process 4243 is not running"), "{}", run.transcript());
+        assert!(
+            run.stderr
+                .contains("error: policy `gone` (policies/gone.toml): process 4243 is not running"),
+            "{}",
+            run.transcript()
+        );
         assert!(!run.stdout.contains("policy `gone`"), "{}", run.transcript());
     }
 }

@@ -12,7 +12,11 @@ use crate::live::{COLD, live, live_args, setup, write};
 const FULL: &str = "error: writing to standard output: No space left on device (os error 28)\n";
 
 fn dev_full() -> Stdio {
-    fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full").into()
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+        .into()
 }
 
 /// Standard output whose reader is gone: every write fails with EPIPE. The pipe is the
@@ -41,7 +45,11 @@ fn every_command_reports_a_full_standard_output() {
     let dir = setup("7.3");
     write(dir.path(), "cold.toml", COLD);
     fs::write(dir.path().join("reclaim.damos"), "4K max min min 5s max pageout\n").unwrap();
-    fs::copy(crate::common::repo().join("tests/interop/fixtures/json/two-kdamonds.json"), dir.path().join("two.json")).unwrap();
+    fs::copy(
+        crate::common::repo().join("tests/interop/fixtures/json/two-kdamonds.json"),
+        dir.path().join("two.json"),
+    )
+    .unwrap();
     for args in [
         &["schema"][..],
         &["--help"],
@@ -55,7 +63,11 @@ fn every_command_reports_a_full_standard_output() {
     ] {
         assert_reported(&args.join(" "), &run_to(dir.path(), args, dev_full()));
     }
-    for args in [&["kernel"][..], &["plan", "policies"], &["plan", "policies", "--format", "json"]] {
+    for args in [
+        &["kernel"][..],
+        &["plan", "policies"],
+        &["plan", "policies", "--format", "json"],
+    ] {
         assert_reported(&args.join(" "), &live_full(dir.path(), args));
     }
     assert!(!dir.path().join("state/state.json").exists(), "plan applies nothing");
@@ -68,16 +80,27 @@ fn a_lost_apply_report_fails_the_command_but_says_the_apply_happened() {
         write(dir.path(), "cold.toml", COLD);
         let apply = live_full(dir.path(), &["apply", "policies", "--format", format]);
         assert_reported(format, &apply);
-        assert!(apply.stderr.contains("note: the policies were applied ("), "{format}: {}", apply.stderr);
+        assert!(
+            apply.stderr.contains("note: the policies were applied ("),
+            "{format}: {}",
+            apply.stderr
+        );
         // Not the kernel's refusal (3): the kdamond runs and is damo-policy's.
         let status = live(dir.path(), &["status", "--format", "json"]);
         let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
         assert_eq!(json["policies"][0]["state"], "on", "{format}: {json}");
         assert_reported("status", &live_full(dir.path(), &["status"]));
-        assert_reported("status --format json", &live_full(dir.path(), &["status", "--format", "json"]));
+        assert_reported(
+            "status --format json",
+            &live_full(dir.path(), &["status", "--format", "json"]),
+        );
         assert_reported("stop", &live_full(dir.path(), &["stop"]));
         let status = live(dir.path(), &["status", "--format", "json"]);
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&status.stdout).unwrap()["policies"][0]["state"], "off", "stopped all the same");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&status.stdout).unwrap()["policies"][0]["state"],
+            "off",
+            "stopped all the same"
+        );
     }
 }
 
@@ -95,7 +118,12 @@ fn a_closed_pipe_ends_quietly_with_the_commands_status() {
     let dir = setup("7.3");
     write(dir.path(), "cold.toml", COLD);
     let schema = run_to(dir.path(), &["schema"], closed_pipe());
-    assert_eq!((schema.code, schema.stderr.as_str()), (0, ""), "{}", schema.transcript());
+    assert_eq!(
+        (schema.code, schema.stderr.as_str()),
+        (0, ""),
+        "{}",
+        schema.transcript()
+    );
     let help = run_to(dir.path(), &["--help"], closed_pipe());
     assert_eq!((help.code, help.stderr.as_str()), (0, ""), "{}", help.transcript());
     write(dir.path(), "bad.toml", &COLD.replace("\"0%\"", "\"zero\""));

@@ -12,7 +12,19 @@ const POLICY: &str = "name = \"cold\"\n[target]\nphysical = { regions = [{ start
 [[scheme]]\naction = \"pageout\"\n";
 
 fn apply(dir: &Path, path: &str) -> Run {
-    run(dir, &["apply", path, "--sysfs-root", "fake:7.3:kernel.json", "--state-dir", "state", "--module-root", "modules"])
+    run(
+        dir,
+        &[
+            "apply",
+            path,
+            "--sysfs-root",
+            "fake:7.3:kernel.json",
+            "--state-dir",
+            "state",
+            "--module-root",
+            "modules",
+        ],
+    )
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -32,7 +44,11 @@ fn a_world_writable_parent_refuses_everything_until_fixed() {
     assert_eq!(refused.code, 2, "{}", refused.transcript());
     let expected = format!("{} is writable by everyone (mode 757)", parent.display());
     assert!(refused.stderr.contains(&expected), "{}", refused.transcript());
-    assert!(refused.stderr.contains(&format!("`chmod o-w {}`", parent.display())), "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains(&format!("`chmod o-w {}`", parent.display())),
+        "{}",
+        refused.transcript()
+    );
     assert!(!refused.stdout.contains("applied"), "{}", refused.transcript());
     chmod(&parent, 0o755);
     let applied = apply(dir.path(), "srv/policies");
@@ -50,8 +66,18 @@ fn a_file_argument_in_a_world_writable_directory_is_refused() {
     chmod(&shared, 0o777);
     let refused = apply(dir.path(), "shared/cold.toml");
     assert_eq!(refused.code, 2, "{}", refused.transcript());
-    assert!(refused.stderr.contains(&format!("{} is writable by everyone (mode 777)", shared.display())), "{}", refused.transcript());
-    assert!(refused.stderr.contains(&format!("`chmod go-w {}`", shared.display())), "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("{} is writable by everyone (mode 777)", shared.display())),
+        "{}",
+        refused.transcript()
+    );
+    assert!(
+        refused.stderr.contains(&format!("`chmod go-w {}`", shared.display())),
+        "{}",
+        refused.transcript()
+    );
     // Sticky, as /tmp: others cannot replace the file, so it is applied.
     chmod(&shared, 0o1777);
     let applied = apply(dir.path(), "shared/cold.toml");

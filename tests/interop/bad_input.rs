@@ -30,21 +30,36 @@ fn json_is_pointed_to_import() {
     insta::assert_snapshot!(translate("kdamonds.json", br#"{"kdamonds": []}"#, 1));
     let list = translate("schemes.json", b"[\n  {\"action\": \"stat\"}\n]\n", 1);
     assert!(list.contains("damo-policy import"), "{list}");
-    let yaml = translate("kdamonds.yaml", b"# damo args damon --format yaml\nkdamonds:\n- contexts: []\n", 1);
-    assert!(yaml.contains("looks like YAML") && yaml.contains("damo-policy import"), "{yaml}");
+    let yaml = translate(
+        "kdamonds.yaml",
+        b"# damo args damon --format yaml\nkdamonds:\n- contexts: []\n",
+        1,
+    );
+    assert!(
+        yaml.contains("looks like YAML") && yaml.contains("damo-policy import"),
+        "{yaml}"
+    );
 }
 
 #[test]
 fn binary_and_non_utf8() {
     insta::assert_snapshot!(translate("blob.damos", b"\x7fELF\x02\x01\x01\0\0\0garbage", 2));
-    let latin = translate("latin1.damos", b"4K max min min 5s max pageout\n4K max min min 5s max caf\xe9\n", 2);
+    let latin = translate(
+        "latin1.damos",
+        b"4K max min min 5s max pageout\n4K max min min 5s max caf\xe9\n",
+        2,
+    );
     assert!(latin.contains("latin1.damos:2:"), "{latin}");
 }
 
 /// Tabs, runs of spaces, trailing spaces and CRLF line ends are whitespace, as in damo.
 #[test]
 fn tabs_trailing_spaces_and_crlf() {
-    let out = translate("spaced.damos", b"\t4K\t max  min min 5s max pageout   \r\n  # note \r\n", 0);
+    let out = translate(
+        "spaced.damos",
+        b"\t4K\t max  min min 5s max pageout   \r\n  # note \r\n",
+        0,
+    );
     assert!(out.contains("# damo: 4K\t max  min min 5s max pageout\n"), "{out}");
 }
 
@@ -53,7 +68,11 @@ fn tabs_trailing_spaces_and_crlf() {
 /// comment itself is named.
 #[test]
 fn inline_comment() {
-    insta::assert_snapshot!(translate("inline.damos", b"4K max min min 5s max pageout # cold pages\n", 1));
+    insta::assert_snapshot!(translate(
+        "inline.damos",
+        b"4K max min min 5s max pageout # cold pages\n",
+        1
+    ));
 }
 
 /// Control characters that Python splits on are field separators; the original line is
@@ -61,7 +80,10 @@ fn inline_comment() {
 #[test]
 fn control_characters() {
     let out = translate("control.damos", b"4K max\x0cmin min\x1c5s max pageout\n", 0);
-    assert!(out.contains("# damo: 4K max\\u{c}min min\\u{1c}5s max pageout\n"), "{out}");
+    assert!(
+        out.contains("# damo: 4K max\\u{c}min min\\u{1c}5s max pageout\n"),
+        "{out}"
+    );
     let bad = translate("bell.damos", b"4K max min min 5s\x07 max pageout\n", 1);
     assert!(bad.contains("bell.damos:1:16"), "{bad}");
 }
@@ -80,7 +102,10 @@ fn numbers_beyond_64_bits() {
 fn very_long_line() {
     let line = format!("4K max min min 5s max pageout {}\n", "1 ".repeat(400));
     let out = translate("long.damos", line.as_bytes(), 1);
-    assert!(out.contains("long.damos:1:1: expected 7, 9, 12, 17 or 18 fields, found 407"), "{out}");
+    assert!(
+        out.contains("long.damos:1:1: expected 7, 9, 12, 17 or 18 fields, found 407"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -91,7 +116,11 @@ fn unreadable_inputs() {
     assert!(missing.stderr.contains("missing.damos"), "{}", missing.transcript());
     let directory = run(dir.path(), &["translate", "."]);
     assert_eq!(directory.code, 2);
-    assert!(directory.stderr.contains("not a regular file"), "{}", directory.transcript());
+    assert!(
+        directory.stderr.contains("not a regular file"),
+        "{}",
+        directory.transcript()
+    );
     let huge = dir.path().join("huge.damos");
     fs::File::create(&huge).unwrap().set_len(17 << 20).unwrap();
     let result = run(dir.path(), &["translate", "huge.damos"]);

@@ -24,7 +24,11 @@ fn damo() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("DAMO_POLICY_DAMO") {
         return Some(PathBuf::from(path));
     }
-    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join("damo")).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("damo"))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
         skip("damo is not installed (set DAMO_POLICY_DAMO to its `damo` executable)");
     }
@@ -47,11 +51,17 @@ fn damo_args(damo: &Path, args: &[&str], home: &Path) -> Result<String, String> 
         Some(0) => Ok(stdout.into_owned()),
         Some(99) => Err("cannot hide the host's DAMON sysfs from damo (no mount namespace)".to_owned()),
         _ if stdout.contains("Run as root") => Err("`damo args damon` runs only as root".to_owned()),
-        _ if stdout.contains("yaml module is not imported") => Err("damo's Python lacks PyYAML (`pip install PyYAML` beside damo)".to_owned()),
-        _ if String::from_utf8_lossy(&output.stderr).contains("unshare failed") => {
-            Err(format!("unshare is not permitted here: {}", String::from_utf8_lossy(&output.stderr).trim()))
+        _ if stdout.contains("yaml module is not imported") => {
+            Err("damo's Python lacks PyYAML (`pip install PyYAML` beside damo)".to_owned())
         }
-        _ => panic!("damo failed on {args:?}:\n{stdout}{}", String::from_utf8_lossy(&output.stderr)),
+        _ if String::from_utf8_lossy(&output.stderr).contains("unshare failed") => Err(format!(
+            "unshare is not permitted here: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        _ => panic!(
+            "damo failed on {args:?}:\n{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
     }
 }
 
@@ -89,13 +99,21 @@ fn exported() -> Exported {
     let dir = tempdir.path();
     let host = fake_host(dir);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths: Vec<PathBuf> = fs::read_dir(root.join("policies")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<PathBuf> = fs::read_dir(root.join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "toml") && !p.ends_with("damo-policy.toml"));
     paths.push(root.join("tests/fixtures/valid/every-field.toml"));
     paths.push(root.join("tests/fixtures/valid/weighted-destinations.toml"));
     paths.sort();
-    let checked = damo_policy::pipeline::check_paths(&paths, &damo_policy::pipeline::KernelChoice::Default, &host, Path::new("/nonexistent"))
-        .expect("check");
+    let checked = damo_policy::pipeline::check_paths(
+        &paths,
+        &damo_policy::pipeline::KernelChoice::Default,
+        &host,
+        Path::new("/nonexistent"),
+    )
+    .expect("check");
     assert_eq!(checked.error_count(), 0);
     let compiled = damo_policy::compile::compile(&checked.policies(), checked.kernel, &host);
     let json = damo_policy::interop::damo_json::kdamonds(&compiled);
@@ -103,7 +121,13 @@ fn exported() -> Exported {
     fs::write(&file, &json).unwrap();
     let home = dir.join("home");
     fs::create_dir(&home).unwrap();
-    Exported { host, json, file: file.to_str().expect("a UTF-8 temporary path").to_owned(), home, _dir: tempdir }
+    Exported {
+        host,
+        json,
+        file: file.to_str().expect("a UTF-8 temporary path").to_owned(),
+        home,
+        _dir: tempdir,
+    }
 }
 
 impl Exported {
@@ -116,20 +140,35 @@ impl Exported {
 
 fn assert_same_writes(before: &[(String, String)], after: &[(String, String)], what: &str) {
     let differences: Vec<_> = before.iter().zip(after).filter(|(a, b)| a != b).take(5).collect();
-    assert!(differences.is_empty() && before.len() == after.len(), "{what} imports differently: {differences:?}");
+    assert!(
+        differences.is_empty() && before.len() == after.len(),
+        "{what} imports differently: {differences:?}"
+    );
 }
 
 #[test]
 fn real_damo_reads_exported_json() {
     let Some(damo) = damo() else { return };
     let ex = exported();
-    let print = |raw: &[&str]| damo_args(&damo, &[&["--kdamonds", &ex.file, "--format", "json"], raw].concat(), &ex.home);
-    let Some((reprinted, printed)) = both(print(&["--raw"]), print(&[])) else { return };
+    let print = |raw: &[&str]| {
+        damo_args(
+            &damo,
+            &[&["--kdamonds", &ex.file, "--format", "json"], raw].concat(),
+            &ex.home,
+        )
+    };
+    let Some((reprinted, printed)) = both(print(&["--raw"]), print(&[])) else {
+        return;
+    };
     let ours: Value = serde_json::from_str(&ex.json).unwrap();
     let theirs: Value = serde_json::from_str(&reprinted).expect("damo prints JSON");
     assert_same_values(&ours, &theirs, "");
     // And what damo prints for people imports back to the same kernel values.
-    assert_same_writes(&ex.writes(&through_damo_json(&ex.json)), &ex.writes(&through_damo_json(&printed)), "damo's printed JSON");
+    assert_same_writes(
+        &ex.writes(&through_damo_json(&ex.json)),
+        &ex.writes(&through_damo_json(&printed)),
+        "damo's printed JSON",
+    );
 }
 
 /// What damo prints as YAML (`--format yaml`, PyYAML's dump) imports to the kernel values its
@@ -139,14 +178,40 @@ fn real_damo_reads_exported_json() {
 fn real_damo_yaml_imports_as_its_json() {
     let Some(damo) = damo() else { return };
     let ex = exported();
-    let options = ["--damos_action", "pageout", "--damos_access_rate", "0%", "0%", "--damos_age", "5s", "max", "--damos_quotas", "100ms", "1G", "1s"];
+    let options = [
+        "--damos_action",
+        "pageout",
+        "--damos_access_rate",
+        "0%",
+        "0%",
+        "--damos_age",
+        "5s",
+        "max",
+        "--damos_quotas",
+        "100ms",
+        "1G",
+        "1s",
+    ];
     let kdamonds = ["--kdamonds", ex.file.as_str()];
-    for (what, args) in [("exported", &kdamonds[..]), ("exported, raw", &[&kdamonds[..], &["--raw"]].concat()), ("options", &options[..])] {
+    for (what, args) in [
+        ("exported", &kdamonds[..]),
+        ("exported, raw", &[&kdamonds[..], &["--raw"]].concat()),
+        ("options", &options[..]),
+    ] {
         let print = |format: &str| damo_args(&damo, &[args, &["--format", format]].concat(), &ex.home);
-        let Some((json, yaml)) = both(print("json"), print("yaml")) else { return };
+        let Some((json, yaml)) = both(print("json"), print("yaml")) else {
+            return;
+        };
         assert!(yaml.starts_with("kdamonds:\n"), "{what}: damo printed no YAML:\n{yaml}");
-        let (from_json, from_yaml) = (through_import("printed.json", &json), through_import("printed.yaml", &yaml));
-        assert_same_writes(&ex.writes(&from_json), &ex.writes(&from_yaml), &format!("damo's YAML ({what})"));
+        let (from_json, from_yaml) = (
+            through_import("printed.json", &json),
+            through_import("printed.yaml", &yaml),
+        );
+        assert_same_writes(
+            &ex.writes(&from_json),
+            &ex.writes(&from_yaml),
+            &format!("damo's YAML ({what})"),
+        );
     }
 }
 
@@ -160,7 +225,9 @@ fn assert_same_values(ours: &Value, theirs: &Value, path: &str) {
             }
         }
         Value::Array(items) => {
-            let other = theirs.as_array().unwrap_or_else(|| panic!("{path}: damo printed {theirs}"));
+            let other = theirs
+                .as_array()
+                .unwrap_or_else(|| panic!("{path}: damo printed {theirs}"));
             assert_eq!(items.len(), other.len(), "{path}");
             for (i, (a, b)) in items.iter().zip(other).enumerate() {
                 assert_same_values(a, b, &format!("{path}[{i}]"));
@@ -171,8 +238,15 @@ fn assert_same_values(ours: &Value, theirs: &Value, path: &str) {
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 // damo prints permil and basis points raw as `%f` ("300.000000").
                 let text = text.replace(',', "");
-                let whole = text.split_once('.').filter(|(_, f)| f.bytes().all(|b| b == b'0')).map(|(w, _)| w.to_owned());
-                if text == "max" { u64::MAX.to_string() } else { whole.unwrap_or(text) }
+                let whole = text
+                    .split_once('.')
+                    .filter(|(_, f)| f.bytes().all(|b| b == b'0'))
+                    .map(|(w, _)| w.to_owned());
+                if text == "max" {
+                    u64::MAX.to_string()
+                } else {
+                    whole.unwrap_or(text)
+                }
             };
             // damo's raw print of times formatted "exactly" is in nanoseconds under their
             // µs and ms keys (quota times, watermark intervals; ages are in aggregation

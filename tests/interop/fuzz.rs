@@ -54,7 +54,13 @@ fn structured_line() -> impl Strategy<Value = String> {
     let pattern = (min_size, max_size, min_rate, max_rate, min_age, max_age, action);
     let quota = ("[0-9]{1,3}(ms|s)?", "[0-9]{1,3}(K|M|G)?", "[1-9][0-9]{0,2}(ms|s)?");
     let weights = (weight, weight, weight);
-    let marks = ("(none|free_mem_rate)", "[0-9]{1,2}(ms|s)", "[8-9][0-9]{2}", "[4-7][0-9]{2}", "[0-3][0-9]{2}");
+    let marks = (
+        "(none|free_mem_rate)",
+        "[0-9]{1,2}(ms|s)",
+        "[8-9][0-9]{2}",
+        "[4-7][0-9]{2}",
+        "[0-3][0-9]{2}",
+    );
     (pattern, quota, weights, marks, 0..5usize).prop_map(|(p, q, w, m, variant)| {
         let mut fields = vec![p.0, p.1, p.2, p.3, p.4, p.5, p.6];
         let weights = [w.0, w.1, w.2];
@@ -77,10 +83,20 @@ fn check(text: &str) {
             assert!(d.file.is_some(), "a diagnostic without its file: {}", d.message);
         }
         let errors = translation.diagnostics.iter().any(|d| d.is_error());
-        assert_eq!(translation.text.is_some(), !errors, "text exactly when there is no error");
+        assert_eq!(
+            translation.text.is_some(),
+            !errors,
+            "text exactly when there is no error"
+        );
         if let Some(policy) = translation.text {
-            let outcome = validate::validate_file(Arc::new(SourceFile::new("fuzz.toml", policy.as_str())), Version::NEWEST_KNOWN);
-            assert!(outcome.policy.is_some(), "a translation that does not validate:\n{policy}");
+            let outcome = validate::validate_file(
+                Arc::new(SourceFile::new("fuzz.toml", policy.as_str())),
+                Version::NEWEST_KNOWN,
+            );
+            assert!(
+                outcome.policy.is_some(),
+                "a translation that does not validate:\n{policy}"
+            );
         }
     }
 }
@@ -103,7 +119,11 @@ fn check_yaml(text: &str) {
     for d in &diagnostics {
         assert!(d.file.is_some(), "a diagnostic without its file: {}", d.message);
         if let Some(span) = &d.span {
-            assert!(span.end <= text.len() && text.is_char_boundary(span.start), "{span:?} is not on the input: {}", d.message);
+            assert!(
+                span.end <= text.len() && text.is_char_boundary(span.start),
+                "{span:?} is not on the input: {}",
+                d.message
+            );
         }
     }
 }

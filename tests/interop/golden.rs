@@ -39,7 +39,15 @@ struct Damo {
 const NO_WATERMARKS: (&str, [u64; 4]) = ("none", [0; 4]);
 
 fn pageout(quota: [u64; 3], weights: [u64; 3]) -> Damo {
-    Damo { sz: [4096, U], nr_accesses: [0, 0], age: [50, 184_467_440_737_095], action: "pageout", quota, weights, watermarks: NO_WATERMARKS }
+    Damo {
+        sz: [4096, U],
+        nr_accesses: [0, 0],
+        age: [50, 184_467_440_737_095],
+        action: "pageout",
+        quota,
+        weights,
+        watermarks: NO_WATERMARKS,
+    }
 }
 
 /// The kernel's view of a 32-bit access pattern bound damo wrote.
@@ -50,7 +58,9 @@ fn kept_by_kernel(value: u64) -> u64 {
 /// Checks one translated scheme against damo's staged values.
 fn assert_same(line: &str, target: TargetChoice, damo: &[Damo]) {
     let translation = translate(line, target);
-    let text = translation.text.unwrap_or_else(|| panic!("{line}: {:?}", translation.diagnostics));
+    let text = translation
+        .text
+        .unwrap_or_else(|| panic!("{line}: {:?}", translation.diagnostics));
     assert!(translation.diagnostics.iter().all(|d| !d.is_error()), "{line}");
     // Physical memory resolves to a fake System RAM range; processes need no host.
     let host = tempfile::tempdir().unwrap();
@@ -59,7 +69,11 @@ fn assert_same(line: &str, target: TargetChoice, damo: &[Damo]) {
         let ours = scheme_leaves(&writes, s);
         let get = |leaf: &str| -> u64 { ours[leaf].parse().unwrap_or_else(|_| panic!("{leaf} = {}", ours[leaf])) };
         assert_eq!(ours["action"], damo.action, "{line}");
-        assert_eq!([get("access_pattern/sz/min"), get("access_pattern/sz/max")], damo.sz, "{line}: sizes");
+        assert_eq!(
+            [get("access_pattern/sz/min"), get("access_pattern/sz/max")],
+            damo.sz,
+            "{line}: sizes"
+        );
         for (dir, damo_range, per_aggr) in [("nr_accesses", damo.nr_accesses, 20), ("age", damo.age, 0)] {
             for (i, bound) in ["min", "max"].iter().enumerate() {
                 let value = get(&format!("access_pattern/{dir}/{bound}"));
@@ -81,7 +95,11 @@ fn assert_same(line: &str, target: TargetChoice, damo: &[Damo]) {
         let weights = ["sz_permil", "nr_accesses_permil", "age_permil"].map(|w| get(&format!("quotas/weights/{w}")));
         assert_eq!(weights, damo.weights, "{line}: weights");
         let marks = ["interval_us", "high", "mid", "low"].map(|w| get(&format!("watermarks/{w}")));
-        assert_eq!((ours["watermarks/metric"].as_str(), marks), damo.watermarks, "{line}: watermarks");
+        assert_eq!(
+            (ours["watermarks/metric"].as_str(), marks),
+            damo.watermarks,
+            "{line}: watermarks"
+        );
     }
 }
 
@@ -95,24 +113,44 @@ fn process() -> TargetChoice {
 
 #[test]
 fn prcl_and_pprcl() {
-    assert_same("# proactive reclaim\n4K max min min 5s max pageout\n", physical(), &[pageout([0, 0, U], [0; 3])]);
+    assert_same(
+        "# proactive reclaim\n4K max min min 5s max pageout\n",
+        physical(),
+        &[pageout([0, 0, U], [0; 3])],
+    );
 }
 
 #[test]
 fn darc1() {
-    assert_same("4K max min min 5s max pageout 500M 1s\n", physical(), &[pageout([0, 524_288_000, 1000], [0; 3])]);
+    assert_same(
+        "4K max min min 5s max pageout 500M 1s\n",
+        physical(),
+        &[pageout([0, 524_288_000, 1000], [0; 3])],
+    );
 }
 
 #[test]
 fn darc2() {
-    assert_same("4K max min min 5s max pageout 500M 1s 0 3 7\n", physical(), &[pageout([0, 524_288_000, 1000], [0, 3, 7])]);
+    assert_same(
+        "4K max min min 5s max pageout 500M 1s 0 3 7\n",
+        physical(),
+        &[pageout([0, 524_288_000, 1000], [0, 3, 7])],
+    );
 }
 
 #[test]
 fn pdarc1_and_pdarc2() {
     for (size, bytes) in [("1G", 1u64 << 30), ("5G", 5 << 30), ("10G", 10 << 30)] {
-        assert_same(&format!("4K max min min 5s max pageout {size} 1s\n"), physical(), &[pageout([0, bytes, 1000], [0; 3])]);
-        assert_same(&format!("4K max min min 5s max pageout {size} 1s 0 3 7\n"), physical(), &[pageout([0, bytes, 1000], [0, 3, 7])]);
+        assert_same(
+            &format!("4K max min min 5s max pageout {size} 1s\n"),
+            physical(),
+            &[pageout([0, bytes, 1000], [0; 3])],
+        );
+        assert_same(
+            &format!("4K max min min 5s max pageout {size} 1s 0 3 7\n"),
+            physical(),
+            &[pageout([0, bytes, 1000], [0, 3, 7])],
+        );
     }
 }
 
@@ -127,8 +165,18 @@ fn ethp() {
         weights: [0; 3],
         watermarks: NO_WATERMARKS,
     };
-    let cold = Damo { sz: [2_097_152, U], nr_accesses: [0, 0], age: [70, 184_467_440_737_095], action: "nohugepage", ..hot };
-    assert_same("# ethp\nmin max 5 max min max hugepage\n2M max min min 7s max nohugepage\n", process(), &[hot, cold]);
+    let cold = Damo {
+        sz: [2_097_152, U],
+        nr_accesses: [0, 0],
+        age: [70, 184_467_440_737_095],
+        action: "nohugepage",
+        ..hot
+    };
+    assert_same(
+        "# ethp\nmin max 5 max min max hugepage\n2M max min min 7s max nohugepage\n",
+        process(),
+        &[hot, cold],
+    );
 }
 
 #[test]
@@ -142,13 +190,24 @@ fn eighteen_fields_time_quota_first() {
         weights: [1, 2, 3],
         watermarks: ("free_mem_rate", [5_000_000, 800, 500, 200]),
     };
-    assert_same("2M max 5 max min max hugepage 10ms 1G 1s 1 2 3 free_mem_rate 5s 800 500 200\n", process(), &[damo]);
+    assert_same(
+        "2M max 5 max min max hugepage 10ms 1G 1s 1 2 3 free_mem_rate 5s 800 500 200\n",
+        process(),
+        &[damo],
+    );
 }
 
 #[test]
 fn seventeen_fields_size_quota_and_watermarks() {
-    let damo = Damo { watermarks: ("free_mem_rate", [1_000_000, 900, 600, 100]), ..pageout([0, 524_288_000, 1000], [0, 3, 7]) };
-    assert_same("4K max min min 5s max pageout 500M 1s 0 3 7 FREE_MEM_RATE 1s 900 600 100\n", physical(), &[damo]);
+    let damo = Damo {
+        watermarks: ("free_mem_rate", [1_000_000, 900, 600, 100]),
+        ..pageout([0, 524_288_000, 1000], [0, 3, 7])
+    };
+    assert_same(
+        "4K max min min 5s max pageout 500M 1s 0 3 7 FREE_MEM_RATE 1s 900 600 100\n",
+        physical(),
+        &[damo],
+    );
 }
 
 #[test]
@@ -162,8 +221,20 @@ fn token_grammar() {
         weights: [0; 3],
         watermarks: NO_WATERMARKS,
     };
-    let willneed = Damo { sz: [4096, 1 << 30], nr_accesses: [0, 2], age: [1, 36_000], action: "willneed", quota: [0, 0, U], weights: [0; 3], watermarks: NO_WATERMARKS };
-    assert_same("1,234 1.5K 12.5 50% 1.5s 2m COLD\n4KiB 1GB 0 10 100ms 1h willneed\n", process(), &[cold, willneed]);
+    let willneed = Damo {
+        sz: [4096, 1 << 30],
+        nr_accesses: [0, 2],
+        age: [1, 36_000],
+        action: "willneed",
+        quota: [0, 0, U],
+        weights: [0; 3],
+        watermarks: NO_WATERMARKS,
+    };
+    assert_same(
+        "1,234 1.5K 12.5 50% 1.5s 2m COLD\n4KiB 1GB 0 10 100ms 1h willneed\n",
+        process(),
+        &[cold, willneed],
+    );
 }
 
 /// damo truncates what the kernel cannot hold: a fraction of a byte, of a millisecond of

@@ -37,7 +37,12 @@ fn damo_json_fixtures_import_and_pass_check() {
         let written = run(dir.path(), &out);
         assert_eq!(written.code, 0, "{name}:\n{}", written.transcript());
         let checked = run(dir.path(), &["check", "out"]);
-        assert_eq!(checked.code, 0, "{name}: imported policies fail check:\n{}", checked.transcript());
+        assert_eq!(
+            checked.code,
+            0,
+            "{name}: imported policies fail check:\n{}",
+            checked.transcript()
+        );
     }
 }
 
@@ -51,10 +56,22 @@ fn damo_yaml_imports_as_its_json() {
         let import = |cwd: &Path, name: &str| run(cwd, &[&["import", name], extra].concat()).transcript();
         let json = import(&json_fixtures(), &format!("{stem}.json"));
         let yaml = import(&yaml_fixtures, &format!("{stem}.yaml"));
-        assert_eq!(yaml.replace(&format!("{stem}.yaml"), &format!("{stem}.json")), json, "{stem}");
-        fs::copy(yaml_fixtures.join(format!("{stem}.yaml")), dir.path().join(format!("{stem}.txt"))).unwrap();
+        assert_eq!(
+            yaml.replace(&format!("{stem}.yaml"), &format!("{stem}.json")),
+            json,
+            "{stem}"
+        );
+        fs::copy(
+            yaml_fixtures.join(format!("{stem}.yaml")),
+            dir.path().join(format!("{stem}.txt")),
+        )
+        .unwrap();
         let by_content = import(dir.path(), &format!("{stem}.txt"));
-        assert_eq!(by_content.replace(&format!("{stem}.txt"), &format!("{stem}.json")), json, "{stem}.txt");
+        assert_eq!(
+            by_content.replace(&format!("{stem}.txt"), &format!("{stem}.json")),
+            json,
+            "{stem}.txt"
+        );
     }
 }
 
@@ -64,10 +81,22 @@ fn damo_yaml_imports_as_its_json() {
 fn yaml_errors_are_located() {
     let dir = tempfile::tempdir().unwrap();
     let files = [
-        ("unclosed.yaml", "kdamonds:\n- contexts:\n  - ops: paddr\n    targets: [{pid: null}\n    schemes: []\n"),
-        ("indented.yml", "kdamonds:\n- contexts:\n  - ops: paddr\n   schemes: []\n"),
-        ("python.yaml", "kdamonds:\n- !!python/object/apply:collections.OrderedDict\n  - - - state\n      - null\n"),
-        ("by-content", "- action: pageout\n  quotas: {time_ms: 10 ms, sz_bytes: [1 GiB}\n"),
+        (
+            "unclosed.yaml",
+            "kdamonds:\n- contexts:\n  - ops: paddr\n    targets: [{pid: null}\n    schemes: []\n",
+        ),
+        (
+            "indented.yml",
+            "kdamonds:\n- contexts:\n  - ops: paddr\n   schemes: []\n",
+        ),
+        (
+            "python.yaml",
+            "kdamonds:\n- !!python/object/apply:collections.OrderedDict\n  - - - state\n      - null\n",
+        ),
+        (
+            "by-content",
+            "- action: pageout\n  quotas: {time_ms: 10 ms, sz_bytes: [1 GiB}\n",
+        ),
     ];
     let mut transcripts = String::new();
     for (name, text) in files {
@@ -85,7 +114,11 @@ fn yaml_errors_are_located() {
 #[test]
 fn damo_raw_output_reads_as_damo_reads_it() {
     let result = run(&json_fixtures(), &["import", "damo-args-vaddr-raw.json"]);
-    assert!(result.stdout.contains("access_pattern.age = { min = \"7000s\" }"), "{}", result.transcript());
+    assert!(
+        result.stdout.contains("access_pattern.age = { min = \"7000s\" }"),
+        "{}",
+        result.transcript()
+    );
 }
 
 #[test]
@@ -94,7 +127,10 @@ fn several_kdamonds_write_one_file_each() {
     let input = json_fixtures().join("two-kdamonds.json");
     let result = run(dir.path(), &["import", input.to_str().unwrap(), "-o", "policies"]);
     assert_eq!(result.code, 0, "{}", result.transcript());
-    let mut names: Vec<String> = fs::read_dir(dir.path().join("policies")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(dir.path().join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["two-kdamonds-0.toml", "two-kdamonds-1.toml"]);
 }
@@ -116,7 +152,11 @@ fn what_a_policy_cannot_hold_is_reported() {
 fn not_json() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("ethp.damos"), "min max 5 max min max hugepage\n").unwrap();
-    fs::write(dir.path().join("broken.json"), "{\"kdamonds\": [\n  {\"contexts\": [}\n]}\n").unwrap();
+    fs::write(
+        dir.path().join("broken.json"),
+        "{\"kdamonds\": [\n  {\"contexts\": [}\n]}\n",
+    )
+    .unwrap();
     fs::write(dir.path().join("empty.json"), "{\"kdamonds\": []}").unwrap();
     let mut transcripts = String::new();
     for name in ["ethp.damos", "broken.json", "empty.json"] {

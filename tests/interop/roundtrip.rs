@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use damo_policy::compile::{self, Compiled};
 use damo_policy::host::HostPaths;
-use damo_policy::interop::{damo_json, import};
 use damo_policy::interop::translate::TargetChoice;
+use damo_policy::interop::{damo_json, import};
 use damo_policy::kernel::Version;
 use damo_policy::source::SourceFile;
 use damo_policy::validate;
@@ -23,7 +23,10 @@ const HOST_FILES: &[(&str, &str)] = &[
     ("proc/102/comm", "postgres\n"),
     ("proc/103/comm", "worker\n"),
     ("proc/104/comm", "postgres\n"),
-    ("proc/iomem", "00001000-0009fbff : System RAM\n100000000-43fffffff : System RAM\n"),
+    (
+        "proc/iomem",
+        "00001000-0009fbff : System RAM\n100000000-43fffffff : System RAM\n",
+    ),
     ("cgroup/web.slice/cgroup.procs", "7\n5\n"),
     ("system/memory/block_size_bytes", "8000000\n"),
     ("system/node/node0/memory32/online", "1\n"),
@@ -38,7 +41,11 @@ pub fn fake_host(root: &Path) -> HostPaths {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, content).unwrap();
     }
-    HostPaths { proc_root: root.join("proc"), cgroup_root: root.join("cgroup"), system_root: root.join("system") }
+    HostPaths {
+        proc_root: root.join("proc"),
+        cgroup_root: root.join("cgroup"),
+        system_root: root.join("system"),
+    }
 }
 
 /// Compiles policy files (validated for the newest kernel) on `host`.
@@ -46,8 +53,14 @@ fn compiled(files: &[(String, String)], host: &HostPaths) -> Compiled {
     let policies: Vec<_> = files
         .iter()
         .map(|(name, text)| {
-            let outcome = validate::validate_file(Arc::new(SourceFile::new(name, text.as_str())), Version::NEWEST_KNOWN);
-            outcome.policy.unwrap_or_else(|| panic!("{name}: {:?}", outcome.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()))
+            let outcome =
+                validate::validate_file(Arc::new(SourceFile::new(name, text.as_str())), Version::NEWEST_KNOWN);
+            outcome.policy.unwrap_or_else(|| {
+                panic!(
+                    "{name}: {:?}",
+                    outcome.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+                )
+            })
         })
         .collect();
     compile::compile(&policies, Version::NEWEST_KNOWN, host)
@@ -62,11 +75,22 @@ pub fn through_damo_json(json: &str) -> Vec<(String, String)> {
 pub fn through_import(name: &str, text: &str) -> Vec<(String, String)> {
     let input = Arc::new(SourceFile::new(name, text));
     let (imported, diags) = import::import(&input, "exported", &TargetChoice::Physical { chosen: false });
-    let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).collect();
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.message.clone())
+        .collect();
     assert!(errors.is_empty(), "import: {errors:?}\n{text}");
     let (texts, checked) = import::checked_texts(&imported, Path::new(""), Version::NEWEST_KNOWN);
-    assert!(checked.iter().all(|d| !d.is_error()), "{:?}", checked.iter().map(|d| &d.message).collect::<Vec<_>>());
-    texts.into_iter().map(|(path, text)| (path.display().to_string(), text)).collect()
+    assert!(
+        checked.iter().all(|d| !d.is_error()),
+        "{:?}",
+        checked.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+    texts
+        .into_iter()
+        .map(|(path, text)| (path.display().to_string(), text))
+        .collect()
 }
 
 fn assert_round_trip(name: &str, files: Vec<(String, String)>) {
@@ -78,13 +102,24 @@ fn assert_round_trip(name: &str, files: Vec<(String, String)>) {
     let imported = through_damo_json(&json);
     let after = compiled(&imported, &host);
     let writes = |c: &Compiled| -> Vec<(String, String)> {
-        compile::sysfs::writes(c, damo_policy::kernel::Layout::new(Version::NEWEST_KNOWN)).into_iter().map(|w| (w.path, w.value)).collect()
+        compile::sysfs::writes(c, damo_policy::kernel::Layout::new(Version::NEWEST_KNOWN))
+            .into_iter()
+            .map(|w| (w.path, w.value))
+            .collect()
     };
-    assert_eq!(writes(&before), writes(&after), "{name}: kernel values differ after the round trip\n{json}");
+    assert_eq!(
+        writes(&before),
+        writes(&after),
+        "{name}: kernel values differ after the round trip\n{json}"
+    );
 }
 
 fn toml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
     files.sort();
     files
 }
@@ -94,7 +129,10 @@ fn example_policies_and_valid_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut count = 0;
     for dir in [root.join("policies"), root.join("tests/fixtures/valid")] {
-        for path in toml_files(&dir).into_iter().filter(|p| !p.ends_with("damo-policy.toml")) {
+        for path in toml_files(&dir)
+            .into_iter()
+            .filter(|p| !p.ends_with("damo-policy.toml"))
+        {
             let text = fs::read_to_string(&path).unwrap();
             // Fixtures for older kernels are checked for the newest here: same values.
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -112,7 +150,12 @@ fn example_directory_as_one_configuration() {
     let files: Vec<(String, String)> = toml_files(&root)
         .into_iter()
         .filter(|p| !p.ends_with("damo-policy.toml"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     assert_round_trip("policies/", files);
 }
@@ -123,7 +166,9 @@ fn translated_legacy_fixtures() {
     for name in ["ethp.damos", "every-variant.damos", "tokens.damos"] {
         let text = fs::read_to_string(dir.join(name)).unwrap();
         let translation = crate::support::translate(&text, TargetChoice::Pids(vec![4242]));
-        let policy = translation.text.unwrap_or_else(|| panic!("{name}: {:?}", translation.diagnostics));
+        let policy = translation
+            .text
+            .unwrap_or_else(|| panic!("{name}: {:?}", translation.diagnostics));
         assert_round_trip(name, vec![(format!("{name}.toml"), policy)]);
     }
 }
@@ -132,11 +177,20 @@ fn translated_legacy_fixtures() {
 /// values damo stages for it.
 #[test]
 fn damo_printed_json_imports_to_damo_values() {
-    let json = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json/damo-args-paddr.json")).unwrap();
+    let json = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json/damo-args-paddr.json"),
+    )
+    .unwrap();
     let files = through_damo_json(&json);
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let writes = kernel_writes(&refs, &crate::support::empty_host());
-    let value = |leaf: &str| writes.iter().find(|(p, _)| p.ends_with(leaf)).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{leaf}"));
+    let value = |leaf: &str| {
+        writes
+            .iter()
+            .find(|(p, _)| p.ends_with(leaf))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{leaf}"))
+    };
     assert_eq!(value("targets/0/regions/0/start"), "4294967296");
     assert_eq!(value("targets/0/regions/0/end"), "17179869184");
     assert_eq!(value("schemes/0/action"), "pageout");

@@ -32,7 +32,12 @@ fn valid_fixtures_translate_and_pass_check() {
         let policy = dir.path().join(name.replace(".damos", ".toml"));
         fs::write(&policy, &result.stdout).unwrap();
         let checked = run(dir.path(), &["check", policy.file_name().unwrap().to_str().unwrap()]);
-        assert_eq!(checked.code, 0, "{name}: translated policy fails check:\n{}", checked.transcript());
+        assert_eq!(
+            checked.code,
+            0,
+            "{name}: translated policy fails check:\n{}",
+            checked.transcript()
+        );
         insta::assert_snapshot!(name, result.transcript());
     }
 }
@@ -48,8 +53,24 @@ fn default_target_is_physical_memory() {
     assert!(implicit.stdout.contains("No target was given"));
     let explicit = run(dir.path(), &["translate", "reclaim.damos", "--physical"]);
     assert!(!explicit.stdout.contains("No target was given"));
-    let pids = run(dir.path(), &["translate", "reclaim.damos", "--pid", "7", "--pid", "9", "--name", "reclaim"]);
-    assert!(pids.stdout.contains("pids = [7, 9]") && pids.stdout.contains("name = \"reclaim\""), "{}", pids.transcript());
+    let pids = run(
+        dir.path(),
+        &[
+            "translate",
+            "reclaim.damos",
+            "--pid",
+            "7",
+            "--pid",
+            "9",
+            "--name",
+            "reclaim",
+        ],
+    );
+    assert!(
+        pids.stdout.contains("pids = [7, 9]") && pids.stdout.contains("name = \"reclaim\""),
+        "{}",
+        pids.transcript()
+    );
 }
 
 /// Every mistake of a file is reported at once, located on the legacy line, exit 1.
@@ -60,7 +81,10 @@ fn mistakes_are_reported_together() {
         assert_eq!(result.code, 1, "{name}:\n{}", result.transcript());
         assert!(result.stdout.is_empty(), "{name}: nothing may be printed as a policy");
         for block in result.stderr.split("\n\n").filter(|b| b.contains(" × ")) {
-            assert!(block.contains(&format!("{name}:")), "{name}: a diagnostic without its location:\n{block}");
+            assert!(
+                block.contains(&format!("{name}:")),
+                "{name}: a diagnostic without its location:\n{block}"
+            );
         }
         insta::assert_snapshot!(name, result.transcript());
     }
@@ -75,7 +99,11 @@ fn output_file_only_on_success() {
     let ok = run(dir.path(), &["translate", "good.damos", "-o", "good.toml"]);
     assert_eq!(ok.code, 0, "{}", ok.transcript());
     assert!(ok.stdout.is_empty());
-    assert!(fs::read_to_string(dir.path().join("good.toml")).unwrap().starts_with("#:schema "));
+    assert!(
+        fs::read_to_string(dir.path().join("good.toml"))
+            .unwrap()
+            .starts_with("#:schema ")
+    );
     let failed = run(dir.path(), &["translate", "bad.damos", "-o", "new.toml"]);
     assert_eq!(failed.code, 1);
     assert!(!dir.path().join("new.toml").exists(), "no file on failure");
@@ -83,7 +111,11 @@ fn output_file_only_on_success() {
     let failed = run(dir.path(), &["translate", "bad.damos", "-o", "kept.toml"]);
     assert_eq!(failed.code, 1);
     assert_eq!(fs::read_to_string(dir.path().join("kept.toml")).unwrap(), "keep me");
-    let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
@@ -111,7 +143,11 @@ pub fn run_with_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> Run {
 #[test]
 fn standard_input() {
     let dir = tempfile::tempdir().unwrap();
-    let ok = run_with_stdin(dir.path(), &["translate", "-", "--pid", "1"], b"min max 5 max min max hugepage\n");
+    let ok = run_with_stdin(
+        dir.path(),
+        &["translate", "-", "--pid", "1"],
+        b"min max 5 max min max hugepage\n",
+    );
     assert_eq!(ok.code, 0, "{}", ok.transcript());
     assert!(ok.stdout.contains("from damo's one-line schemes in <stdin>"));
     let bad = run_with_stdin(dir.path(), &["translate", "-"], b"min max 5 max min max\n");
@@ -127,9 +163,17 @@ fn pid_zero_and_repeated_pids_are_refused() {
     fs::write(dir.path().join("a.damos"), "4K max min min 5s max pageout\n").unwrap();
     let zero = run(dir.path(), &["translate", "a.damos", "--pid", "0", "-o", "zero.toml"]);
     assert_eq!(zero.code, 1, "{}", zero.transcript());
-    assert!(zero.stderr.contains("`target.pids[0]` is `0`, out of range: at least 1"), "{}", zero.transcript());
+    assert!(
+        zero.stderr
+            .contains("`target.pids[0]` is `0`, out of range: at least 1"),
+        "{}",
+        zero.transcript()
+    );
     assert!(zero.stderr.contains("pid 0 is no process"), "{}", zero.transcript());
-    let twice = run(dir.path(), &["translate", "a.damos", "--pid", "5", "--pid", "5", "-o", "twice.toml"]);
+    let twice = run(
+        dir.path(),
+        &["translate", "a.damos", "--pid", "5", "--pid", "5", "-o", "twice.toml"],
+    );
     assert_eq!(twice.code, 1, "{}", twice.transcript());
     assert!(twice.stderr.contains("pid 5 is listed twice"), "{}", twice.transcript());
     assert!(!dir.path().join("zero.toml").exists() && !dir.path().join("twice.toml").exists());

@@ -29,8 +29,7 @@ fn repo() -> &'static Path {
 pub fn cache_dir() -> PathBuf {
     match std::env::var_os("DAMO_POLICY_VM_CACHE") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/damo-policy-vm"),
+        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/damo-policy-vm"),
     }
 }
 
@@ -53,10 +52,7 @@ pub fn missing_tools() -> Vec<String> {
     }
     // ldd fails on a static binary; a dynamic busybox would need its libraries in the guest.
     let busybox_static = Command::new("sh")
-        .args([
-            "-c",
-            "b=$(command -v busybox) && ! ldd \"$b\" >/dev/null 2>&1",
-        ])
+        .args(["-c", "b=$(command -v busybox) && ! ldd \"$b\" >/dev/null 2>&1"])
         .status()
         .is_ok_and(|s| s.success());
     if !busybox_static {
@@ -77,10 +73,7 @@ pub fn find_kernel(series: &'static str) -> Result<Kernel, String> {
     let release = fs::read_to_string(dir.join("release"))
         .map_err(|_| format!("kernel {series} is not cached in {}", dir.display()))?;
     if !dir.join("vmlinuz").is_file() || !dir.join("modules/load-order").is_file() {
-        return Err(format!(
-            "kernel cache entry {} is incomplete",
-            dir.display()
-        ));
+        return Err(format!("kernel cache entry {} is incomplete", dir.display()));
     }
     Ok(Kernel {
         series,
@@ -150,21 +143,14 @@ impl VmRun {
     pub fn measure(&self, name: &str) -> u64 {
         match self.measures.get(name).map(|v| v.parse()) {
             Some(Ok(value)) => value,
-            Some(Err(_)) => self.fail(&format!(
-                "measure {name} is not a number: {:?}",
-                self.measures[name]
-            )),
+            Some(Err(_)) => self.fail(&format!("measure {name} is not a number: {:?}", self.measures[name])),
             None => self.fail(&format!("measure {name} never reported")),
         }
     }
 
     /// The JSON document the guest reported as `name`.
     pub fn json(&self, name: &str) -> serde_json::Value {
-        match self
-            .documents
-            .get(name)
-            .map(|text| serde_json::from_str(text))
-        {
+        match self.documents.get(name).map(|text| serde_json::from_str(text)) {
             Some(Ok(value)) => value,
             Some(Err(e)) => self.fail(&format!(
                 "document {name} is not JSON ({e}): {:?}",
@@ -180,12 +166,7 @@ fn parse_fields(text: &str) -> BTreeMap<String, String> {
     let mut fields = BTreeMap::new();
     let mut rest = text.trim();
     while let Some(eq) = rest.find('=') {
-        let key = rest[..eq]
-            .trim()
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let key = rest[..eq].trim().rsplit(' ').next().unwrap_or_default().to_string();
         let after = &rest[eq + 1..];
         let (value, next) = match after.strip_prefix('"') {
             Some(quoted) => match quoted.find('"') {
@@ -201,11 +182,7 @@ fn parse_fields(text: &str) -> BTreeMap<String, String> {
 }
 
 /// What the guest reported: steps, measures and documents.
-type Reported = (
-    Vec<Step>,
-    BTreeMap<String, String>,
-    BTreeMap<String, String>,
-);
+type Reported = (Vec<Step>, BTreeMap<String, String>, BTreeMap<String, String>);
 
 /// Reads the guest's protocol lines. Markers are searched, not expected at the line start, so
 /// that the same parser reads the console (where kernel messages may precede them).
@@ -382,10 +359,7 @@ fn boot_once(kernel: &Kernel, work: &Path, initramfs: &Path, options: &BootOptio
     let console = reader.join().unwrap_or_default();
     let elapsed = start.elapsed();
     let failure = if timed_out {
-        Some(format!(
-            "timed out after {}s, qemu killed",
-            TIMEOUT.as_secs()
-        ))
+        Some(format!("timed out after {}s, qemu killed", TIMEOUT.as_secs()))
     } else if !console.contains("VM-END") {
         Some("the guest stopped before finishing its scenarios (no VM-END)".to_string())
     } else {
@@ -401,8 +375,7 @@ fn boot_once(kernel: &Kernel, work: &Path, initramfs: &Path, options: &BootOptio
         ));
     }
     let reported = fs::read(&results).map_err(|e| format!("{}: {e}", results.display()))?;
-    let (steps, measures, documents) =
-        parse_results(&String::from_utf8_lossy(&reported).replace('\r', ""));
+    let (steps, measures, documents) = parse_results(&String::from_utf8_lossy(&reported).replace('\r', ""));
     Ok(VmRun {
         series: kernel.series,
         release: kernel.release.clone(),
@@ -428,13 +401,7 @@ fn parses_protocol_lines_among_kernel_noise() {
     assert_eq!(steps[0].field("avail_operations"), "vaddr,fvaddr,paddr");
     assert_eq!(steps[0].field("damon_stat"), "absent");
     assert!(!steps[1].pass);
-    assert_eq!(
-        steps[1].field("error"),
-        "/sys/x: write error: Device or resource busy"
-    );
+    assert_eq!(steps[1].field("error"), "/sys/x: write error: Device or resource busy");
     assert_eq!(measures["seed_rss_before_kib"], "74000");
-    assert_eq!(
-        documents["status_after"],
-        "{\"policies\": [{\"state\": \"on\"}]}"
-    );
+    assert_eq!(documents["status_after"], "{\"policies\": [{\"state\": \"on\"}]}");
 }
