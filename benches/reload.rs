@@ -19,7 +19,7 @@ use damo_policy::kernel::probe::KernelInfo;
 use damo_policy::kernel::{Ops, Version};
 use damo_policy::reconcile::Options;
 use damo_policy::reconcile::run::{Settings, once};
-use damo_policy::state::{EngineState, StateStore};
+use damo_policy::reconcile::state::{EngineState, StateStore};
 use damo_policy::sysfs::fake::FakeKernel;
 use damo_policy::sysfs::{Sysfs, SysfsError};
 use damo_policy::watch::{self, DirWatcher, Env, Event, WatchSettings};

@@ -3,11 +3,19 @@
 //! Policies are TOML files; the library turns them into DAMON/DAMOS kernel configuration
 //! in stages, each in its own module:
 //!
-//! load ([`load`]) → parse ([`source`]) → validate ([`schema`], [`validate`]) →
-//! resolve to kernel units ([`resolved`]) → compile for a kernel ([`compile`]).
+//! - [`policy`]: find and read policy files, map their keys to spans, read the project
+//!   file's kernel pin, and run the whole front half ([`policy::pipeline`]);
+//! - [`model`]: the file as written ([`model::wire`]), its human units ([`model::units`]),
+//!   and the policy in kernel units ([`model::resolved`]);
+//! - [`validate`]: the schema, conversion to kernel units, semantic and kernel-feature rules;
+//! - [`compile`]: resolved policies → the DAMON sysfs writes of one kernel;
+//! - [`reconcile`]: plan against the live tree, apply, restore, and the ownership record;
+//! - [`watch`]: the long-running service;
+//! - [`interop`]: damo's formats, both ways.
 //!
-//! Kernel knowledge (releases, keywords, which files exist) lives in [`kernel`]; the human
-//! units in [`units`]; diagnostics in [`diag`]. The binary in `src/main.rs` only parses the
+//! Kernel knowledge (releases, keywords, which files exist) lives in [`kernel`]. The seams
+//! to the machine are [`sysfs`] (DAMON's tree, real or fake) and [`host`] (processes,
+//! cgroups, memory); diagnostics in [`diag`]. The binary in `src/main.rs` only parses the
 //! command line and calls [`cli::run`].
 
 pub mod cli;
@@ -16,17 +24,9 @@ pub mod diag;
 pub mod host;
 pub mod interop;
 pub mod kernel;
-pub mod load;
 pub mod model;
-pub mod perms;
-pub mod pipeline;
-pub mod project;
+pub mod policy;
 pub mod reconcile;
-pub mod resolved;
-pub mod schema;
-pub mod source;
-pub mod state;
 pub mod sysfs;
-pub mod units;
 pub mod validate;
 pub mod watch;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 
-use damo_policy::schema;
-use damo_policy::source::{self, SourceFile};
+use damo_policy::policy::source::{self, SourceFile};
+use damo_policy::validate::schema;
 
 #[test]
 fn committed_schema_is_up_to_date() {
-    let generated = damo_policy::schema::generate();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(damo_policy::schema::COMMITTED_PATH);
+    let generated = damo_policy::validate::schema::generate();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(damo_policy::validate::schema::COMMITTED_PATH);
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if generated == committed {
         return;
@@ -26,13 +26,13 @@ fn committed_schema_is_up_to_date() {
         "{} is stale: the policy model changed.\n\
          Regenerate it with `DAMO_POLICY_UPDATE_SCHEMA=1 cargo test --test schema`, \
          then rebuild and review the diff.",
-        damo_policy::schema::COMMITTED_PATH
+        damo_policy::validate::schema::COMMITTED_PATH
     );
 }
 
 #[test]
 fn every_property_has_a_description() {
-    let schema: serde_json::Value = serde_json::from_str(damo_policy::schema::COMMITTED).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(damo_policy::validate::schema::COMMITTED).unwrap();
     let mut missing = Vec::new();
     walk(&schema, "#", &mut missing);
     assert!(missing.is_empty(), "properties without a description: {missing:#?}");

@@ -38,7 +38,7 @@ pub fn run(args: &CompileArgs, renderer: &Renderer, out: &mut Output) -> ExitCod
                     skipped.policy, skipped.file, skipped.reason
                 );
             }
-            let _ = writeln!(out, "{}", crate::interop::damo_json::kdamonds(&compiled));
+            let _ = writeln!(out, "{}", crate::interop::kdamonds::export::kdamonds(&compiled));
         }
         CompileFormat::Sysfs => {
             let _ = writeln!(

@@ -9,8 +9,8 @@ use clap::Args;
 use super::Output;
 use super::translate::{TargetChoiceArgs, overwrite_refusal, report, write_whole};
 use crate::diag::{Diagnostic, Renderer};
-use crate::interop::import::{self, checked_texts, name_from_stem};
 use crate::interop::input;
+use crate::interop::kdamonds::import::{self, checked_texts, name_from_stem};
 use crate::kernel::Version;
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use super::HostArgs;
 use crate::host::HostPaths;
 use crate::kernel::Version;
 use crate::kernel::probe::{self, KernelInfo};
-use crate::state::{EngineState, StateStore};
+use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
 use crate::sysfs::fake::FakeKernel;
 use crate::sysfs::real::RealSysfs;
@@ -28,7 +28,7 @@ pub struct LiveArgs {
     )]
     pub module_root: PathBuf,
     /// Where the engine records the kdamonds it owns.
-    #[arg(long, env = "DAMO_POLICY_STATE_DIR", default_value = crate::state::DEFAULT_DIR)]
+    #[arg(long, env = "DAMO_POLICY_STATE_DIR", default_value = crate::reconcile::state::DEFAULT_DIR)]
     pub state_dir: PathBuf,
 }
 

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::Renderer;
 use crate::host::HostPaths;
-use crate::pipeline::{self, Checked, KernelChoice};
+use crate::policy::pipeline::{self, Checked, KernelChoice};
 use output::Output;
 
 mod apply;
@@ -204,7 +204,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
         Command::Import(args) => import::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
         Command::Schema => {
-            let _ = out.write_all(crate::schema::COMMITTED.as_bytes());
+            let _ = out.write_all(crate::validate::schema::COMMITTED.as_bytes());
             ExitCode::SUCCESS
         }
     };

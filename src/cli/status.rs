@@ -12,8 +12,8 @@ use super::{Output, usage_error};
 use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::Layout;
 use crate::kernel::keywords::{Activity, SchemeWatermarks};
+use crate::reconcile::state::Owned;
 use crate::reconcile::{Stopped, scheme_watermarks};
-use crate::state::Owned;
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
 
 #[derive(Debug, Args)]
@@ -340,7 +340,7 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
 }
 
 /// The watching service's status file, if one is running (or ran) on this state directory.
-fn service_status(store: &crate::state::StateStore) -> Option<crate::watch::ServiceStatus> {
+fn service_status(store: &crate::reconcile::state::StateStore) -> Option<crate::watch::ServiceStatus> {
     let text = std::fs::read_to_string(store.dir().join(crate::watch::STATUS_FILE)).ok()?;
     serde_json::from_str(&text).ok()
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use super::Output;
 use crate::diag::{Diagnostic, Renderer};
 use crate::interop::input;
-use crate::interop::translate::{self, Options, TargetChoice};
+use crate::interop::legacy::translate::{self, Options, TargetChoice};
 use crate::kernel::Version;
 
 #[derive(Debug, Args)]

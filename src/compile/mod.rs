@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::host::HostPaths;
 use crate::kernel::{Ops, Version};
-use crate::model::Mode;
-use crate::resolved::{AddrRange, Monitoring, Policy, Scheme, Selector};
+use crate::model::resolved::{AddrRange, Monitoring, Policy, Scheme, Selector};
+use crate::model::wire::Mode;
 
 /// One kdamond to run: a policy with its targets resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -156,7 +156,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::source::SourceFile;
+    use crate::policy::source::SourceFile;
 
     /// A target cgroup is read only inside the cgroup mount, even through a symbolic link.
     #[test]

@@ -9,7 +9,7 @@ use std::fmt::Display;
 use std::io;
 
 use crate::kernel::{Feature, FilterType, GoalTuner, Layout};
-use crate::resolved::{Filter, FilterArg, Scheme};
+use crate::model::resolved::{Filter, FilterArg, Scheme};
 
 use super::{Compiled, Kdamond};
 

@@ -7,7 +7,7 @@
 //! whatever `0.1 * 1024` rounds to). What damo's parser accepts by accident of Python
 //! (signs, exponents, `inf`, underscores) is refused with an explanation.
 
-use crate::units::{Decimal, UnitError};
+use crate::model::units::{Decimal, UnitError};
 
 /// damo's `max`: 2^64 - 1 (on the 64-bit hosts DAMON runs on).
 pub const DAMO_MAX: u64 = u64::MAX;

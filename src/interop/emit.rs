@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{
+use crate::model::wire::{
     Filter, Goal, Monitoring, Physical, PolicyFile, Quota, RangeOf, Raw, Region, Scheme, Target, Watermarks,
 };
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::Diagnostic;
-use crate::source::SourceFile;
+use crate::policy::source::SourceFile;
 
 /// damo's files are small; a larger input is the wrong file.
 pub const MAX_INPUT_BYTES: u64 = 16 << 20;

@@ -12,8 +12,8 @@
 //! - watermarks with the metric `none` are inactive and are omitted likewise.
 
 use crate::kernel::{Action, GoalTuner, WatermarkMetric};
-use crate::model::{self, AccessRate, Age, Duration, Percent, RangeOf, Raw, Size};
-use crate::units::{Decimal, U32_MAX_BOUND};
+use crate::model::units::{Decimal, U32_MAX_BOUND};
+use crate::model::wire::{self as model, AccessRate, Age, Duration, Percent, RangeOf, Raw, Size};
 
 use super::damo_units::DAMO_MAX;
 

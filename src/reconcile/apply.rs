@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Op, Plan, commit_would_block, diff};
-use crate::state::EngineState;
+use crate::reconcile::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
 /// What a successful apply did.

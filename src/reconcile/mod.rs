@@ -11,6 +11,7 @@
 pub mod apply;
 pub mod explain;
 pub mod run;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +22,7 @@ use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
 use crate::kernel::defaults::{Child, fresh_value};
 use crate::kernel::keywords::{SchemeWatermarks, every_scheme_gated};
-use crate::state::{EngineState, Owned, hash_writes};
+use crate::reconcile::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
 
 /// What happens to one kdamond.

@@ -13,8 +13,8 @@ use crate::diag::Diagnostic;
 use crate::host::HostPaths;
 use crate::kernel::Layout;
 use crate::kernel::probe::{KernelInfo, ModuleState};
-use crate::pipeline::{self, Checked, KernelChoice};
-use crate::state::{EngineState, StateStore};
+use crate::policy::pipeline::{self, Checked, KernelChoice};
+use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
 
 /// What a reconcile reads and how it may act.
@@ -192,7 +192,7 @@ pub fn once(
     if settings.strict_permissions {
         let dirs: Vec<PathBuf> = settings.paths.iter().filter(|p| p.is_dir()).cloned().collect();
         let files: Vec<PathBuf> = checked.outcomes.iter().map(|o| o.file.path.clone()).collect();
-        let insecure = crate::perms::insecure(&dirs, &files);
+        let insecure = crate::policy::perms::insecure(&dirs, &files);
         if !insecure.is_empty() {
             let list: Vec<String> = insecure.iter().map(ToString::to_string).collect();
             return Report::stop(

@@ -11,15 +11,15 @@ use crate::compile::compile;
 use crate::host::HostPaths;
 use crate::kernel::Version;
 use crate::kernel::defaults::fresh_value;
-use crate::source::SourceFile;
-use crate::state::EngineState;
+use crate::policy::source::SourceFile;
+use crate::reconcile::state::EngineState;
 use crate::sysfs::errno;
 use crate::sysfs::fake::FakeKernel;
 
 const V7: Version = Version::new(7, 3);
 const V6: Version = Version::new(6, 12);
 
-fn policy(name: &str, body: &str) -> crate::resolved::Policy {
+fn policy(name: &str, body: &str) -> crate::model::resolved::Policy {
     let file = Arc::new(SourceFile::new(format!("{name}.toml"), body.to_owned()));
     let outcome = crate::validate::validate_file(file, V7);
     assert!(
@@ -30,7 +30,7 @@ fn policy(name: &str, body: &str) -> crate::resolved::Policy {
     outcome.policy.unwrap()
 }
 
-fn reclaim(name: &str, pid: u32, age: &str) -> crate::resolved::Policy {
+fn reclaim(name: &str, pid: u32, age: &str) -> crate::model::resolved::Policy {
     policy(
         name,
         &format!(
@@ -44,7 +44,7 @@ access_pattern.access_rate = {{ max = \"0%\" }}\naccess_pattern.age = {{ min = \
 fn reconcile(
     kernel: &FakeKernel,
     version: Version,
-    policies: &[crate::resolved::Policy],
+    policies: &[crate::model::resolved::Policy],
     state: &EngineState,
     options: Options,
 ) -> Result<(Plan, EngineState), String> {
@@ -443,7 +443,7 @@ fn a_fresh_apply_leaves_files_at_their_defaults_alone() {
     }
 }
 
-fn gated(name: &str, age: &str) -> crate::resolved::Policy {
+fn gated(name: &str, age: &str) -> crate::model::resolved::Policy {
     policy(
         name,
         &format!(

@@ -5,9 +5,9 @@
 use crate::diag::Diagnostic;
 use crate::kernel::{Feature, Version};
 use crate::key_path;
-use crate::model;
-use crate::resolved::Policy;
-use crate::source::KeyPath;
+use crate::model::resolved::Policy;
+use crate::model::wire as model;
+use crate::policy::source::KeyPath;
 
 use super::Ctx;
 

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
 use crate::kernel::Ops;
-use crate::model;
-use crate::resolved::Scheme;
-use crate::source::KeyPath;
+use crate::model::resolved::Scheme;
+use crate::model::wire as model;
+use crate::policy::source::KeyPath;
 
 use super::Ctx;
 
@@ -128,7 +128,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::kernel::Version;
-    use crate::source::SourceFile;
+    use crate::policy::source::SourceFile;
     use crate::validate::validate_file;
 
     fn findings(text: &str) -> Vec<String> {

@@ -7,6 +7,7 @@ mod features;
 mod migration;
 mod resolve;
 mod rules;
+pub mod schema;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +16,9 @@ use serde::Deserialize;
 
 use crate::diag::Diagnostic;
 use crate::kernel::Version;
-use crate::model::PolicyFile;
-use crate::resolved::Policy;
-use crate::source::{self, KeyPath, SourceFile, SpanIndex};
+use crate::model::resolved::Policy;
+use crate::model::wire::PolicyFile;
+use crate::policy::source::{self, KeyPath, SourceFile, SpanIndex};
 
 /// What validation learnt about one file.
 pub struct FileOutcome {
@@ -72,7 +73,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
             };
         }
     };
-    let mut schema_errors = crate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
+    let mut schema_errors = crate::validate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
     schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
     if !schema_errors.is_empty() {
         return FileOutcome {
@@ -227,7 +228,7 @@ mod tests {
         #[derive(Debug, Deserialize)]
         struct Scalar {
             #[allow(dead_code)]
-            v: crate::model::Raw,
+            v: crate::model::wire::Raw,
         }
         let file = Arc::new(SourceFile::new("p.toml", ""));
         let error = toml::from_str::<Wire>("v = 99999999999").unwrap_err();

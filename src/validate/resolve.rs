@@ -5,13 +5,13 @@
 use crate::diag::Diagnostic;
 use crate::kernel::{FilterType, MetricUnit, Ops, WatermarkMetric};
 use crate::key_path;
-use crate::model::{self, Mode, Physical, Raw};
-use crate::resolved::{
+use crate::model::resolved::{
     AddrRange, Dest, Filter, FilterArg, Goal, IntervalsGoal, Monitoring, Policy, Quota, Range, Scheme, Selector,
     Target, Watermarks,
 };
-use crate::source::KeyPath;
-use crate::units::{self, Bound, U32_MAX_BOUND, UnitError};
+use crate::model::units::{self, Bound, U32_MAX_BOUND, UnitError};
+use crate::model::wire::{self as model, Mode, Physical, Raw};
+use crate::policy::source::KeyPath;
 
 use super::Ctx;
 

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use crate::diag::Diagnostic;
 use crate::kernel::{Action, Metric, MetricUnit, Ops};
 use crate::key_path;
-use crate::model;
-use crate::resolved::{Policy, Range, Scheme, Selector};
-use crate::source::KeyPath;
+use crate::model::resolved::{Policy, Range, Scheme, Selector};
+use crate::model::wire as model;
+use crate::policy::source::KeyPath;
 
 use super::Ctx;
 
@@ -447,7 +447,7 @@ fn filters(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) 
     let ops = policy.ops;
     for (f, filter) in scheme.filters.iter().enumerate() {
         let fp = path.join("filter").join(f);
-        if let crate::resolved::FilterArg::Target(index) = filter.arg {
+        if let crate::model::resolved::FilterArg::Target(index) = filter.arg {
             target_index(ctx, policy, index, &fp.join("target"));
         }
         if !filter.kind.is_core() && ops != Ops::Paddr {
@@ -464,7 +464,7 @@ fn filters(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) 
                 &fp.join("type"),
             );
         }
-        if let crate::resolved::FilterArg::HugepageSize(Range { min, max }) = filter.arg
+        if let crate::model::resolved::FilterArg::HugepageSize(Range { min, max }) = filter.arg
             && min > max
         {
             ctx.report(
@@ -535,7 +535,7 @@ mod tests {
     use std::sync::Arc;
 
     use crate::kernel::Version;
-    use crate::source::SourceFile;
+    use crate::policy::source::SourceFile;
     use crate::validate::validate_file;
 
     /// The codes of every finding of a policy text, errors prefixed with `E:`, warnings `W:`.
@@ -569,12 +569,15 @@ mod tests {
         assert!(
             findings(&with_target_filter(
                 "cgroup = \"batch.slice\"",
-                crate::model::PID_MAX - 1
+                crate::model::wire::PID_MAX - 1
             ))
             .is_empty()
         );
         assert_eq!(
-            findings(&with_target_filter("cgroup = \"batch.slice\"", crate::model::PID_MAX)),
+            findings(&with_target_filter(
+                "cgroup = \"batch.slice\"",
+                crate::model::wire::PID_MAX
+            )),
             ["E:filter-target"]
         );
     }

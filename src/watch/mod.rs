@@ -19,7 +19,7 @@ pub use sources::{DirWatcher, Event};
 use crate::kernel::probe::{self, KernelInfo};
 use crate::reconcile::explain::{self, FailureText};
 use crate::reconcile::run::{Outcome, Report, Settings, once};
-use crate::state::{EngineState, StateStore};
+use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
 
 /// How the service watches.

@@ -51,7 +51,7 @@ fn example_policies_pass_check() {
     let result = run(&repo(), &["check", "policies", "--deny-warnings"]);
     assert_eq!(result.code, 0, "{}", result.transcript());
     insta::assert_snapshot!(result.transcript());
-    let files = damo_policy::load::list_dir(&repo().join("policies")).unwrap();
+    let files = damo_policy::policy::load::list_dir(&repo().join("policies")).unwrap();
     assert!(files.len() >= 6, "the examples are missing");
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -182,7 +182,7 @@ fn a_path_named_twice_is_checked_once() {
         &["check", "valid/minimal.toml", "valid", "--deny-warnings"],
     );
     assert_eq!(file_and_dir.code, 0, "{}", file_and_dir.transcript());
-    let count = damo_policy::load::list_dir(&valid).unwrap().len();
+    let count = damo_policy::policy::load::list_dir(&valid).unwrap().len();
     assert!(
         file_and_dir.stdout.contains(&format!("checked {count} files")),
         "{}",
@@ -244,7 +244,7 @@ fn usage_errors_exit_2() {
 fn schema_command_prints_the_committed_schema() {
     let result = run(&repo(), &["schema"]);
     assert_eq!(result.code, 0);
-    assert_eq!(result.stdout, damo_policy::schema::COMMITTED);
+    assert_eq!(result.stdout, damo_policy::validate::schema::COMMITTED);
 }
 
 /// The snippet header and `--format json` count columns alike, in characters: a line with

@@ -107,16 +107,16 @@ fn exported() -> Exported {
     paths.push(root.join("tests/fixtures/valid/every-field.toml"));
     paths.push(root.join("tests/fixtures/valid/weighted-destinations.toml"));
     paths.sort();
-    let checked = damo_policy::pipeline::check_paths(
+    let checked = damo_policy::policy::pipeline::check_paths(
         &paths,
-        &damo_policy::pipeline::KernelChoice::Default,
+        &damo_policy::policy::pipeline::KernelChoice::Default,
         &host,
         Path::new("/nonexistent"),
     )
     .expect("check");
     assert_eq!(checked.error_count(), 0);
     let compiled = damo_policy::compile::compile(&checked.policies(), checked.kernel, &host);
-    let json = damo_policy::interop::damo_json::kdamonds(&compiled);
+    let json = damo_policy::interop::kdamonds::export::kdamonds(&compiled);
     let file = dir.join("kdamonds.json");
     fs::write(&file, &json).unwrap();
     let home = dir.join("home");

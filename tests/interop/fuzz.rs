@@ -9,10 +9,10 @@ use proptest::prelude::*;
 
 use std::sync::Arc;
 
-use damo_policy::interop::import;
-use damo_policy::interop::translate::TargetChoice;
+use damo_policy::interop::kdamonds::import;
+use damo_policy::interop::legacy::translate::TargetChoice;
 use damo_policy::kernel::Version;
-use damo_policy::source::SourceFile;
+use damo_policy::policy::source::SourceFile;
 use damo_policy::validate;
 
 use crate::support::translate;

@@ -15,7 +15,7 @@
 //!   size, with no goals, is inactive and the kernel never reads its reset interval;
 //!   damo-policy writes 0 there.
 
-use damo_policy::interop::translate::TargetChoice;
+use damo_policy::interop::legacy::translate::TargetChoice;
 
 use crate::roundtrip::fake_host;
 use crate::support::{kernel_writes, scheme_leaves, translate};

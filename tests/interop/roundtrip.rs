@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use damo_policy::compile::{self, Compiled};
 use damo_policy::host::HostPaths;
-use damo_policy::interop::translate::TargetChoice;
-use damo_policy::interop::{damo_json, import};
+use damo_policy::interop::kdamonds::{export as damo_json, import};
+use damo_policy::interop::legacy::translate::TargetChoice;
 use damo_policy::kernel::Version;
-use damo_policy::source::SourceFile;
+use damo_policy::policy::source::SourceFile;
 use damo_policy::validate;
 
 use crate::support::kernel_writes;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use damo_policy::compile::{self, sysfs};
 use damo_policy::host::HostPaths;
-use damo_policy::interop::translate::{self, Options, TargetChoice, Translation};
+use damo_policy::interop::legacy::translate::{self, Options, TargetChoice, Translation};
 use damo_policy::kernel::{Layout, Version};
-use damo_policy::source::SourceFile;
+use damo_policy::policy::source::SourceFile;
 use damo_policy::validate;
 
 /// Translates legacy text for `target`, checked for the newest kernel.

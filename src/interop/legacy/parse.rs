@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::kernel::{Action, WatermarkMetric};
-use crate::source::SourceFile;
-use crate::units::UnitError;
+use crate::model::units::UnitError;
+use crate::policy::source::SourceFile;
 
-use super::damo_units::{self, MS, US};
-use super::scheme::{Access, AgeBound, DamoScheme};
+use crate::interop::damo_units::{self, MS, US};
+use crate::interop::scheme::{Access, AgeBound, DamoScheme};
 
 /// What a field of a line means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

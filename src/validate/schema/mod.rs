@@ -11,11 +11,11 @@ use schemars::generate::SchemaSettings;
 use toml::de::DeTable;
 
 use crate::diag::Diagnostic;
-use crate::model::{PolicyFile, scalar};
-use crate::source::{KeyPath, Seg, SourceFile, SpanIndex};
+use crate::model::wire::{PolicyFile, scalar};
+use crate::policy::source::{KeyPath, Seg, SourceFile, SpanIndex};
 
 /// The committed schema, as enforced.
-pub const COMMITTED: &str = include_str!("../../schema/damo-policy.schema.json");
+pub const COMMITTED: &str = include_str!("../../../schema/damo-policy.schema.json");
 
 /// Where the committed schema lives in the repository.
 pub const COMMITTED_PATH: &str = "schema/damo-policy.schema.json";
@@ -116,7 +116,7 @@ pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanInde
 
 /// [`validate`] by the full validator alone.
 pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
-    let json = &crate::source::json(document);
+    let json = &crate::policy::source::json(document);
     let mut out = Vec::new();
     for error in validator().iter_errors(json) {
         let path = KeyPath(
@@ -170,7 +170,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
     };
     let shown = value.map(show).unwrap_or_default();
     // An integer beyond 64 bits fails whatever the schema expects; its type is not the problem.
-    if value.is_some_and(|v| v.get(crate::source::BIG_INTEGER).is_some()) {
+    if value.is_some_and(|v| v.get(crate::policy::source::BIG_INTEGER).is_some()) {
         return vec![at(Diagnostic::error(
             "out-of-range",
             format!("{name} is {shown}, out of range: it does not fit in 64 bits"),
@@ -301,7 +301,7 @@ fn range_help(path: &KeyPath, max: Option<u64>) -> String {
         (Some("pids"), _) => format!(
             "write the pid of a running process, from 1 to {} (pid 0 is no process), or select \
 processes by name with `process = \"…\"`",
-            crate::model::PID_MAX
+            crate::model::wire::PID_MAX
         ),
         (Some("min" | "max" | "size"), None) => {
             "write a smaller value: the largest size is \"max\" (2^64 - 1)".to_owned()
@@ -341,7 +341,9 @@ fn plural(n: u64) -> &'static str {
 fn show(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => format!("`\"{s}\"`"),
-        other if let Some(text) = other.get(crate::source::BIG_INTEGER).and_then(|t| t.as_str()) => format!("`{text}`"),
+        other if let Some(text) = other.get(crate::policy::source::BIG_INTEGER).and_then(|t| t.as_str()) => {
+            format!("`{text}`")
+        }
         other if other.get("$__toml_datetime").is_some() => "a date-time".to_owned(),
         other => format!("`{other}`"),
     }
@@ -389,7 +391,7 @@ fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
         Some("physical") => "write `physical = true`, `physical = { numa_node = 0 }` or \
 `physical = { regions = [{ start = \"0x100000000\", end = \"0x200000000\" }] }`"
             .to_owned(),
-        Some("size") if path.0.len() > 2 => crate::units::SIZE_HELP.to_owned(),
+        Some("size") if path.0.len() > 2 => crate::model::units::SIZE_HELP.to_owned(),
         Some("min" | "max") => "write the bound in the unit of its range, as a string: \"4KiB\", \
 \"5%\", \"60s\", or \"min\" / \"max\""
             .to_owned(),
@@ -403,9 +405,9 @@ fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
             | "interval"
             | "min_sample_interval"
             | "max_sample_interval",
-        ) => format!("durations are strings: {}", crate::units::DURATION_HELP),
+        ) => format!("durations are strings: {}", crate::model::units::DURATION_HELP),
         Some("high" | "mid" | "low" | "access") => {
-            format!("percentages are strings: {}", crate::units::PERCENT_HELP)
+            format!("percentages are strings: {}", crate::model::units::PERCENT_HELP)
         }
         Some("scheme") => "each scheme is a `[[scheme]]` table".to_owned(),
         Some("filter") => "each filter is a `[[scheme.filter]]` table".to_owned(),

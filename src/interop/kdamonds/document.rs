@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diag::Diagnostic;
-use crate::source::SourceFile;
+use crate::policy::source::SourceFile;
 
 use super::yaml;
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::GoalTuner;
-use crate::resolved::{AddrRange, Filter, FilterArg, Scheme, Watermarks};
+use crate::model::resolved::{AddrRange, Filter, FilterArg, Scheme, Watermarks};
 
 /// The damo kdamonds JSON of a compiled configuration, indented by 4 like damo's.
 pub fn kdamonds(compiled: &Compiled) -> String {

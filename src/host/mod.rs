@@ -7,7 +7,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::resolved::AddrRange;
+use crate::model::resolved::AddrRange;
 
 /// Where the host's pseudo-filesystems are mounted.
 #[derive(Debug, Clone, PartialEq, Eq)]

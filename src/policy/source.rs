@@ -108,7 +108,7 @@ impl KeyPath {
 #[macro_export]
 macro_rules! key_path {
     ($($seg:expr),* $(,)?) => {
-        $crate::source::KeyPath(vec![$($crate::source::Seg::from($seg)),*])
+        $crate::policy::source::KeyPath(vec![$($crate::policy::source::Seg::from($seg)),*])
     };
 }
 
@@ -261,7 +261,7 @@ pub fn integer(i: &DeInteger<'_>) -> Option<i64> {
 
 /// The key of the object that stands for a TOML integer beyond 64 bits in the JSON form: JSON
 /// numbers stop there, and as a string such an integer would pass for a size or be called
-/// "a string". No schema type accepts the object; [`crate::schema`] reports it as out of range.
+/// "a string". No schema type accepts the object; [`crate::validate::schema`] reports it as out of range.
 pub const BIG_INTEGER: &str = "$__toml_big_integer";
 
 /// An integer's JSON form: a number up to `u64`, else the [`BIG_INTEGER`] object with the

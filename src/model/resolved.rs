@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::kernel::{Action, FilterType, GoalTuner, Metric, Ops, WatermarkMetric};
-use crate::model::Mode;
+use crate::model::wire::Mode;
 
 /// A policy ready to compile.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,6 +1,6 @@
 //! A legacy one-line scheme file → one policy file.
 //!
-//! Each scheme line becomes a `[[scheme]]` (through [`super::scheme::to_wire`]) with the
+//! Each scheme line becomes a `[[scheme]]` (through [`crate::interop::scheme::to_wire`]) with the
 //! line kept as a comment above it; monitoring is written with damo's default intervals,
 //! which the percent and time thresholds were converted with. The generated text is then
 //! validated like any policy, and every finding is moved back onto the field of the
@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::kernel::Version;
-use crate::model::{Duration, Monitoring, Physical, PolicyFile, RegionCount, Target};
-use crate::source::{self, SourceFile};
+use crate::model::wire::{Duration, Monitoring, Physical, PolicyFile, RegionCount, Target};
+use crate::policy::source::{self, SourceFile};
 use crate::validate;
 
-use super::emit::{self, Comments};
-use super::legacy::{self, LegacyScheme};
-use super::scheme;
+use crate::interop::emit::{self, Comments};
+use crate::interop::legacy::parse::{self as legacy, LegacyScheme};
+use crate::interop::scheme;
 
 /// What the translated policy monitors.
 #[derive(Debug, Clone, PartialEq, Eq)]

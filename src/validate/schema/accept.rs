@@ -18,7 +18,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use toml::de::{DeArray, DeTable, DeValue};
 
-use crate::source;
+use crate::policy::source;
 
 /// What this reading can say about a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

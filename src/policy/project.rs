@@ -35,7 +35,7 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
         if !path.exists() {
             continue;
         }
-        let file = match crate::load::read_source(&path) {
+        let file = match crate::policy::load::read_source(&path) {
             Ok(file) => Arc::new(file),
             Err(diagnostic) => {
                 diagnostics.push(*diagnostic);
@@ -51,7 +51,7 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
             Ok(ProjectWire { kernel: None }) => {}
             Ok(ProjectWire { kernel: Some(kernel) }) => match kernel.get_ref().parse::<Version>() {
                 // The same releases as `--kernel` takes: a pin is the flag written down.
-                Ok(version) => match crate::pipeline::supported(version) {
+                Ok(version) => match crate::policy::pipeline::supported(version) {
                     Ok(version) => pins.push(Pin {
                         version,
                         file: path.clone(),

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::Diagnostic;
-use crate::project::PROJECT_FILE;
-use crate::source::SourceFile;
+use crate::policy::project::PROJECT_FILE;
+use crate::policy::source::SourceFile;
 
 /// Policy files are small; anything larger is a mistake, not a policy.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -160,7 +160,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
                 "rename the file to a UTF-8 name, e.g. `mv -- {} {}`; {}",
                 shell_quoted(path),
                 path.with_file_name("NEW.toml").display(),
-                crate::model::scalar::NAME_HELP
+                crate::model::wire::scalar::NAME_HELP
             )),
         ));
     }

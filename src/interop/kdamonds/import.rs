@@ -3,9 +3,9 @@
 //! policy for a target chosen on the command line. Both forms arrive here as one JSON value
 //! ([`super::document`]).
 //!
-//! Values are read with damo's own grammar ([`super::damo_units`]) whether damo printed
+//! Values are read with damo's own grammar ([`crate::interop::damo_units`]) whether damo printed
 //! them for people (`"4.000 KiB"`, `"0.3 %"`, `"1 s"`) or raw, and become policy values
-//! through [`super::scheme::to_wire`]. Findings name the JSON path, for YAML input too
+//! through [`crate::interop::scheme::to_wire`]. Findings name the JSON path, for YAML input too
 //! (`kdamonds[0].contexts[0].schemes[1].quotas.time_ms`). Like damo, unknown keys are
 //! ignored; unlike damo, parts of the tree damo-policy cannot express are reported.
 
@@ -15,18 +15,18 @@ use serde_json::Value;
 
 use crate::diag::Diagnostic;
 use crate::kernel::{FilterType, Metric, MetricUnit, Ops};
-use crate::model::{
-    self, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region, RegionCount,
-    Target,
+use crate::model::units::UnitError;
+use crate::model::wire::{
+    self as model, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region,
+    RegionCount, Target,
 };
-use crate::source::SourceFile;
-use crate::units::UnitError;
+use crate::policy::source::SourceFile;
 
-use super::damo_units::{self, MS, US};
-use super::emit::Comments;
-use super::legacy;
-use super::scheme::{self, Access, AgeBound, DamoQuota, DamoScheme, DamoWatermarks};
-use super::translate::TargetChoice;
+use crate::interop::damo_units::{self, MS, US};
+use crate::interop::emit::Comments;
+use crate::interop::legacy::parse as legacy;
+use crate::interop::legacy::translate::TargetChoice;
+use crate::interop::scheme::{self, Access, AgeBound, DamoQuota, DamoScheme, DamoWatermarks};
 
 /// One policy made from the input.
 pub struct Imported {
@@ -550,7 +550,7 @@ fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
         ctx.read(
             pat("nr_accesses", "min"),
             &pp("nr_accesses", "min"),
-            Access::Percent(crate::units::Decimal { digits: 0, scale: 0 }),
+            Access::Percent(crate::model::units::Decimal { digits: 0, scale: 0 }),
             access,
         ),
         ctx.read(
@@ -943,7 +943,7 @@ pub fn checked_texts(
     let mut texts = Vec::new();
     let mut diags = Vec::new();
     for policy in imported {
-        let text = super::emit::policy_text(&policy.policy, &policy.comments);
+        let text = crate::interop::emit::policy_text(&policy.policy, &policy.comments);
         let path = dir.join(format!("{}.toml", policy.name));
         let outcome = crate::validate::validate_file(Arc::new(SourceFile::new(&path, text.clone())), kernel);
         diags.extend(outcome.diagnostics);

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::diag::Diagnostic;
 use crate::host::HostPaths;
 use crate::kernel::{self, Version};
-use crate::load::{self, IO_CODES};
-use crate::project;
-use crate::resolved::Policy;
+use crate::model::resolved::Policy;
+use crate::policy::load::{self, IO_CODES};
+use crate::policy::project;
 use crate::validate::{self, FileOutcome};
 
 /// Which kernel to validate and compile for.

@@ -1,14 +1,14 @@
 //! Wire types of the unit-bearing scalars (sizes, durations, access rates, ages,
 //! percentages, addresses): what a policy file may contain, as written, plus the JSON
-//! schema each one publishes. Parsing into numbers happens in [`crate::resolve`] with
-//! [`crate::units`], so that every bad value of a file is reported, not only the first.
+//! schema each one publishes. Parsing into numbers happens in [`crate::validate`] with
+//! [`crate::model::units`], so that every bad value of a file is reported, not only the first.
 
 use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::units;
+use crate::model::units;
 
 /// A scalar as written: an integer or a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
