@@ -281,7 +281,7 @@ fn print_plan(
     for op in plan.ops.iter().filter(|_| writes_too) {
         let old = op.old.as_deref().unwrap_or("(new)");
         let scheme = op.scheme.map(|s| format!("  [scheme {s}]")).unwrap_or_default();
-        let _ = writeln!(out, "  {} : {old} -> {}{scheme}", op.path, op.new);
+        let _ = writeln!(out, "  {} : {old} -> {}{scheme}", op.file, op.new);
     }
 }
 

@@ -11,9 +11,10 @@ use super::live::LiveArgs;
 use super::{Output, usage_error};
 use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::Layout;
-use crate::kernel::keywords::{Activity, SchemeWatermarks};
+use crate::kernel::keywords::Activity;
+use crate::model::resolved::Scheme;
+use crate::reconcile::Stopped;
 use crate::reconcile::state::Owned;
-use crate::reconcile::{Stopped, scheme_watermarks};
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
 
 #[derive(Debug, Args)]
@@ -79,14 +80,10 @@ fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
 /// Why refreshing a running kdamond's statistics would wait, if it would: a kdamond whose
 /// schemes all wait for their watermarks answers commands only at its next watermark check
 /// (seconds), and 6.14–6.15 not before a scheme activates (maybe never). Their statistics
-/// cannot change meanwhile anyway. `watermarks`: those of the running configuration (the
+/// cannot change meanwhile anyway. `schemes`: those of the running configuration (the
 /// record of the last apply).
-fn refresh_would_wait(
-    watermarks: &[SchemeWatermarks<'_>],
-    layout: Layout,
-    free_mem_permil: Option<u64>,
-) -> Option<String> {
-    let activities: Vec<Activity> = watermarks.iter().map(|w| w.activity(free_mem_permil)).collect();
+fn refresh_would_wait(schemes: &[Scheme], layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
+    let activities: Vec<Activity> = schemes.iter().map(|s| s.activity(free_mem_permil)).collect();
     let free = free_mem_permil
         .map(|f| format!(" (free memory {f}‰ now)"))
         .unwrap_or_default();
@@ -138,7 +135,7 @@ fn collect(
     layout: Layout,
     free_mem_permil: Option<u64>,
 ) -> PolicyStatus {
-    let (file, slot) = (own.file.as_str(), own.slot);
+    let (file, slot) = (own.file(), own.slot);
     let k = format!("kdamonds/{slot}");
     let state = read_or(sysfs, &format!("{k}/state"));
     let pid = read_or(sysfs, &format!("{k}/pid"));
@@ -162,15 +159,15 @@ fn collect(
         };
     }
     let stats_note = if state == "on" {
-        refresh_would_wait(&scheme_watermarks(&own.writes), layout, free_mem_permil)
+        refresh_would_wait(&own.applied.schemes, layout, free_mem_permil)
     } else {
         None
     };
     if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
-        let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_stats");
+        let _ = write_retrying(sysfs, format!("{k}/state"), "update_schemes_stats");
         if sysfs.exists(&format!("{k}/contexts/0/schemes/0/quotas/effective_bytes")) {
-            let _ = write_retrying(sysfs, &format!("{k}/state"), "update_schemes_effective_quotas");
+            let _ = write_retrying(sysfs, format!("{k}/state"), "update_schemes_effective_quotas");
         }
     }
     let ctx = format!("{k}/contexts/0");
@@ -201,7 +198,7 @@ fn collect(
                 nr_applied: stat("nr_applied"),
                 sz_applied: stat("sz_applied"),
                 qt_exceeds: stat("qt_exceeds"),
-                effective_quota_bytes: read_retrying(sysfs, &format!("{sp}/quotas/effective_bytes")).ok(),
+                effective_quota_bytes: read_retrying(sysfs, format!("{sp}/quotas/effective_bytes")).ok(),
             }
         })
         .collect();

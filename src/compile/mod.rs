@@ -3,19 +3,22 @@
 //! [`compile`] resolves each enabled policy's target against the host (processes by name,
 //! cgroup members, System RAM, NUMA nodes — read-only) and assigns kdamond indices;
 //! [`sysfs::writes`] lays the result out as the ordered file writes of a kernel's DAMON
-//! sysfs tree.
+//! sysfs tree, each addressed by a typed [`file::File`].
 
+pub mod file;
 pub mod sysfs;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::host::HostPaths;
 use crate::kernel::{Ops, Version};
 use crate::model::resolved::{AddrRange, Monitoring, Policy, Scheme, Selector};
 use crate::model::wire::Mode;
 
-/// One kdamond to run: a policy with its targets resolved.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One kdamond to run: a policy with its targets resolved. `index` is its place in the
+/// compiled configuration (its slot on a kernel with no other kdamonds; the reconcile
+/// decides the real slot).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kdamond {
     pub index: usize,
     pub policy: String,
@@ -28,10 +31,19 @@ pub struct Kdamond {
 }
 
 /// One DAMON target: a process (vaddr/fvaddr) or physical memory (paddr, `pid` absent).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KdamondTarget {
     pub pid: Option<u32>,
     pub regions: Vec<AddrRange>,
+}
+
+impl Kdamond {
+    /// Whether watermarks may switch off every scheme (and with them the kdamond's handling
+    /// of commands, see [`crate::kernel::Layout::commit_needs_active_scheme`]): it has schemes, and each
+    /// has watermarks.
+    pub fn every_scheme_gated(&self) -> bool {
+        !self.schemes.is_empty() && self.schemes.iter().all(|s| s.watermarks.is_some())
+    }
 }
 
 /// A policy that produces no kdamond now, and why.
@@ -151,12 +163,22 @@ fn below_cgroup_root(host: &HostPaths, cgroup: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::fs;
     use std::sync::Arc;
 
     use super::*;
     use crate::policy::source::SourceFile;
+
+    /// The kdamond compile makes of a valid policy `text` named `name` (a target that needs
+    /// no host: `pids`, or physical regions).
+    pub(crate) fn kdamond(name: &str, text: &str) -> Kdamond {
+        let file = Arc::new(SourceFile::new(format!("{name}.toml"), text));
+        let outcome = crate::validate::validate_file(file, Version::NEWEST_KNOWN);
+        let policy = outcome.policy.unwrap_or_else(|| panic!("{:?}", outcome.diagnostics));
+        let compiled = compile(&[policy], Version::NEWEST_KNOWN, &HostPaths::default());
+        compiled.kdamonds.into_iter().next().expect("one kdamond")
+    }
 
     /// A target cgroup is read only inside the cgroup mount, even through a symbolic link.
     #[test]

@@ -7,6 +7,7 @@
 //! file, so a default that some kernel does not share is reported, never silently kept.
 
 use super::{Feature, Layout, Version};
+use crate::compile::file::File;
 
 /// The kinds of numbered directories an `nr_*` file creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,35 +20,6 @@ pub enum Child {
     Goal,
     Filter,
     Dest,
-}
-
-impl Child {
-    /// The children a directory named `dir` holds, below `parent` (its own parent's name).
-    fn of_dir(parent: Option<&str>, dir: &str) -> Option<Child> {
-        Some(match dir {
-            "kdamonds" => Child::Kdamond,
-            "contexts" => Child::Context,
-            "targets" => Child::Target,
-            // `tried_regions/` of a scheme are the kernel's, not created by a count.
-            "regions" if parent.is_some_and(|p| p.parse::<usize>().is_ok()) => Child::Region,
-            "schemes" => Child::Scheme,
-            "goals" => Child::Goal,
-            "filters" | "core_filters" | "ops_filters" => Child::Filter,
-            "dests" => Child::Dest,
-            _ => return None,
-        })
-    }
-
-    /// The children the `nr_*` file at `path` creates, if it is one.
-    pub fn of_nr_file(path: &str) -> Option<Child> {
-        let (dir, file) = path.rsplit_once('/')?;
-        if !file.starts_with("nr_") {
-            return None;
-        }
-        let mut segments = dir.rsplit('/');
-        let name = segments.next()?;
-        Child::of_dir(segments.next(), name)
-    }
 }
 
 fn leaves(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -190,81 +162,49 @@ fn filter(layout: Layout) -> Vec<(String, String)> {
     out
 }
 
-/// The value the file at `path` (relative to the sysfs root) holds when the numbered
-/// directory nearest above it was just created; `None` for files no `nr_*` write creates.
-pub fn fresh_value(layout: Layout, path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.split('/').collect();
-    let child_at = (1..segments.len().saturating_sub(1)).rev().find(|&i| {
-        segments[i].parse::<usize>().is_ok()
-            && Child::of_dir(i.checked_sub(2).map(|p| segments[p]), segments[i - 1]).is_some()
-    })?;
-    let child = Child::of_dir(child_at.checked_sub(2).map(|p| segments[p]), segments[child_at - 1])?;
-    let leaf = segments[child_at + 1..].join("/");
+/// The value `file` holds when its numbered directory was just created; `None` for files
+/// no `nr_*` write creates (`kdamonds/nr_kdamonds`) and files this layout does not have.
+pub fn fresh_value(layout: Layout, file: File) -> Option<String> {
+    let child = file.node.kind()?;
     fresh_leaves(layout, child)
         .into_iter()
-        .find(|(name, _)| *name == leaf)
+        .find(|(name, _)| name == file.leaf)
         .map(|(_, value)| value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compile::file::Node;
 
     const V6_12: Layout = Layout {
         version: Version::new(6, 12),
     };
 
     #[test]
-    fn nr_files_name_their_children() {
-        assert_eq!(Child::of_nr_file("kdamonds/nr_kdamonds"), Some(Child::Kdamond));
+    fn fresh_values_come_from_the_directory_of_the_file() {
+        let scheme = Node::Scheme { kdamond: 0, scheme: 3 };
+        let at = |node, leaf| fresh_value(V6_12, File { node, leaf });
+        assert_eq!(at(scheme, "target_nid").as_deref(), Some("-1"));
+        assert_eq!(at(scheme, "quotas/goals/nr_goals").as_deref(), Some("0"));
+        let goal = Node::Goal {
+            kdamond: 0,
+            scheme: 3,
+            goal: 0,
+        };
+        assert_eq!(at(goal, "target_metric").as_deref(), Some("user_input"));
         assert_eq!(
-            Child::of_nr_file("kdamonds/0/contexts/0/targets/1/regions/nr_regions"),
-            Some(Child::Region)
-        );
-        assert_eq!(
-            Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/quotas/goals/nr_goals"),
-            Some(Child::Goal)
-        );
-        assert_eq!(
-            Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/ops_filters/nr_filters"),
-            Some(Child::Filter)
-        );
-        assert_eq!(Child::of_nr_file("kdamonds/0/contexts/0/schemes/2/action"), None);
-        assert_eq!(
-            Child::of_nr_file("kdamonds/0/contexts/0/monitoring_attrs/nr_regions/min"),
-            None
-        );
-    }
-
-    #[test]
-    fn fresh_values_come_from_the_nearest_numbered_directory() {
-        let scheme = "kdamonds/0/contexts/0/schemes/3";
-        assert_eq!(
-            fresh_value(V6_12, &format!("{scheme}/target_nid")).as_deref(),
-            Some("-1")
-        );
-        assert_eq!(
-            fresh_value(V6_12, &format!("{scheme}/quotas/goals/nr_goals")).as_deref(),
+            at(Node::Target { kdamond: 1, target: 0 }, "pid_target").as_deref(),
             Some("0")
         );
+        let context = Node::Context { kdamond: 1 };
+        assert_eq!(at(context, "monitoring_attrs/nr_regions/min").as_deref(), Some("10"));
         assert_eq!(
-            fresh_value(V6_12, &format!("{scheme}/quotas/goals/0/target_metric")).as_deref(),
-            Some("user_input")
-        );
-        assert_eq!(
-            fresh_value(V6_12, "kdamonds/1/contexts/0/targets/0/pid_target").as_deref(),
-            Some("0")
-        );
-        assert_eq!(
-            fresh_value(V6_12, "kdamonds/1/contexts/0/monitoring_attrs/nr_regions/min").as_deref(),
-            Some("10")
-        );
-        assert_eq!(
-            fresh_value(V6_12, "kdamonds/1/contexts/nr_contexts").as_deref(),
+            at(Node::Kdamond { kdamond: 1 }, "contexts/nr_contexts").as_deref(),
             Some("0")
         );
         // Files of later releases are no defaults of 6.12.
-        assert_eq!(fresh_value(V6_12, "kdamonds/1/contexts/0/addr_unit"), None);
-        assert_eq!(fresh_value(V6_12, "kdamonds/nr_kdamonds"), None);
+        assert_eq!(at(context, "addr_unit"), None);
+        assert_eq!(fresh_value(V6_12, File::NR_KDAMONDS), None);
     }
 }

@@ -302,41 +302,6 @@ pub fn watermark_activity(value: u64, high: u64, mid: u64, low: u64) -> Activity
     }
 }
 
-/// One scheme's watermarks, as its files hold them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SchemeWatermarks<'a> {
-    pub metric: &'a str,
-    pub high: Option<u64>,
-    pub mid: Option<u64>,
-    pub low: Option<u64>,
-}
-
-impl Default for SchemeWatermarks<'_> {
-    fn default() -> Self {
-        Self {
-            metric: "none",
-            high: None,
-            mid: None,
-            low: None,
-        }
-    }
-}
-
-impl SchemeWatermarks<'_> {
-    /// What they make of the scheme at free memory `free_mem_permil` (`None`: not known).
-    pub fn activity(&self, free_mem_permil: Option<u64>) -> Activity {
-        match (self.metric, free_mem_permil, self.high, self.mid, self.low) {
-            ("none", ..) => Activity::Active,
-            (metric, Some(free), Some(high), Some(mid), Some(low))
-                if metric == WatermarkMetric::FreeMemRate.keyword() =>
-            {
-                watermark_activity(free, high, mid, low)
-            }
-            _ => Activity::Unknown,
-        }
-    }
-}
-
 /// Whether watermarks may switch off every scheme of a kdamond (and with them its handling
 /// of commands, see [`super::Layout::commit_needs_active_scheme`]): it has schemes, and each
 /// has a metric.

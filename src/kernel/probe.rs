@@ -159,7 +159,7 @@ fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
 }
 
 fn avail_ops(sysfs: &dyn Sysfs, nr: usize) -> Vec<Ops> {
-    let text = (0..nr).find_map(|k| read_retrying(sysfs, &format!("kdamonds/{k}/contexts/0/avail_operations")).ok());
+    let text = (0..nr).find_map(|k| read_retrying(sysfs, format!("kdamonds/{k}/contexts/0/avail_operations")).ok());
     match text {
         Some(text) => text
             .split_whitespace()

@@ -2,13 +2,14 @@
 //! bytes, samples, aggregation intervals, permil, basis points). Independent of any kernel
 //! version and of the running system; [`crate::compile`] lays them out for a kernel.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::kernel::keywords::{Activity, watermark_activity};
 use crate::kernel::{Action, FilterType, GoalTuner, Metric, Ops, WatermarkMetric};
 use crate::model::wire::Mode;
 
 /// A policy ready to compile.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
     /// The file it came from, as the user named it.
@@ -22,7 +23,7 @@ pub struct Policy {
 }
 
 /// What memory the policy monitors.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Selector {
     Pids(Vec<u32>),
@@ -35,7 +36,7 @@ pub enum Selector {
     PhysicalRegions,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub selector: Selector,
     /// Explicit address ranges: physical regions, or each process's initial/fixed regions.
@@ -43,13 +44,13 @@ pub struct Target {
 }
 
 /// `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrRange {
     pub start: u64,
     pub end: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Monitoring {
     pub sample_us: u64,
     pub aggr_us: u64,
@@ -59,7 +60,7 @@ pub struct Monitoring {
     pub intervals_goal: Option<IntervalsGoal>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntervalsGoal {
     pub access_bp: u64,
     pub aggrs: u64,
@@ -68,13 +69,13 @@ pub struct IntervalsGoal {
 }
 
 /// A closed range in kernel units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Range {
     pub min: u64,
     pub max: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scheme {
     pub name: String,
     /// The action as written; the compiled action is `stat` in observe mode.
@@ -91,13 +92,13 @@ pub struct Scheme {
     pub filters: Vec<Filter>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dest {
     pub node: u32,
     pub weight: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Quota {
     pub ms: u64,
     pub bytes: u64,
@@ -109,7 +110,7 @@ pub struct Quota {
     pub goal_tuner: Option<GoalTuner>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Goal {
     pub metric: Metric,
     pub target_value: u64,
@@ -117,7 +118,7 @@ pub struct Goal {
     pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Watermarks {
     pub metric: WatermarkMetric,
     pub interval_us: u64,
@@ -126,7 +127,7 @@ pub struct Watermarks {
     pub low_permil: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     pub kind: FilterType,
     pub matching: bool,
@@ -134,7 +135,7 @@ pub struct Filter {
     pub arg: FilterArg,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterArg {
     None,
@@ -145,6 +146,17 @@ pub enum FilterArg {
 }
 
 impl Scheme {
+    /// What its watermarks make of it at free memory `free_mem_permil` (`None`: not known).
+    pub fn activity(&self, free_mem_permil: Option<u64>) -> Activity {
+        match (&self.watermarks, free_mem_permil) {
+            (None, _) => Activity::Active,
+            (Some(w), Some(free)) if w.metric == WatermarkMetric::FreeMemRate => {
+                watermark_activity(free, w.high_permil, w.mid_permil, w.low_permil)
+            }
+            (Some(_), _) => Activity::Unknown,
+        }
+    }
+
     /// The action the kernel runs: `stat` when the policy only observes.
     pub fn effective_action(&self, mode: Mode) -> Action {
         match mode {

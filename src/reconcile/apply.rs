@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Op, Plan, commit_would_block, diff};
+use super::{Desired, Op, Plan, commit_would_block, diff};
+use crate::compile::file::File;
+use crate::compile::sysfs::kdamond_writes;
 use crate::reconcile::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
@@ -29,7 +31,7 @@ pub struct Failed {
 pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Applied, Box<Failed>> {
     let mut writes = 0;
     for op in &plan.ops {
-        let result = write_retrying(sysfs, &op.path, &op.new).and_then(|()| check_state(sysfs, op));
+        let result = write_retrying(sysfs, op.file, &op.new).and_then(|()| check_state(sysfs, op));
         writes += 1;
         if let Err(error) = result {
             let restored = restore(sysfs, prior, plan, &plan.ops[..writes]);
@@ -56,15 +58,15 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
 
 /// After `on` or `commit`, the kdamond must be running.
 fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
-    if !op.path.ends_with("/state") || !matches!(op.new.as_str(), "on" | "commit") {
+    if !op.file.is_state() || !matches!(op.new.as_str(), "on" | "commit") {
         return Ok(());
     }
-    let state = read_retrying(sysfs, &op.path)?;
+    let state = read_retrying(sysfs, op.file)?;
     if state == "on" {
         return Ok(());
     }
     Err(SysfsError {
-        path: op.path.clone(),
+        path: op.file.to_string(),
         value: Some(op.new.clone()),
         errno: Some(crate::sysfs::errno::EINVAL),
         message: format!(
@@ -75,38 +77,41 @@ fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
 }
 
 /// Reads back every desired file, and each kdamond's state and pid.
-fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Vec<(String, String)>>) -> Result<(), Box<(Op, SysfsError)>> {
-    for (slot, writes) in desired {
-        for (path, value) in writes {
-            let actual = read_retrying(sysfs, path).map_err(|e| Box::new((read_op(path, value), e)))?;
-            if actual.trim() != value {
+fn verify(sysfs: &dyn Sysfs, desired: &BTreeMap<usize, Desired>) -> Result<(), Box<(Op, SysfsError)>> {
+    for (slot, desired) in desired {
+        for write in &desired.writes {
+            let actual =
+                read_retrying(sysfs, write.file).map_err(|e| Box::new((read_op(write.file, &write.value), e)))?;
+            if actual.trim() != write.value {
                 let error = SysfsError {
-                    path: path.clone(),
-                    value: Some(value.clone()),
+                    path: write.file.to_string(),
+                    value: Some(write.value.clone()),
                     errno: None,
                     message: format!("reads back `{actual}`"),
                 };
-                return Err(Box::new((read_op(path, value), error)));
+                return Err(Box::new((read_op(write.file, &write.value), error)));
             }
         }
-        let pid = read_retrying(sysfs, &format!("kdamonds/{slot}/pid")).unwrap_or_default();
+        let pid = read_retrying(sysfs, File::kdamond(*slot, "pid")).unwrap_or_default();
         if pid.trim() == "-1" {
-            let path = format!("kdamonds/{slot}/state");
+            let state = File::state(*slot);
             let error = SysfsError {
-                path: path.clone(),
+                path: state.to_string(),
                 value: None,
                 errno: None,
                 message: "the kdamond is not running after apply".into(),
             };
-            return Err(Box::new((read_op(&path, "on"), error)));
+            return Err(Box::new((read_op(state, "on"), error)));
         }
     }
     Ok(())
 }
 
-fn read_op(path: &str, value: &str) -> Op {
+/// The read-back that found `file` not holding `value`, in the shape of the write it checks
+/// (for no one policy or scheme in particular).
+fn read_op(file: File, value: &str) -> Op {
     Op {
-        path: path.into(),
+        file,
         old: None,
         new: value.into(),
         policy: None,
@@ -122,12 +127,12 @@ fn read_op(path: &str, value: &str) -> Op {
 /// rewrote every kdamond).
 pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), String> {
     restore_recorded(sysfs, prior, plan)?;
-    let regrown = done.iter().any(|op| op.path == "kdamonds/nr_kdamonds");
+    let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
     let touched: Vec<usize> = plan
         .taken_over
         .iter()
         .copied()
-        .filter(|s| regrown || done.iter().any(|op| op.path.starts_with(&format!("kdamonds/{s}/"))))
+        .filter(|s| regrown || done.iter().any(|op| op.file.node.kdamond() == Some(*s)))
         .collect();
     if touched.is_empty() {
         return Ok(());
@@ -157,30 +162,32 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op])
 fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), String> {
     let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
-        let path = format!("kdamonds/{slot}/state");
-        if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
-            write_retrying(sysfs, &path, "off").map_err(|e| e.to_string())?;
+        let state = File::state(*slot);
+        if read_retrying(sysfs, state).is_ok_and(|s| s == "on") {
+            write_retrying(sysfs, state, "off").map_err(|e| e.to_string())?;
         }
     }
     for (name, own) in &prior.policies {
-        let state_path = format!("kdamonds/{}/state", own.slot);
-        let changes = diff(sysfs, plan.layout, &own.writes, name).map_err(|e| e.to_string())?;
+        let state_path = File::state(own.slot);
+        let recorded = kdamond_writes(&own.applied, own.slot, plan.layout);
+        let changes = diff(sysfs, plan.layout, &recorded, name).map_err(|e| e.to_string())?;
         for op in &changes {
-            write_retrying(sysfs, &op.path, &op.new).map_err(|e| e.to_string())?;
+            write_retrying(sysfs, op.file, &op.new).map_err(|e| e.to_string())?;
         }
-        let running = read_retrying(sysfs, &state_path).is_ok_and(|s| s == "on");
+        let running = read_retrying(sysfs, state_path).is_ok_and(|s| s == "on");
         // Whichever configuration runs now, a commit must not wait for watermarks.
-        let desired = plan.desired.get(&own.slot).map_or(&[][..], Vec::as_slice);
-        let commit_would_block = commit_would_block(plan.layout, &[&own.writes, desired]);
+        let mut may_run = vec![&own.applied];
+        may_run.extend(plan.desired.get(&own.slot).map(|d| &d.kdamond));
+        let commit_would_block = commit_would_block(plan.layout, &may_run);
         match (running, changes.is_empty()) {
             (true, true) => {}
             (true, false) if commit_would_block => {
-                write_retrying(sysfs, &state_path, "off").map_err(|e| e.to_string())?;
-                write_retrying(sysfs, &state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+                write_retrying(sysfs, state_path, "off").map_err(|e| e.to_string())?;
+                write_retrying(sysfs, state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
             }
-            (true, false) => write_retrying(sysfs, &state_path, "commit").map_err(|e| e.to_string())?,
+            (true, false) => write_retrying(sysfs, state_path, "commit").map_err(|e| e.to_string())?,
             (false, _) if plan.running_before.contains(&own.slot) => {
-                write_retrying(sysfs, &state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+                write_retrying(sysfs, state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
             }
             (false, _) => {}
         }

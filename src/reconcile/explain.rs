@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use super::Op;
-use super::Plan;
 use super::apply::Failed;
+use super::{Desired, Op, Plan};
+use crate::compile::file::Node;
 use crate::host::HostPaths;
 use crate::kernel::probe::ModuleState;
 use crate::sysfs::{SysfsError, errno};
@@ -16,8 +16,8 @@ pub struct Context<'a> {
     pub modules: &'a [ModuleState],
     pub cgroup_root: &'a Path,
     pub proc_root: &'a Path,
-    /// The desired writes of the failing kdamond.
-    pub writes: &'a [(String, String)],
+    /// What the failing kdamond was to become, if the failure concerns one.
+    pub desired: Option<&'a Desired>,
 }
 
 /// A failed apply in the user's terms, the same for the command line and the service: what
@@ -31,13 +31,12 @@ pub struct FailureText {
 }
 
 pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &HostPaths) -> FailureText {
-    let slot = failed.op.path.split('/').nth(1).and_then(|s| s.parse::<usize>().ok());
-    let writes = slot.and_then(|s| plan.desired.get(&s)).map_or(&[][..], Vec::as_slice);
+    let desired = failed.op.file.node.kdamond().and_then(|slot| plan.desired.get(&slot));
     let ctx = Context {
         modules,
         cgroup_root: &host.cgroup_root,
         proc_root: &host.proc_root,
-        writes,
+        desired,
     };
     let policy = failed.op.policy.clone().unwrap_or_else(|| "all".into());
     let scheme = failed.op.scheme.map(|s| format!(", scheme {s}")).unwrap_or_default();
@@ -45,7 +44,7 @@ pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &Ho
         refused: format!(
             "the kernel refused `{}` written to {} (policy `{policy}`{scheme}): {} [{}]",
             failed.op.new,
-            failed.op.path,
+            failed.op.file,
             failed.error.message,
             failed.error.errno_name()
         ),
@@ -62,8 +61,8 @@ pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &Ho
 
 /// The likely cause of a failed write, with the fix.
 pub fn cause(op: &Op, error: &SysfsError, ctx: &Context<'_>) -> String {
-    let file = op.path.rsplit('/').next().unwrap_or("");
-    let command = (file == "state").then_some(op.new.as_str());
+    let file = op.file.name();
+    let command = op.file.is_state().then_some(op.new.as_str());
     match (error.errno, command) {
         (Some(errno::EBUSY), Some("on")) => match ctx.modules.iter().find(|m| m.enabled) {
             Some(module) => format!(
@@ -102,12 +101,16 @@ filter address and size ranges"
 
 /// Memcg paths of filters and goals that do not exist under the cgroup mount.
 fn missing_cgroups(ctx: &Context<'_>) -> Option<String> {
-    let missing: Vec<String> = ctx
-        .writes
+    let writes = ctx.desired.map_or(&[][..], |d| d.writes.as_slice());
+    let missing: Vec<String> = writes
         .iter()
-        .filter(|(path, _)| path.ends_with("/memcg_path") || (path.contains("/goals/") && path.ends_with("/path")))
-        .filter(|(_, cgroup)| !ctx.cgroup_root.join(cgroup.trim_start_matches('/')).is_dir())
-        .map(|(path, cgroup)| format!("cgroup `{cgroup}` not found (for {path})"))
+        .filter(|w| match w.file.node {
+            Node::Filter { .. } => w.file.leaf == "memcg_path",
+            Node::Goal { .. } => w.file.leaf == "path",
+            _ => false,
+        })
+        .filter(|w| !ctx.cgroup_root.join(w.value.trim_start_matches('/')).is_dir())
+        .map(|w| format!("cgroup `{}` not found (for {})", w.value, w.file))
         .collect();
     (!missing.is_empty()).then(|| {
         format!(
@@ -119,15 +122,12 @@ fn missing_cgroups(ctx: &Context<'_>) -> Option<String> {
 
 /// Target processes that are not running.
 fn dead_processes(ctx: &Context<'_>) -> Option<String> {
-    let dead: Vec<String> = ctx
-        .writes
+    let targets = ctx.desired.map_or(&[][..], |d| d.kdamond.targets.as_slice());
+    let dead: Vec<String> = targets
         .iter()
-        .filter(|(path, pid)| path.ends_with("/pid_target") && pid != "0")
-        .filter(|(_, pid)| {
-            pid.parse()
-                .is_ok_and(|pid| !crate::host::process_runs(ctx.proc_root, pid))
-        })
-        .map(|(_, pid)| pid.clone())
+        .filter_map(|target| target.pid)
+        .filter(|pid| !crate::host::process_runs(ctx.proc_root, *pid))
+        .map(|pid| pid.to_string())
         .collect();
     (!dead.is_empty()).then(|| {
         format!(
@@ -140,16 +140,8 @@ fn dead_processes(ctx: &Context<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn op(path: &str, new: &str) -> Op {
-        Op {
-            path: path.into(),
-            old: None,
-            new: new.into(),
-            policy: Some("p".into()),
-            scheme: None,
-        }
-    }
+    use crate::compile::file::File;
+    use crate::kernel::{Layout, Version};
 
     fn error(errno: i32) -> SysfsError {
         SysfsError {
@@ -166,19 +158,24 @@ mod tests {
             modules: &[],
             cgroup_root: Path::new("/nonexistent"),
             proc_root: Path::new("/nonexistent"),
-            writes: &[],
+            desired: None,
         };
-        let cause = cause(&op("kdamonds/1/state", "off"), &error(errno::EPERM), &ctx);
+        let off = Op::new(File::state(1), None, "off".into(), Some("p"));
+        let cause = cause(&off, &error(errno::EPERM), &ctx);
         assert!(cause.starts_with("the kdamond was not running any more"), "{cause}");
-        let missing = [(
-            "kdamonds/0/contexts/0/schemes/0/filters/0/memcg_path".to_owned(),
-            "/no-such.slice".to_owned(),
-        )];
+        let kdamond = crate::compile::tests::kdamond(
+            "p",
+            "[target]\npids = [42]\n[[scheme]]\naction = \"stat\"\n\
+             [[scheme.filter]]\ntype = \"memcg\"\ncgroup = \"/no-such.slice\"\n",
+        );
+        let writes = crate::compile::sysfs::kdamond_writes(&kdamond, 0, Layout::new(Version::NEWEST_KNOWN));
+        let desired = Desired { kdamond, writes };
         let ctx = Context {
-            writes: &missing,
+            desired: Some(&desired),
             ..ctx
         };
-        let cause = super::cause(&op("kdamonds/0/state", "commit"), &error(errno::ENOMEM), &ctx);
+        let commit = Op::new(File::state(0), None, "commit".into(), Some("p"));
+        let cause = super::cause(&commit, &error(errno::ENOMEM), &ctx);
         assert!(cause.starts_with("cgroup `/no-such.slice` not found"), "{cause}");
     }
 }

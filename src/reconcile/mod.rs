@@ -17,11 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::compile::sysfs::kdamond_writes;
+use crate::compile::file::{File, Node};
+use crate::compile::sysfs::{Write, kdamond_writes};
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
-use crate::kernel::defaults::{Child, fresh_value};
-use crate::kernel::keywords::{SchemeWatermarks, every_scheme_gated};
+use crate::kernel::defaults::fresh_value;
 use crate::reconcile::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
 
@@ -50,7 +50,8 @@ pub struct KdamondPlan {
 /// One write to a sysfs file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Op {
-    pub path: String,
+    #[serde(rename = "path")]
+    pub file: File,
     /// The current value; `None` when the file does not exist yet or its directory is
     /// recreated by an earlier `nr_*` write.
     pub old: Option<String>,
@@ -59,6 +60,26 @@ pub struct Op {
     pub policy: Option<String>,
     /// The scheme index it configures, if any.
     pub scheme: Option<usize>,
+}
+
+impl Op {
+    /// A write of `new` to `file` for `policy`.
+    pub fn new(file: File, old: Option<String>, new: String, policy: Option<&str>) -> Self {
+        Op {
+            file,
+            old,
+            new,
+            policy: policy.map(str::to_owned),
+            scheme: file.node.scheme(),
+        }
+    }
+}
+
+/// What one slot is to hold once the plan is applied: the kdamond and its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub kdamond: Kdamond,
+    pub writes: Vec<Write>,
 }
 
 /// A kdamond of another tool.
@@ -81,7 +102,7 @@ pub struct Plan {
     pub state_after: EngineState,
     /// Desired kdamonds by slot, for verification.
     #[serde(skip)]
-    pub desired: BTreeMap<usize, Vec<(String, String)>>,
+    pub desired: BTreeMap<usize, Desired>,
     /// Slots running before the plan: what a failed apply must leave running.
     #[serde(skip)]
     pub running_before: BTreeSet<usize>,
@@ -115,13 +136,8 @@ pub struct Options {
     pub takeover: bool,
 }
 
-fn read_count(sysfs: &dyn Sysfs, path: &str) -> Result<usize, SysfsError> {
+fn read_count(sysfs: &dyn Sysfs, path: File) -> Result<usize, SysfsError> {
     Ok(read_retrying(sysfs, path)?.trim().parse().unwrap_or(0))
-}
-
-fn scheme_of(path: &str) -> Option<usize> {
-    let rest = path.split("/schemes/").nth(1)?;
-    rest.split('/').next()?.parse().ok()
 }
 
 /// Plans the reconcile of `compiled` (its kdamond indices are ignored: slots are decided
@@ -135,10 +151,10 @@ pub fn plan(
     keep: &BTreeSet<String>,
     options: Options,
 ) -> Result<Plan, PlanError> {
-    let nr = read_count(sysfs, "kdamonds/nr_kdamonds")?;
+    let nr = read_count(sysfs, File::NR_KDAMONDS)?;
     let mut running = Vec::with_capacity(nr);
     for k in 0..nr {
-        running.push(read_retrying(sysfs, &format!("kdamonds/{k}/state"))? == "on");
+        running.push(read_retrying(sysfs, File::state(k))? == "on");
     }
     let still_ours = |o: &Owned| !running[o.slot] || o.replaced_by(true, kdamond_pid(sysfs, o.slot)).is_none();
     let owned: BTreeMap<&str, &Owned> = state
@@ -256,13 +272,12 @@ pub fn plan(
             ops.push(state_op(k, "on", "off", owner_at(k).unwrap_or("(running)")));
             stopped.push(k);
         }
-        ops.push(Op {
-            path: "kdamonds/nr_kdamonds".into(),
-            old: Some(nr.to_string()),
-            new: next_new.to_string(),
-            policy: None,
-            scheme: None,
-        });
+        ops.push(Op::new(
+            File::NR_KDAMONDS,
+            Some(nr.to_string()),
+            next_new.to_string(),
+            None,
+        ));
         let kept_running: Vec<(String, Owned)> = state_after
             .policies
             .iter()
@@ -271,27 +286,24 @@ pub fn plan(
             .collect();
         let rewrites = slots
             .iter()
-            .map(|(slot, kdamond)| (*slot, kdamond.policy.clone(), slot_writes(kdamond, *slot, layout)))
-            .chain(
-                kept_running
-                    .iter()
-                    .map(|(name, own)| (own.slot, name.clone(), own.writes.clone())),
-            );
+            .map(|(slot, kdamond)| (*slot, *kdamond))
+            .chain(kept_running.iter().map(|(_, own)| (own.slot, &own.applied)));
         let mut starts = Vec::new();
-        for (slot, policy, writes) in rewrites {
+        for (slot, kdamond) in rewrites {
+            let writes = kdamond_writes(kdamond, slot, layout);
             // Every kdamond directory is fresh: files already at their default stay as they are.
             let changed = writes
                 .iter()
-                .filter(|(p, v)| fresh_value(layout, p).as_deref() != Some(v.as_str()));
-            ops.extend(changed.map(|(p, v)| Op {
-                path: p.clone(),
-                old: None,
-                new: v.clone(),
-                policy: Some(policy.clone()),
-                scheme: scheme_of(p),
-            }));
-            desired.insert(slot, writes);
-            starts.push((slot, policy));
+                .filter(|w| fresh_value(layout, w.file).as_deref() != Some(w.value.as_str()));
+            ops.extend(changed.map(|w| Op::new(w.file, None, w.value.clone(), Some(&kdamond.policy))));
+            desired.insert(
+                slot,
+                Desired {
+                    kdamond: kdamond.clone(),
+                    writes,
+                },
+            );
+            starts.push((slot, kdamond.policy.clone()));
         }
         for (slot, policy) in starts {
             ops.push(state_op(slot, "off", "on", &policy));
@@ -316,12 +328,12 @@ pub fn plan(
         }
     } else {
         for (slot, kdamond) in &slots {
-            let writes = slot_writes(kdamond, *slot, layout);
+            let writes = kdamond_writes(kdamond, *slot, layout);
             let changes = diff(sysfs, layout, &writes, &kdamond.policy)?;
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
             let commit_would_block = owned
                 .get(kdamond.policy.as_str())
-                .is_some_and(|own| commit_would_block(layout, &[&own.writes]));
+                .is_some_and(|own| commit_would_block(layout, &[&own.applied]));
             let (effect, reason) = match (is_running, changes.is_empty()) {
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
                 (true, false) if commit_would_block => (
@@ -351,20 +363,24 @@ pub fn plan(
                 effect,
                 reason,
             });
-            desired.insert(*slot, writes);
+            desired.insert(
+                *slot,
+                Desired {
+                    kdamond: (*kdamond).clone(),
+                    writes,
+                },
+            );
         }
     }
     // Slots the engine made that stay unused remain its own, for the next new policy.
     state_after.spare_slots = free;
     for (slot, kdamond) in &slots {
-        let writes = &desired[slot];
         state_after.policies.insert(
             kdamond.policy.clone(),
             Owned {
                 slot: *slot,
-                file: kdamond.file.clone(),
-                hash: hash_writes(writes),
-                writes: writes.clone(),
+                hash: hash_writes(&desired[slot].writes),
+                applied: (*kdamond).clone(),
                 pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid),
             },
         );
@@ -394,99 +410,46 @@ pub const TAKEN_OVER: &str = "(taken over)";
 const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme is active (before Linux 6.16), \
 and every scheme of the running configuration waits for its watermarks";
 
-/// Each scheme's watermarks in a kdamond's writes (which name every scheme's files).
-pub fn scheme_watermarks(writes: &[(String, String)]) -> Vec<SchemeWatermarks<'_>> {
-    let mut by_scheme: BTreeMap<usize, SchemeWatermarks<'_>> = BTreeMap::new();
-    for (path, value) in writes {
-        let Some((dir, leaf)) = path.rsplit_once('/') else {
-            continue;
-        };
-        let Some(scheme) = scheme_of(path).filter(|_| dir.ends_with("/watermarks")) else {
-            continue;
-        };
-        let marks = by_scheme.entry(scheme).or_default();
-        match leaf {
-            "metric" => marks.metric = value,
-            "high" => marks.high = value.parse().ok(),
-            "mid" => marks.mid = value.parse().ok(),
-            "low" => marks.low = value.parse().ok(),
-            _ => {}
-        }
-    }
-    by_scheme.into_values().collect()
-}
-
 /// Whether a `commit` could block on this kernel: one of the configurations that may be
 /// running has every scheme waiting for watermarks.
-pub fn commit_would_block(layout: Layout, running: &[&[(String, String)]]) -> bool {
-    layout.commit_needs_active_scheme()
-        && running
-            .iter()
-            .any(|writes| every_scheme_gated(scheme_watermarks(writes).iter().map(|w| w.metric)))
+pub fn commit_would_block(layout: Layout, running: &[&Kdamond]) -> bool {
+    layout.commit_needs_active_scheme() && running.iter().any(|kdamond| kdamond.every_scheme_gated())
 }
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).
 fn free_was_stopped(ops: &[Op], slot: usize) -> bool {
-    let path = format!("kdamonds/{slot}/state");
-    ops.iter().any(|op| op.path == path && op.new == "off")
+    ops.iter().any(|op| op.file == File::state(slot) && op.new == "off")
 }
 
 fn state_op(slot: usize, old: &str, new: &str, policy: &str) -> Op {
-    Op {
-        path: format!("kdamonds/{slot}/state"),
-        old: Some(old.into()),
-        new: new.into(),
-        policy: Some(policy.into()),
-        scheme: None,
-    }
-}
-
-/// A kdamond's writes at `slot`, as `(path, value)`.
-pub fn slot_writes(kdamond: &Kdamond, slot: usize, layout: Layout) -> Vec<(String, String)> {
-    let mut at_slot = kdamond.clone();
-    at_slot.index = slot;
-    kdamond_writes(&at_slot, layout)
-        .into_iter()
-        .map(|w| (w.path, w.value))
-        .collect()
+    Op::new(File::state(slot), Some(old.into()), new.into(), Some(policy))
 }
 
 /// The writes of `desired` whose files differ, reading each file at most once; below an
 /// `nr_*` file that changes, the kernel recreates everything with its defaults, so every
 /// file whose desired value is not that default is written.
-pub fn diff(
-    sysfs: &dyn Sysfs,
-    layout: Layout,
-    desired: &[(String, String)],
-    policy: &str,
-) -> Result<Vec<Op>, SysfsError> {
+pub fn diff(sysfs: &dyn Sysfs, layout: Layout, desired: &[Write], policy: &str) -> Result<Vec<Op>, SysfsError> {
     let mut ops = Vec::new();
-    let mut recreated: Vec<String> = Vec::new();
-    for (path, value) in desired {
-        let op = |old| Op {
-            path: path.clone(),
-            old,
-            new: value.clone(),
-            policy: Some(policy.to_owned()),
-            scheme: scheme_of(path),
-        };
-        if recreated.iter().any(|dir| path.starts_with(dir.as_str())) {
-            if fresh_value(layout, path).as_deref() != Some(value.as_str()) {
+    let mut recreated: Vec<File> = Vec::new();
+    for write in desired {
+        let op = |old| Op::new(write.file, old, write.value.clone(), Some(policy));
+        if recreated.iter().any(|nr_file| write.file.node.recreated_by(*nr_file)) {
+            if fresh_value(layout, write.file).as_deref() != Some(write.value.as_str()) {
                 ops.push(op(None));
             }
             continue;
         }
-        let current = match read_retrying(sysfs, path) {
+        let current = match read_retrying(sysfs, write.file) {
             Ok(current) => Some(current),
             Err(e) if e.errno == Some(crate::sysfs::errno::ENOENT) => None,
             Err(e) => return Err(e),
         };
-        if current.as_deref().map(str::trim) == Some(value.as_str()) {
+        if current.as_deref().map(str::trim) == Some(write.value.as_str()) {
             continue;
         }
         // Only count files recreate children (`weights/nr_accesses_permil` is a leaf).
-        if Child::of_nr_file(path).is_some() {
-            recreated.push(format!("{}/", path.rsplit_once('/').map_or("", |(dir, _)| dir)));
+        if write.file.creates().is_some() {
+            recreated.push(write.file);
         }
         ops.push(op(current));
     }
@@ -495,7 +458,7 @@ pub fn diff(
 
 /// A kdamond's pid, if it can be read (best effort: it is only compared).
 pub fn kdamond_pid(sysfs: &dyn Sysfs, slot: usize) -> Option<u32> {
-    read_briefly(sysfs, &format!("kdamonds/{slot}/pid"))
+    read_briefly(sysfs, File::kdamond(slot, "pid"))
         .ok()
         .and_then(|p| p.trim().parse().ok())
 }
@@ -524,11 +487,11 @@ pub fn stop_owned<'a>(
         .iter()
         .filter(|(name, _)| names.is_empty() || names.contains(name))
         .map(|(name, own)| {
-            let path = format!("kdamonds/{}/state", own.slot);
-            let result = if read_retrying(sysfs, &path).is_ok_and(|s| s == "on") {
+            let state = File::state(own.slot);
+            let result = if read_retrying(sysfs, state).is_ok_and(|s| s == "on") {
                 match own.replaced_by(true, kdamond_pid(sysfs, own.slot)) {
                     Some(pid) => Ok(Stopped::Foreign { pid }),
-                    None => crate::sysfs::write_retrying(sysfs, &path, "off").map(|()| Stopped::Stopped),
+                    None => crate::sysfs::write_retrying(sysfs, state, "off").map(|()| Stopped::Stopped),
                 }
             } else {
                 Ok(Stopped::NotRunning)
@@ -539,13 +502,20 @@ pub fn stop_owned<'a>(
 }
 
 fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
-    let read = |leaf: &str| read_briefly(sysfs, &format!("kdamonds/{slot}/{leaf}")).unwrap_or_else(|_| "?".into());
+    let read = |file: File| read_briefly(sysfs, file).unwrap_or_else(|_| "?".into());
+    let context = Node::Context { kdamond: slot };
     Foreign {
         slot,
         running,
-        pid: read("pid"),
-        ops: read("contexts/0/operations"),
-        schemes: read("contexts/0/schemes/nr_schemes"),
+        pid: read(File::kdamond(slot, "pid")),
+        ops: read(File {
+            node: context,
+            leaf: "operations",
+        }),
+        schemes: read(File {
+            node: context,
+            leaf: "schemes/nr_schemes",
+        }),
     }
 }
 

@@ -81,7 +81,7 @@ impl Report {
 /// The enabled modules that block starting a kdamond, if the plan starts one (each of
 /// them runs an exclusive kdamond, so all of them must go).
 pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a ModuleState> {
-    let starts = plan.ops.iter().any(|op| op.path.ends_with("/state") && op.new == "on");
+    let starts = plan.ops.iter().any(|op| op.file.is_state() && op.new == "on");
     if starts {
         modules.iter().filter(|m| m.enabled).collect()
     } else {

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::compile::Kdamond;
+use crate::compile::file::File;
+use crate::compile::sysfs::Write;
+
 /// Default state directory.
 pub const DEFAULT_DIR: &str = "/var/lib/damo-policy";
 const FILE: &str = "state.json";
@@ -20,14 +24,14 @@ const LOCK_FILE: &str = "lock";
 const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One policy's kdamond, as last applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Owned {
     pub slot: usize,
-    pub file: String,
-    /// Hash of `writes`, to tell changed configurations at a glance.
+    /// Hash of the files `applied` became, to tell changed configurations at a glance.
     pub hash: String,
-    /// The last configuration applied successfully: `(path, value)` in kernel order.
-    pub writes: Vec<(String, String)>,
+    /// The last configuration applied successfully (its files follow from it and the
+    /// kernel's layout, see [`crate::compile::sysfs::kdamond_writes`]).
+    pub applied: Kdamond,
     /// The kdamond's pid when last seen running after an apply: a running kdamond in this
     /// slot with another pid was started by someone else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +39,11 @@ pub struct Owned {
 }
 
 impl Owned {
+    /// The policy file it was applied from.
+    pub fn file(&self) -> &str {
+        &self.applied.file
+    }
+
     /// The pid of another tool's kdamond that runs in this slot now, if one does: a running
     /// kdamond whose pid is not the one recorded was started after ours stopped (its
     /// processes exited, or `stop`). An unreadable pid proves nothing: the slot stays ours.
@@ -46,15 +55,37 @@ impl Owned {
     }
 }
 
+/// The shape of the record this version writes and reads. A record of another shape (an
+/// earlier version's) is refused with what to do, not misread.
+pub const RECORD_FORMAT: u32 = 2;
+
 /// The whole record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineState {
+    /// [`RECORD_FORMAT`]; records without one are of format 1.
+    #[serde(default = "format_1")]
+    pub format: u32,
     pub boot_id: String,
     /// Policy name → its kdamond.
     pub policies: BTreeMap<String, Owned>,
     /// Slots the engine created that no policy uses now (free for the next new policy).
     #[serde(default)]
     pub spare_slots: std::collections::BTreeSet<usize>,
+}
+
+fn format_1() -> u32 {
+    1
+}
+
+impl Default for EngineState {
+    fn default() -> Self {
+        EngineState {
+            format: RECORD_FORMAT,
+            boot_id: String::new(),
+            policies: BTreeMap::new(),
+            spare_slots: std::collections::BTreeSet::new(),
+        }
+    }
 }
 
 impl EngineState {
@@ -70,7 +101,7 @@ impl EngineState {
     /// restore that may have restarted some).
     pub fn note_pids(&mut self, sysfs: &dyn crate::sysfs::Sysfs) {
         for own in self.policies.values_mut() {
-            let read = |leaf: &str| crate::sysfs::read_retrying(sysfs, &format!("kdamonds/{}/{leaf}", own.slot)).ok();
+            let read = |leaf| crate::sysfs::read_retrying(sysfs, File::kdamond(own.slot, leaf)).ok();
             // A pid that cannot be read leaves the recorded one.
             if read("state").as_deref() == Some("on")
                 && let Some(pid) = read("pid").and_then(|pid| pid.trim().parse().ok())
@@ -109,23 +140,38 @@ impl StateStore {
             }
             Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
         };
-        let state: EngineState = serde_json::from_str(&text).map_err(|e| {
+        let damaged = |why: String| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
-                    "{}: {e}: the record is damaged. Remove it; if this boot's kdamonds of damo-policy still run, \
+                    "{}: {why}. Remove it; if this boot's kdamonds of damo-policy still run, \
 the next apply takes them for another tool's: apply with --takeover once to adopt them again",
                     path.display()
                 ),
             )
-        })?;
-        if state.boot_id != boot_id {
+        };
+        // The boot and the format first: another boot's record owns nothing whatever its
+        // shape, and a record of another format is not read as this one.
+        #[derive(Deserialize)]
+        struct Header {
+            boot_id: String,
+            #[serde(default = "format_1")]
+            format: u32,
+        }
+        let header: Header = serde_json::from_str(&text).map_err(|e| damaged(format!("{e}: the record is damaged")))?;
+        if header.boot_id != boot_id {
             return Ok(EngineState {
                 boot_id: boot_id.into(),
                 ..Default::default()
             });
         }
-        Ok(state)
+        if header.format != RECORD_FORMAT {
+            return Err(damaged(format!(
+                "the record has format {}, written by another version of damo-policy; this version reads format {RECORD_FORMAT}",
+                header.format
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| damaged(format!("{e}: the record is damaged")))
     }
 
     /// Takes the record's writer lock (an advisory lock on `<state-dir>/lock`, released when
@@ -183,10 +229,11 @@ pub struct StateLock {
 }
 
 /// A stable hash of a configuration (FNV-1a, 64 bit): identical writes, identical hash.
-pub fn hash_writes(writes: &[(String, String)]) -> String {
+pub fn hash_writes(writes: &[Write]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for (path, value) in writes {
-        for byte in path.bytes().chain([0]).chain(value.bytes()).chain([0]) {
+    for write in writes {
+        let path = write.file.to_string();
+        for byte in path.bytes().chain([0]).chain(write.value.bytes()).chain([0]) {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
@@ -198,20 +245,25 @@ pub fn hash_writes(writes: &[(String, String)]) -> String {
 mod tests {
     use super::*;
 
+    fn kdamond(name: &str) -> Kdamond {
+        crate::compile::tests::kdamond(name, "[target]\npids = [42]\n[[scheme]]\naction = \"stat\"\n")
+    }
+
     #[test]
     fn round_trips_and_forgets_other_boots() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path().join("state"));
         let mut state = store.load("boot-a").unwrap();
         assert!(state.policies.is_empty());
-        let writes = vec![("kdamonds/0/state".to_owned(), "on".to_owned())];
+        let applied = kdamond("p");
+        let layout = crate::kernel::Layout::new(crate::kernel::Version::NEWEST_KNOWN);
+        let writes = crate::compile::sysfs::kdamond_writes(&applied, 0, layout);
         state.policies.insert(
             "p".into(),
             Owned {
                 slot: 0,
-                file: "p.toml".into(),
                 hash: hash_writes(&writes),
-                writes,
+                applied,
                 pid: Some(7),
             },
         );
@@ -219,7 +271,25 @@ mod tests {
         assert_eq!(store.load("boot-a").unwrap(), state);
         assert!(store.load("boot-b").unwrap().policies.is_empty());
         assert_eq!(state.owner_of(0), Some("p"));
-        assert_ne!(hash_writes(&[]), hash_writes(&state.policies["p"].writes));
+        assert_eq!(state.policies["p"].file(), "p.toml");
+        assert_ne!(hash_writes(&[]), hash_writes(&writes));
+    }
+
+    /// A record of an earlier version (format 1 kept each file as a path and a value) is
+    /// refused with what to do, not misread; another boot's is ignored whatever its shape.
+    #[test]
+    fn a_record_of_another_format_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path());
+        let old = r#"{"boot_id": "boot-a", "policies": {"p": {"slot": 0, "file": "p.toml", "hash": "0", "writes": [["kdamonds/0/state", "on"]]}}}"#;
+        fs::write(dir.path().join(FILE), old).unwrap();
+        let error = store.load("boot-a").unwrap_err().to_string();
+        assert!(
+            error.contains("the record has format 1, written by another version of damo-policy"),
+            "{error}"
+        );
+        assert!(error.contains("apply with --takeover once"), "{error}");
+        assert!(store.load("boot-b").unwrap().policies.is_empty());
     }
 
     #[test]

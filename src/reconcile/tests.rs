@@ -260,7 +260,7 @@ fn an_enabled_module_blocks_on_and_nothing_is_left_running() {
     .unwrap();
     let failed = apply(&kernel, &plan, &state).unwrap_err();
     assert_eq!(failed.error.errno, Some(errno::EBUSY));
-    assert_eq!(failed.op.path, "kdamonds/0/state");
+    assert_eq!(failed.op.file.to_string(), "kdamonds/0/state");
     let modules = [crate::kernel::probe::ModuleState {
         name: "damon_stat".into(),
         enabled: true,
@@ -270,7 +270,7 @@ fn an_enabled_module_blocks_on_and_nothing_is_left_running() {
         modules: &modules,
         cgroup_root: Path::new("/nonexistent"),
         proc_root: Path::new("/nonexistent"),
-        writes: &plan.desired[&0],
+        desired: plan.desired.get(&0),
     };
     let cause = explain::cause(&failed.op, &failed.error, &ctx);
     assert!(
@@ -329,7 +329,7 @@ fn a_bad_memcg_path_keeps_the_previous_configuration_running() {
             modules: &[],
             cgroup_root: Path::new("/nonexistent"),
             proc_root: Path::new("/nonexistent"),
-            writes: &plan.desired[&0],
+            desired: plan.desired.get(&0),
         };
         let cause = explain::cause(&failed.op, &failed.error, &ctx);
         assert!(
@@ -363,11 +363,7 @@ fn a_kdamond_whose_processes_exited_is_started_again() {
     )
     .unwrap();
     assert_eq!(plan.kdamonds[0].effect, Effect::Start);
-    assert!(
-        plan.ops
-            .iter()
-            .any(|op| op.path.ends_with("pid_target") && op.new == "12")
-    );
+    assert!(plan.ops.iter().any(|op| op.file.leaf == "pid_target" && op.new == "12"));
 }
 
 #[test]
@@ -425,20 +421,36 @@ fn a_fresh_apply_leaves_files_at_their_defaults_alone() {
         let (plan, _) = reconcile(&kernel, version, &policies, &fresh_state(), Options::default()).unwrap();
         let layout = Layout::new(version);
         let log = kernel.log();
+        // The kernel's log names files by path: find each one's address among the desired.
+        let files: std::collections::HashMap<String, crate::compile::file::File> = plan
+            .desired
+            .values()
+            .flat_map(|d| &d.writes)
+            .map(|w| (w.file.to_string(), w.file))
+            .collect();
         let at_default: Vec<_> = log
             .iter()
-            .filter(|w| fresh_value(layout, &w.path).as_deref() == Some(w.value.as_str()))
+            .filter(|w| {
+                files
+                    .get(&w.path)
+                    .is_some_and(|f| fresh_value(layout, *f).as_deref() == Some(w.value.as_str()))
+            })
             .collect();
         assert!(at_default.is_empty(), "{version}: wrote defaults {at_default:?}");
         // The read-back after apply checked every desired file, defaults included.
-        let desired = plan.desired.values().map(Vec::len).sum::<usize>();
+        let desired = plan.desired.values().map(|d| d.writes.len()).sum::<usize>();
         assert!(
             log.len() < desired,
             "{version}: {} writes for {desired} desired files",
             log.len()
         );
-        for (path, value) in plan.desired.values().flatten() {
-            assert_eq!(kernel.get(path).as_deref(), Some(value.as_str()), "{version}: {path}");
+        for write in plan.desired.values().flat_map(|d| &d.writes) {
+            let path = write.file.to_string();
+            assert_eq!(
+                kernel.get(&path).as_deref(),
+                Some(write.value.as_str()),
+                "{version}: {path}"
+            );
         }
     }
 }
@@ -599,11 +611,11 @@ fn growing_while_reusing_a_freed_slot_stops_each_kdamond_once() {
             reclaim("d", 14, "60s"),
         ];
         let (plan, state) = reconcile(&kernel, version, &wanted, &state, Options::default()).unwrap();
-        let offs: Vec<&str> = plan
+        let offs: Vec<String> = plan
             .ops
             .iter()
             .filter(|op| op.new == "off")
-            .map(|op| op.path.as_str())
+            .map(|op| op.file.to_string())
             .collect();
         assert_eq!(offs, ["kdamonds/0/state", "kdamonds/1/state"], "{:?}", plan.ops);
         let effect = |name: &str| plan.kdamonds.iter().find(|k| k.policy == name).map(|k| k.effect);

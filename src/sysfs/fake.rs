@@ -283,7 +283,7 @@ impl Sysfs for FakeKernel {
         if path.ends_with("/state") {
             return self.state_command(&mut st, path, value);
         }
-        if let Some(child) = Child::of_nr_file(path) {
+        if let Some(child) = nr_file_children(path) {
             let n: usize = value.trim().parse().map_err(|_| err(path, value, errno::EINVAL))?;
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
             match child {
@@ -517,6 +517,30 @@ impl FakeKernel {
         }
         Ok(())
     }
+}
+
+/// The children the `nr_*` file at `path` creates, if it is one: the kernel knows its
+/// files by where they are, and so does its emulation.
+fn nr_file_children(path: &str) -> Option<Child> {
+    let (dir, file) = path.rsplit_once('/')?;
+    if !file.starts_with("nr_") {
+        return None;
+    }
+    let mut segments = dir.rsplit('/');
+    let name = segments.next()?;
+    let parent = segments.next();
+    Some(match name {
+        "kdamonds" => Child::Kdamond,
+        "contexts" => Child::Context,
+        "targets" => Child::Target,
+        // `tried_regions/` of a scheme are the kernel's, not created by a count.
+        "regions" if parent.is_some_and(|p| p.parse::<usize>().is_ok()) => Child::Region,
+        "schemes" => Child::Scheme,
+        "goals" => Child::Goal,
+        "filters" | "core_filters" | "ops_filters" => Child::Filter,
+        "dests" => Child::Dest,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

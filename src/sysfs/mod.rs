@@ -10,6 +10,7 @@ pub mod fake;
 pub mod real;
 
 use std::fmt;
+use std::fmt::Display;
 use std::time::Duration;
 
 /// The default DAMON sysfs admin root.
@@ -106,17 +107,23 @@ fn retrying<T>(patience: Duration, mut attempt: impl FnMut() -> Result<T, SysfsE
     }
 }
 
+// The helpers below take a typed [`crate::compile::file::File`] as readily as a path string:
+// the address is rendered once, where the file is opened.
+
 /// Writes, retrying transient `EBUSY`.
-pub fn write_retrying(sysfs: &dyn Sysfs, path: &str, value: &str) -> Result<(), SysfsError> {
-    retrying(sysfs.busy_deadline(), || sysfs.write(path, value))
+pub fn write_retrying(sysfs: &dyn Sysfs, path: impl Display, value: &str) -> Result<(), SysfsError> {
+    let path = path.to_string();
+    retrying(sysfs.busy_deadline(), || sysfs.write(&path, value))
 }
 
 /// Reads, retrying transient `EBUSY` (newer kernels trylock on reads of `state` too).
-pub fn read_retrying(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
-    retrying(sysfs.busy_deadline(), || sysfs.read(path))
+pub fn read_retrying(sysfs: &dyn Sysfs, path: impl Display) -> Result<String, SysfsError> {
+    let path = path.to_string();
+    retrying(sysfs.busy_deadline(), || sysfs.read(&path))
 }
 
 /// Reads for a caller that can do without the value: `EBUSY` is retried only briefly.
-pub fn read_briefly(sysfs: &dyn Sysfs, path: &str) -> Result<String, SysfsError> {
-    retrying(BRIEF_BUSY_DEADLINE.min(sysfs.busy_deadline()), || sysfs.read(path))
+pub fn read_briefly(sysfs: &dyn Sysfs, path: impl Display) -> Result<String, SysfsError> {
+    let path = path.to_string();
+    retrying(BRIEF_BUSY_DEADLINE.min(sysfs.busy_deadline()), || sysfs.read(&path))
 }

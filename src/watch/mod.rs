@@ -280,9 +280,9 @@ fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
         Outcome::Refused(m) | Outcome::Insecure(m) => tracing::error!(cause, "{m}"),
         Outcome::Failed(f) => match failure {
             Some(text) => {
-                tracing::error!(cause, path = %f.op.path, why = %text.cause, "{}; {}", text.refused, text.restored)
+                tracing::error!(cause, path = %f.op.file, why = %text.cause, "{}; {}", text.refused, text.restored)
             }
-            None => tracing::error!(cause, path = %f.op.path, error = %f.error, "the kernel refused the change"),
+            None => tracing::error!(cause, path = %f.op.file, error = %f.error, "the kernel refused the change"),
         },
         Outcome::Planned => {}
     }

@@ -104,7 +104,7 @@ fn assert_round_trip(name: &str, files: Vec<(String, String)>) {
     let writes = |c: &Compiled| -> Vec<(String, String)> {
         compile::sysfs::writes(c, damo_policy::kernel::Layout::new(Version::NEWEST_KNOWN))
             .into_iter()
-            .map(|w| (w.path, w.value))
+            .map(|w| (w.file.to_string(), w.value))
             .collect()
     };
     assert_eq!(

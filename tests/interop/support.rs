@@ -51,7 +51,7 @@ pub fn kernel_writes(policies: &[(&str, &str)], host: &HostPaths) -> Vec<(String
     assert!(compiled.skipped.is_empty(), "not compiled: {:?}", compiled.skipped);
     let writes: Vec<(String, String)> = sysfs::writes(&compiled, Layout::new(kernel))
         .into_iter()
-        .map(|w| (w.path, w.value))
+        .map(|w| (w.file.to_string(), w.value))
         .collect();
     // `compile --format sysfs` prints the same writes through its own sink.
     let mut printed = Vec::new();
