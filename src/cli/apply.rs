@@ -16,7 +16,8 @@ use crate::host::HostPaths;
 use crate::kernel::probe::KernelInfo;
 use crate::reconcile::TAKEN_OVER;
 use crate::reconcile::apply::Applied;
-use crate::reconcile::run::{ModuleNames, Outcome, Report, Settings, blocking_modules, once};
+use crate::reconcile::outcome::{ModuleNames, Outcome};
+use crate::reconcile::run::{Report, Settings, blocking_modules, once};
 use crate::reconcile::{Effect, Options, Plan, explain};
 
 /// Exit status when the kernel refuses or another tool's kdamonds are in the way.
@@ -166,12 +167,12 @@ fn report(
             let _ = writeln!(err, "{}; nothing was written", summary(checked));
             ExitCode::from(1)
         }
-        Outcome::Unreadable(message) => usage_error(message),
+        Outcome::Unreadable(unreadable) => usage_error(unreadable),
         // Policy paths that others can write are the user's to fix, like a usage error: the
         // kernel was not even asked.
-        Outcome::Insecure(message) => usage_error(message),
-        Outcome::Refused(message) => {
-            let _ = writeln!(err, "error: {message}");
+        Outcome::Insecure(paths) => usage_error(paths),
+        Outcome::Refused(refusal) => {
+            let _ = writeln!(err, "error: {refusal}");
             ExitCode::from(KERNEL_REFUSED)
         }
         Outcome::Planned => {
@@ -205,14 +206,13 @@ fn report(
         }
         Outcome::Applied(applied) => {
             if format == PlanFormat::Text {
-                let _ = writeln!(out, "applied: {} write(s), verified", applied.writes);
+                let _ = writeln!(out, "applied: {applied}");
             }
             // The kernel and the state record are written before this report: a report that
             // cannot be printed fails the command (exit 2, an I/O error) but must not read as
             // a failed apply, which would be 3 with the previous configuration restored.
             out.note_if_lost(format!(
-                "the policies were applied ({} write(s), verified) and recorded; only this report was lost",
-                applied.writes
+                "the policies were applied ({applied}) and recorded; only this report was lost"
             ));
             if report.unresolved() > 0 {
                 ExitCode::from(IO_ERROR)

@@ -90,11 +90,11 @@ pub fn run(args: &ImportArgs, renderer: &Renderer, out: &mut Output) -> ExitCode
 
 fn write_all(dir: &Path, texts: &[(PathBuf, String)]) -> ExitCode {
     if let Err(error) = std::fs::create_dir_all(dir) {
-        return super::usage_error(&format!("{}: {error}", dir.display()));
+        return super::usage_error(format!("{}: {error}", dir.display()));
     }
     for (path, text) in texts {
         if let Err(error) = write_whole(path, text) {
-            return super::usage_error(&format!("{}: {error}", path.display()));
+            return super::usage_error(format!("{}: {error}", path.display()));
         }
         let _ = writeln!(std::io::stderr().lock(), "wrote {}", path.display());
     }

@@ -216,13 +216,13 @@ pub fn run(cli: Cli) -> ExitCode {
 pub fn parse_failed(error: &clap::Error) -> ExitCode {
     match error.print() {
         Err(e) if !error.use_stderr() && e.kind() != std::io::ErrorKind::BrokenPipe => {
-            usage_error(&format!("writing to standard output: {e}"))
+            usage_error(format!("writing to standard output: {e}"))
         }
         _ => ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(output::IO_ERROR)),
     }
 }
 
-pub(crate) fn usage_error(message: &str) -> ExitCode {
+pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     // Not eprintln!: a standard error that cannot be written must not panic either.
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
     ExitCode::from(output::IO_ERROR)

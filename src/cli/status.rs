@@ -354,14 +354,14 @@ pub fn run_stop(args: &StopArgs, out: &mut Output) -> ExitCode {
     // apply that ran meanwhile may have moved policies to other slots.
     let _lock = match live.store.lock() {
         Ok(lock) => lock,
-        Err(e) => return usage_error(&format!("the state record: {e}")),
+        Err(e) => return usage_error(format!("the state record: {e}")),
     };
     match live.store.load(&live.state.boot_id) {
         Ok(record) => live.state = record,
-        Err(e) => return usage_error(&format!("cannot read the state record: {e}")),
+        Err(e) => return usage_error(format!("cannot read the state record: {e}")),
     }
     if let Some(unknown) = args.policies.iter().find(|p| !live.state.policies.contains_key(*p)) {
-        return usage_error(&format!("`{unknown}` is not a policy damo-policy applied on this boot"));
+        return usage_error(format!("`{unknown}` is not a policy damo-policy applied on this boot"));
     }
     let mut failed = false;
     let mut err = std::io::stderr().lock();

@@ -105,7 +105,7 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
         }
         Some(path) => match write_whole(path, &text) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => super::usage_error(&format!("{}: {error}", path.display())),
+            Err(error) => super::usage_error(format!("{}: {error}", path.display())),
         },
     }
 }

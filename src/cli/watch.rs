@@ -29,7 +29,7 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
         return usage_error("--watch takes exactly one policy directory");
     };
     if !dir.is_dir() {
-        return usage_error(&format!("{}: --watch takes a directory", dir.display()));
+        return usage_error(format!("{}: --watch takes a directory", dir.display()));
     }
     init_logging();
     let live = match args.plan.live.open() {
@@ -39,10 +39,10 @@ pub fn run(args: &ApplyArgs) -> ExitCode {
     let (tx, rx) = mpsc::channel();
     let mut watcher = match DirWatcher::new(dir, tx.clone()) {
         Ok(watcher) => watcher,
-        Err(e) => return usage_error(&format!("cannot watch {}: {e}", dir.display())),
+        Err(e) => return usage_error(format!("cannot watch {}: {e}", dir.display())),
     };
     if let Err(e) = watch::sources::forward_signals(tx) {
-        return usage_error(&format!("cannot handle signals: {e}"));
+        return usage_error(format!("cannot handle signals: {e}"));
     }
     let watch_settings = WatchSettings {
         debounce: args.debounce,

@@ -45,6 +45,19 @@ pub struct ModuleState {
     pub param: PathBuf,
 }
 
+impl ModuleState {
+    /// Writes `N` to its `enabled` parameter: the module's kdamond stops, and the kernel
+    /// starts sysfs kdamonds again.
+    pub fn disable(&self) -> std::io::Result<()> {
+        std::fs::write(&self.param, "N")
+    }
+
+    /// Writes `Y` to its `enabled` parameter: the module's kdamond resumes its work.
+    pub fn enable(&self) -> std::io::Result<()> {
+        std::fs::write(&self.param, "Y")
+    }
+}
+
 /// What a live kernel offers.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct KernelInfo {

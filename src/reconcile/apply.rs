@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::{Desired, Op, Plan, commit_would_block, diff};
 use crate::compile::file::File;
 use crate::compile::sysfs::kdamond_writes;
+use crate::reconcile::outcome::ReenableError;
 use crate::reconcile::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
@@ -17,6 +18,13 @@ pub struct Applied {
     pub writes: usize,
 }
 
+/// As the command line and the service both report it.
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} write(s), verified", self.writes)
+    }
+}
+
 /// A failed apply: the operation the kernel refused, its error, and whether the previous
 /// configuration is running again.
 #[derive(Debug)]
@@ -24,7 +32,58 @@ pub struct Failed {
     pub op: Op,
     pub error: SysfsError,
     pub writes: usize,
-    pub restored: Result<(), String>,
+    pub restored: Result<(), RestoreError>,
+}
+
+/// Why the last good configuration is not (all) back after a failed apply.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The kernel refused a write of the restore too.
+    #[error(transparent)]
+    Sysfs(#[from] SysfsError),
+    /// A policy's kdamond could not be started again.
+    #[error("restarting `{policy}`: {error}")]
+    Restart { policy: String, error: SysfsError },
+    /// Another tool's kdamonds taken over with `--takeover` were touched: their
+    /// configuration was never recorded, so it cannot be put back.
+    #[error("{}", taken_over_text(touched, ran))]
+    TakenOver {
+        touched: Vec<usize>,
+        /// Those of them that ran before the apply (and are off now).
+        ran: Vec<usize>,
+    },
+    /// Everything is back but modules that the apply disabled.
+    #[error(transparent)]
+    Modules(ReenableError),
+    #[error("{restore}; {modules}")]
+    AndModules {
+        restore: Box<RestoreError>,
+        modules: ReenableError,
+    },
+}
+
+fn taken_over_text(touched: &[usize], ran: &[usize]) -> String {
+    let list = |slots: &[usize]| {
+        slots
+            .iter()
+            .map(|s| format!("kdamond {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let were = if touched.len() == 1 { "it was" } else { "they were" };
+    let ran_text = if ran.is_empty() {
+        String::new()
+    } else {
+        let are = if ran.len() == 1 { "is" } else { "are" };
+        format!(
+            "; {} ran before and {are} off now: start it again with the tool that started it",
+            list(ran)
+        )
+    };
+    format!(
+        "{} of another tool, taken over with --takeover, cannot be put back as {were} (damo-policy never recorded that configuration){ran_text}",
+        list(touched)
+    )
 }
 
 /// Executes `plan`; on failure restores `prior` (the last good record).
@@ -125,7 +184,7 @@ fn read_op(file: File, value: &str) -> Op {
 /// configuration was never recorded): that is an error, not a restore.
 /// `done`: the operations written before the failure (an `nr_kdamonds` write among them
 /// rewrote every kdamond).
-pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), String> {
+pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), RestoreError> {
     restore_recorded(sysfs, prior, plan)?;
     let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
     let touched: Vec<usize> = plan
@@ -137,42 +196,28 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op])
     if touched.is_empty() {
         return Ok(());
     }
-    let ran: Vec<String> = touched
+    let ran = touched
         .iter()
+        .copied()
         .filter(|s| plan.running_before.contains(s))
-        .map(|s| format!("kdamond {s}"))
         .collect();
-    let slots: Vec<String> = touched.iter().map(|s| format!("kdamond {s}")).collect();
-    Err(format!(
-        "{} of another tool, taken over with --takeover, cannot be put back as {} (damo-policy never recorded that configuration){}",
-        slots.join(", "),
-        if slots.len() == 1 { "it was" } else { "they were" },
-        if ran.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; {} ran before and {} off now: start it again with the tool that started it",
-                ran.join(", "),
-                if ran.len() == 1 { "is" } else { "are" }
-            )
-        }
-    ))
+    Err(RestoreError::TakenOver { touched, ran })
 }
 
-fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), String> {
+fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), RestoreError> {
     let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
         let state = File::state(*slot);
         if read_retrying(sysfs, state).is_ok_and(|s| s == "on") {
-            write_retrying(sysfs, state, "off").map_err(|e| e.to_string())?;
+            write_retrying(sysfs, state, "off")?;
         }
     }
     for (name, own) in &prior.policies {
         let state_path = File::state(own.slot);
         let recorded = kdamond_writes(&own.applied, own.slot, plan.layout);
-        let changes = diff(sysfs, plan.layout, &recorded, name).map_err(|e| e.to_string())?;
+        let changes = diff(sysfs, plan.layout, &recorded, name)?;
         for op in &changes {
-            write_retrying(sysfs, op.file, &op.new).map_err(|e| e.to_string())?;
+            write_retrying(sysfs, op.file, &op.new)?;
         }
         let running = read_retrying(sysfs, state_path).is_ok_and(|s| s == "on");
         // Whichever configuration runs now, a commit must not wait for watermarks.
@@ -182,12 +227,18 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Resu
         match (running, changes.is_empty()) {
             (true, true) => {}
             (true, false) if commit_would_block => {
-                write_retrying(sysfs, state_path, "off").map_err(|e| e.to_string())?;
-                write_retrying(sysfs, state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+                write_retrying(sysfs, state_path, "off")?;
+                write_retrying(sysfs, state_path, "on").map_err(|error| RestoreError::Restart {
+                    policy: name.clone(),
+                    error,
+                })?;
             }
-            (true, false) => write_retrying(sysfs, state_path, "commit").map_err(|e| e.to_string())?,
+            (true, false) => write_retrying(sysfs, state_path, "commit")?,
             (false, _) if plan.running_before.contains(&own.slot) => {
-                write_retrying(sysfs, state_path, "on").map_err(|e| format!("restarting `{name}`: {e}"))?;
+                write_retrying(sysfs, state_path, "on").map_err(|error| RestoreError::Restart {
+                    policy: name.clone(),
+                    error,
+                })?;
             }
             (false, _) => {}
         }

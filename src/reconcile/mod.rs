@@ -10,6 +10,7 @@
 
 pub mod apply;
 pub mod explain;
+pub mod outcome;
 pub mod run;
 pub mod state;
 
@@ -22,6 +23,7 @@ use crate::compile::sysfs::{Write, kdamond_writes};
 use crate::compile::{Compiled, Kdamond};
 use crate::kernel::Layout;
 use crate::kernel::defaults::fresh_value;
+use crate::reconcile::outcome::ForeignBlock;
 use crate::reconcile::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
 
@@ -116,17 +118,16 @@ pub struct Plan {
 }
 
 /// Why no plan could be made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// Kdamonds of another tool are in the way.
-    Foreign(Vec<Foreign>, String),
-    Sysfs(SysfsError),
-}
-
-impl From<SysfsError> for PlanError {
-    fn from(error: SysfsError) -> Self {
-        PlanError::Sysfs(error)
-    }
+    /// Kdamonds of another tool are in the way (the caller words it, knowing the tree).
+    #[error("kdamonds of another tool are in the way")]
+    Foreign {
+        kdamonds: Vec<Foreign>,
+        blocked: ForeignBlock,
+    },
+    #[error(transparent)]
+    Sysfs(#[from] SysfsError),
 }
 
 /// How to treat kdamonds the engine did not start.
@@ -177,7 +178,10 @@ pub fn plan(
         .map(|k| describe_foreign(sysfs, k, running[k]))
         .collect();
     if !options.takeover && foreign.iter().any(|f| f.running) {
-        return Err(PlanError::Foreign(foreign, "running".into()));
+        return Err(PlanError::Foreign {
+            kdamonds: foreign,
+            blocked: ForeignBlock::Running,
+        });
     }
 
     let desired_names: BTreeSet<&str> = compiled.kdamonds.iter().map(|k| k.policy.as_str()).collect();
@@ -252,7 +256,10 @@ pub fn plan(
     }
     let grow = next_new > nr;
     if grow && !options.takeover && foreign.iter().any(|f| !f.running) {
-        return Err(PlanError::Foreign(foreign, "staged".into()));
+        return Err(PlanError::Foreign {
+            kdamonds: foreign,
+            blocked: ForeignBlock::Staged,
+        });
     }
 
     let mut desired = BTreeMap::new();

@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::apply::{Applied, Failed, apply};
+use super::apply::{RestoreError, apply};
+use super::outcome::{InsecurePaths, Outcome, ReenableError, Refusal, Unreadable};
 use super::{Options, Plan, PlanError, plan};
 use crate::compile::{self, Compiled};
 use crate::diag::Diagnostic;
@@ -28,25 +29,6 @@ pub struct Settings {
     pub disable_modules: bool,
     /// Refuse policy files and directories that users other than root can write.
     pub strict_permissions: bool,
-}
-
-/// How far a reconcile got.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The policies are invalid: nothing was written.
-    Invalid,
-    /// The paths could not be read or the kernel not observed: nothing was written.
-    Unreadable(String),
-    /// Kdamonds of another tool, or an enabled module, are in the way: nothing was written.
-    Refused(String),
-    /// Users other than root can change the policy paths: nothing was read into the kernel.
-    Insecure(String),
-    /// Planned only (`plan`).
-    Planned,
-    /// Applied and verified.
-    Applied(Applied),
-    /// The kernel refused a write; the last good configuration was restored.
-    Failed(Box<Failed>),
 }
 
 /// Everything one reconcile found and did.
@@ -89,46 +71,18 @@ pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a 
     }
 }
 
-/// Named in a sentence: "`a`" or "`a` and `b`", and the words that agree with it.
-pub struct ModuleNames {
-    pub names: String,
-    /// "" or "s", "is" or "are", "it" or "them".
-    pub s: &'static str,
-    pub are: &'static str,
-    pub them: &'static str,
-}
-
-impl ModuleNames {
-    pub fn of(modules: &[&ModuleState]) -> Self {
-        let names: Vec<String> = modules.iter().map(|m| format!("`{}`", m.name)).collect();
-        let one = names.len() == 1;
-        let (s, are, them) = if one { ("", "is", "it") } else { ("s", "are", "them") };
-        ModuleNames {
-            names: names.join(" and "),
-            s,
-            are,
-            them,
-        }
-    }
-}
-
 /// Enables again the modules this reconcile disabled (a failed apply leaves the host as it
 /// found it: the module's own kdamond resumes its work).
-fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), String> {
-    let mut failures = Vec::new();
-    for module in modules.iter().filter(|m| disabled.contains(&m.name)) {
-        if let Err(e) = std::fs::write(&module.param, "Y") {
-            failures.push(format!(
-                "the DAMON module `{}` stays disabled ({}: {e}); write Y to it to enable it again",
-                module.name,
-                module.param.display()
-            ));
-        }
-    }
+fn reenable_modules(disabled: &[String], modules: &[ModuleState]) -> Result<(), ReenableError> {
+    let failures: Vec<(ModuleState, std::io::Error)> = modules
+        .iter()
+        .filter(|m| disabled.contains(&m.name))
+        .filter_map(|module| module.enable().err().map(|e| (module.clone(), e)))
+        .collect();
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(failures.join("; "))
+        Err(ReenableError(failures))
     }
 }
 
@@ -176,15 +130,12 @@ pub fn once(
     let choice = KernelChoice::Probed(info.version);
     let mut checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
         Ok(checked) => checked,
-        Err(message) => return Report::stop(None, Outcome::Unreadable(message)),
+        Err(message) => return Report::stop(None, Outcome::Unreadable(Unreadable::Paths(message))),
     };
     // An existing directory without policies is a valid desired state: no kdamonds.
     checked.general.retain(|d| d.code != "no-policies");
     if checked.has_io_errors() {
-        return Report::stop(
-            Some(checked),
-            Outcome::Unreadable("policy files could not be read".into()),
-        );
+        return Report::stop(Some(checked), Outcome::Unreadable(Unreadable::PolicyFiles));
     }
     if checked.error_count() > 0 {
         return Report::stop(Some(checked), Outcome::Invalid);
@@ -194,14 +145,7 @@ pub fn once(
         let files: Vec<PathBuf> = checked.outcomes.iter().map(|o| o.file.path.clone()).collect();
         let insecure = crate::policy::perms::insecure(&dirs, &files);
         if !insecure.is_empty() {
-            let list: Vec<String> = insecure.iter().map(ToString::to_string).collect();
-            return Report::stop(
-                Some(checked),
-                Outcome::Insecure(format!(
-                    "policy paths that users other than root can change: {}",
-                    list.join("; ")
-                )),
-            );
+            return Report::stop(Some(checked), Outcome::Insecure(InsecurePaths(insecure)));
         }
     }
     let policies = checked.policies();
@@ -240,7 +184,7 @@ pub fn once(
                     compiled: Some(compiled),
                     plan: None,
                     disabled_modules: Vec::new(),
-                    outcome: Outcome::Unreadable(format!("the state record: {e}")),
+                    outcome: Outcome::Unreadable(Unreadable::Lock(e)),
                 };
             }
         };
@@ -267,37 +211,18 @@ pub fn once(
         settings.options,
     ) {
         Ok(planned) => planned,
-        Err(PlanError::Sysfs(e)) => return Report::stop(Some(checked), Outcome::Unreadable(e.to_string())),
-        Err(PlanError::Foreign(foreign, why)) => {
-            let list: Vec<String> = foreign
-                .iter()
-                .map(|f| {
-                    format!(
-                        "kdamond {} ({}, pid {}, ops {}, {} scheme(s))",
-                        f.slot,
-                        if f.running { "running" } else { "staged" },
-                        f.pid,
-                        f.ops,
-                        f.schemes
-                    )
-                })
-                .collect();
-            let reason = if why == "running" {
-                "damo-policy never changes or stops a kdamond it did not start"
-            } else {
-                "adding a kdamond rewrites nr_kdamonds, which would erase them"
-            };
-            let message = format!(
-                "kdamonds of another tool are in {}: {}; {reason}. Stop them with the tool that started them, or run again with --takeover",
-                sysfs.describe(),
-                list.join("; ")
-            );
+        Err(PlanError::Sysfs(e)) => return Report::stop(Some(checked), Outcome::Unreadable(Unreadable::Kernel(e))),
+        Err(PlanError::Foreign { kdamonds, blocked }) => {
             return Report {
                 checked: Some(checked),
                 compiled: Some(compiled),
                 plan: None,
                 disabled_modules: Vec::new(),
-                outcome: Outcome::Refused(message),
+                outcome: Outcome::Refused(Refusal::Foreign {
+                    tree: sysfs.describe(),
+                    kdamonds,
+                    blocked,
+                }),
             };
         }
     };
@@ -314,26 +239,18 @@ pub fn once(
     }
     let blocking = blocking_modules(&planned, &info.modules);
     if !blocking.is_empty() && !settings.disable_modules {
-        let ModuleNames { names, s, are, them } = ModuleNames::of(&blocking);
-        let params: Vec<String> = blocking.iter().map(|m| m.param.display().to_string()).collect();
-        report.outcome = Outcome::Refused(format!(
-            "the DAMON module{s} {names} {are} enabled, and the kernel runs no sysfs kdamond beside {them}; \
-run again with --disable-modules, or write N to {}. Nothing was written",
-            params.join(" and ")
-        ));
+        let modules = blocking.into_iter().cloned().collect();
+        report.outcome = Outcome::Refused(Refusal::Modules { modules });
         return report;
     }
     for module in blocking {
-        if let Err(e) = std::fs::write(&module.param, "N") {
-            let undone = reenable_modules(&report.disabled_modules, &info.modules)
-                .err()
-                .map(|e| format!("; {e}"))
-                .unwrap_or_default();
-            report.outcome = Outcome::Refused(format!(
-                "cannot disable `{}` ({}): {e}{undone}",
-                module.name,
-                module.param.display()
-            ));
+        if let Err(error) = module.disable() {
+            let undone = reenable_modules(&report.disabled_modules, &info.modules).err();
+            report.outcome = Outcome::Refused(Refusal::CannotDisable {
+                module: module.clone(),
+                error,
+                undone,
+            });
             report.disabled_modules.clear();
             return report;
         }
@@ -345,10 +262,10 @@ run again with --disable-modules, or write N to {}. Nothing was written",
             state.note_pids(sysfs);
             match store.save(state) {
                 Ok(()) => Outcome::Applied(applied),
-                Err(e) => Outcome::Unreadable(format!(
-                    "applied, but cannot record it in {}: {e}",
-                    store.dir().display()
-                )),
+                Err(error) => Outcome::Unreadable(Unreadable::NotRecorded {
+                    dir: store.dir().to_owned(),
+                    error,
+                }),
             }
         }
         Err(mut failed) => {
@@ -365,10 +282,13 @@ run again with --disable-modules, or write N to {}. Nothing was written",
                 .map(|o| o.slot)
                 .chain(planned.state_after.spare_slots.iter().copied());
             state.spare_slots.extend(staged.filter(|slot| !recorded.contains(slot)));
-            if let Err(e) = reenable_modules(&report.disabled_modules, &info.modules) {
+            if let Err(modules) = reenable_modules(&report.disabled_modules, &info.modules) {
                 failed.restored = Err(match failed.restored {
-                    Ok(()) => e,
-                    Err(before) => format!("{before}; {e}"),
+                    Ok(()) => RestoreError::Modules(modules),
+                    Err(before) => RestoreError::AndModules {
+                        restore: Box::new(before),
+                        modules,
+                    },
                 });
             }
             report.disabled_modules.clear();
@@ -483,10 +403,13 @@ mod tests {
             true,
         );
         match &report.outcome {
-            Outcome::Refused(message) => assert!(
-                message.contains("damon_stat") && message.contains("--disable-modules"),
-                "{message}"
-            ),
+            Outcome::Refused(refusal) => {
+                let message = refusal.to_string();
+                assert!(
+                    message.contains("damon_stat") && message.contains("--disable-modules"),
+                    "{message}"
+                )
+            }
             other => panic!("{other:?}"),
         }
         assert!(kernel.log().is_empty(), "nothing written");
@@ -536,10 +459,13 @@ mod tests {
             true,
         );
         match &report.outcome {
-            Outcome::Refused(message) => assert!(
-                message.contains("modules `damon_reclaim` and `damon_stat` are enabled"),
-                "{message}"
-            ),
+            Outcome::Refused(refusal) => {
+                let message = refusal.to_string();
+                assert!(
+                    message.contains("modules `damon_reclaim` and `damon_stat` are enabled"),
+                    "{message}"
+                )
+            }
             other => panic!("{other:?}"),
         }
         let mut with_disable = settings(dir.path());
@@ -638,7 +564,7 @@ mod tests {
         let report = once(&takeover, &kernel, &kernel_info, &store, &mut state, true);
         match &report.outcome {
             Outcome::Failed(failed) => {
-                let message = failed.restored.as_ref().unwrap_err();
+                let message = failed.restored.as_ref().unwrap_err().to_string();
                 assert!(
                     message.contains("kdamond 0 of another tool, taken over with --takeover, cannot be put back"),
                     "{message}"

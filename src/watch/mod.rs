@@ -18,7 +18,8 @@ pub use sources::{DirWatcher, Event};
 
 use crate::kernel::probe::{self, KernelInfo};
 use crate::reconcile::explain::{self, FailureText};
-use crate::reconcile::run::{Outcome, Report, Settings, once};
+use crate::reconcile::outcome::Outcome;
+use crate::reconcile::run::{Report, Settings, once};
 use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
 
@@ -195,25 +196,16 @@ fn stop_owned(env: &Env<'_>) {
     }
 }
 
-fn result_word(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Invalid => "invalid",
-        Outcome::Unreadable(_) => "unreadable",
-        Outcome::Refused(_) | Outcome::Insecure(_) => "refused",
-        Outcome::Planned => "planned",
-        Outcome::Applied(_) => "applied",
-        Outcome::Failed(_) => "failed",
-    }
-}
-
 fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&FailureText>) -> ServiceStatus {
     let message = match &report.outcome {
-        Outcome::Unreadable(m) | Outcome::Refused(m) | Outcome::Insecure(m) => Some(m.clone()),
+        Outcome::Unreadable(unreadable) => Some(unreadable.to_string()),
+        Outcome::Refused(refusal) => Some(refusal.to_string()),
+        Outcome::Insecure(paths) => Some(paths.to_string()),
         Outcome::Failed(f) => Some(match failure {
             Some(text) => format!("{}; cause: {}; {}", text.refused, text.cause, text.restored),
             None => f.error.to_string(),
         }),
-        Outcome::Applied(a) => Some(format!("{} write(s)", a.writes)),
+        Outcome::Applied(applied) => Some(applied.to_string()),
         _ => None,
     };
     let errors = report
@@ -227,7 +219,7 @@ fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&Fa
         generation,
         last_reload: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         cause: format!("{cause:?}").to_lowercase(),
-        result: result_word(&report.outcome).into(),
+        result: report.outcome.word().into(),
         message,
         errors,
         exited: None,
@@ -276,8 +268,11 @@ fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
             tracing::info!(cause, writes = applied.writes, changes = %effects.join(","), "applied");
         }
         Outcome::Invalid => tracing::error!(cause, "invalid policies; the last good configuration keeps running"),
-        Outcome::Unreadable(m) => tracing::error!(cause, "{m}; the last good configuration keeps running"),
-        Outcome::Refused(m) | Outcome::Insecure(m) => tracing::error!(cause, "{m}"),
+        Outcome::Unreadable(unreadable) => {
+            tracing::error!(cause, "{unreadable}; the last good configuration keeps running")
+        }
+        Outcome::Refused(refusal) => tracing::error!(cause, "{refusal}"),
+        Outcome::Insecure(paths) => tracing::error!(cause, "{paths}"),
         Outcome::Failed(f) => match failure {
             Some(text) => {
                 tracing::error!(cause, path = %f.op.file, why = %text.cause, "{}; {}", text.refused, text.restored)

@@ -102,7 +102,7 @@ impl Harness {
                     |cause, report| {
                         let _ = seen_tx.send(Seen {
                             cause,
-                            result: result_word(&report.outcome),
+                            result: report.outcome.word(),
                         });
                     },
                 )
