@@ -5,17 +5,14 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
 use super::live::LiveArgs;
 use super::{Output, usage_error};
-use crate::host::{HostPaths, ProcessMemory};
+use crate::host::ProcessMemory;
 use crate::kernel::Layout;
-use crate::kernel::keywords::Activity;
-use crate::model::resolved::Scheme;
 use crate::reconcile::Stopped;
-use crate::reconcile::state::Owned;
-use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
+use crate::reconcile::status::{PolicyStatus, collect};
+use crate::watch::ServiceStatus;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -38,66 +35,6 @@ pub struct StopArgs {
     pub policies: Vec<String>,
     #[command(flatten)]
     pub live: LiveArgs,
-}
-
-#[derive(Debug, Serialize)]
-struct PolicyStatus {
-    policy: String,
-    file: String,
-    slot: usize,
-    state: String,
-    pid: String,
-    /// Why a kdamond that should run is off.
-    note: Option<String>,
-    /// Why the statistics were not refreshed, when they were not.
-    stats_note: Option<String>,
-    targets: Vec<String>,
-    /// The target processes' memory now, to see what the schemes did to them.
-    processes: Vec<ProcessMemory>,
-    schemes: Vec<SchemeStatus>,
-}
-
-#[derive(Debug, Serialize)]
-struct SchemeStatus {
-    index: usize,
-    action: String,
-    nr_tried: String,
-    sz_tried: String,
-    nr_applied: String,
-    sz_applied: String,
-    qt_exceeds: String,
-    effective_quota_bytes: Option<String>,
-}
-
-fn read_or(sysfs: &dyn Sysfs, path: &str) -> String {
-    read_briefly(sysfs, path).unwrap_or_else(|_| "?".into())
-}
-
-fn count(sysfs: &dyn Sysfs, path: &str) -> usize {
-    read_or(sysfs, path).parse().unwrap_or(0)
-}
-
-/// Why refreshing a running kdamond's statistics would wait, if it would: a kdamond whose
-/// schemes all wait for their watermarks answers commands only at its next watermark check
-/// (seconds), and 6.14–6.15 not before a scheme activates (maybe never). Their statistics
-/// cannot change meanwhile anyway. `schemes`: those of the running configuration (the
-/// record of the last apply).
-fn refresh_would_wait(schemes: &[Scheme], layout: Layout, free_mem_permil: Option<u64>) -> Option<String> {
-    let activities: Vec<Activity> = schemes.iter().map(|s| s.activity(free_mem_permil)).collect();
-    let free = free_mem_permil
-        .map(|f| format!(" (free memory {f}‰ now)"))
-        .unwrap_or_default();
-    if !activities.is_empty() && activities.iter().all(|a| *a == Activity::Inactive) {
-        return Some(format!(
-            "statistics as of their last refresh: every scheme waits for its watermarks{free}, and the kernel would answer a refresh only at their next check"
-        ));
-    }
-    if layout.commands_need_active_scheme() && !activities.is_empty() && !activities.contains(&Activity::Active) {
-        return Some(format!(
-            "statistics as of their last refresh: no scheme is surely active{free}, and this kernel answers a refresh only while one is"
-        ));
-    }
-    None
 }
 
 /// Bytes as people read them: `512 B`, `1.5 MiB`.
@@ -127,102 +64,6 @@ fn target_text(target: &str, processes: &[ProcessMemory]) -> String {
     }
 }
 
-fn collect(
-    sysfs: &dyn Sysfs,
-    host: &HostPaths,
-    policy: &str,
-    own: &Owned,
-    layout: Layout,
-    free_mem_permil: Option<u64>,
-) -> PolicyStatus {
-    let (file, slot) = (own.file(), own.slot);
-    let k = format!("kdamonds/{slot}");
-    let state = read_or(sysfs, &format!("{k}/state"));
-    let pid = read_or(sysfs, &format!("{k}/pid"));
-    if let (Some(_), Some(ours)) = (own.replaced_by(state == "on", pid.parse().ok()), own.pid) {
-        // Another tool started its kdamond in this slot after ours stopped: not ours to
-        // refresh or show.
-        let note = format!(
-            "kdamond {slot} runs another tool's kdamond now (pid {pid}; damo-policy's was {ours}); `apply` refuses until it stops"
-        );
-        return PolicyStatus {
-            policy: policy.into(),
-            file: file.into(),
-            slot,
-            pid,
-            state: "foreign".into(),
-            note: Some(note),
-            stats_note: None,
-            targets: Vec::new(),
-            processes: Vec::new(),
-            schemes: Vec::new(),
-        };
-    }
-    let stats_note = if state == "on" {
-        refresh_would_wait(&own.applied.schemes, layout, free_mem_permil)
-    } else {
-        None
-    };
-    if state == "on" && stats_note.is_none() {
-        // Statistics are stale until the kernel is asked to refresh them.
-        let _ = write_retrying(sysfs, format!("{k}/state"), "update_schemes_stats");
-        if sysfs.exists(&format!("{k}/contexts/0/schemes/0/quotas/effective_bytes")) {
-            let _ = write_retrying(sysfs, format!("{k}/state"), "update_schemes_effective_quotas");
-        }
-    }
-    let ctx = format!("{k}/contexts/0");
-    let ops = read_or(sysfs, &format!("{ctx}/operations"));
-    let mut processes = Vec::new();
-    let targets = (0..count(sysfs, &format!("{ctx}/targets/nr_targets")))
-        .map(|t| match ops.as_str() {
-            "paddr" => format!(
-                "physical, {} region(s)",
-                count(sysfs, &format!("{ctx}/targets/{t}/regions/nr_regions"))
-            ),
-            _ => {
-                let pid_text = read_or(sysfs, &format!("{ctx}/targets/{t}/pid_target"));
-                processes.extend(pid_text.parse().ok().and_then(|pid| host.process_memory(pid)));
-                format!("pid {pid_text}")
-            }
-        })
-        .collect();
-    let schemes = (0..count(sysfs, &format!("{ctx}/schemes/nr_schemes")))
-        .map(|s| {
-            let sp = format!("{ctx}/schemes/{s}");
-            let stat = |name: &str| read_or(sysfs, &format!("{sp}/stats/{name}"));
-            SchemeStatus {
-                index: s,
-                action: read_or(sysfs, &format!("{sp}/action")),
-                nr_tried: stat("nr_tried"),
-                sz_tried: stat("sz_tried"),
-                nr_applied: stat("nr_applied"),
-                sz_applied: stat("sz_applied"),
-                qt_exceeds: stat("qt_exceeds"),
-                effective_quota_bytes: read_retrying(sysfs, format!("{sp}/quotas/effective_bytes")).ok(),
-            }
-        })
-        .collect();
-    let note = (state != "on").then(|| {
-        if ops == "paddr" {
-            "off: stopped (run `damo-policy apply` to start it)".to_owned()
-        } else {
-            "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
-        }
-    });
-    PolicyStatus {
-        policy: policy.into(),
-        file: file.into(),
-        slot,
-        pid,
-        state,
-        note,
-        stats_note,
-        targets,
-        processes,
-        schemes,
-    }
-}
-
 /// `damo-policy status`.
 pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
@@ -247,7 +88,7 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         })
         .collect();
     if args.format == StatusFormat::Json {
-        let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": service_status(&live.store) });
+        let json = serde_json::json!({ "kernel": live.info.version.to_string(), "policies": statuses, "service": ServiceStatus::read(&live.store) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).unwrap_or_default());
         return live
             .kernel
@@ -262,7 +103,7 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         statuses.len(),
         if statuses.len() == 1 { "y" } else { "ies" }
     );
-    if let Some(service) = service_status(&live.store) {
+    if let Some(service) = ServiceStatus::read(&live.store) {
         // The file outlives the service: say whether it still runs.
         let running = match &service.exited {
             Some(when) => format!("exited {when} (pid {})", service.pid),
@@ -334,12 +175,6 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => usage_error(&message),
     }
-}
-
-/// The watching service's status file, if one is running (or ran) on this state directory.
-fn service_status(store: &crate::reconcile::state::StateStore) -> Option<crate::watch::ServiceStatus> {
-    let text = std::fs::read_to_string(store.dir().join(crate::watch::STATUS_FILE)).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 /// `damo-policy stop`: turns off owned kdamonds only; their slots stay reserved.

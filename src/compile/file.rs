@@ -65,6 +65,11 @@ pub enum Node {
 }
 
 impl Node {
+    /// The file `leaf` in this directory.
+    pub fn file(self, leaf: &'static str) -> File {
+        File { node: self, leaf }
+    }
+
     /// The kdamond this directory configures (none for `kdamonds/` itself).
     pub fn kdamond(self) -> Option<usize> {
         match self {
@@ -266,11 +271,7 @@ mod tests {
             filter: 0,
         };
         assert_eq!(
-            File {
-                node: filter,
-                leaf: "memcg_path"
-            }
-            .to_string(),
+            filter.file("memcg_path").to_string(),
             "kdamonds/1/contexts/0/schemes/3/ops_filters/0/memcg_path"
         );
         let region = Node::Region {
@@ -279,11 +280,7 @@ mod tests {
             region: 2,
         };
         assert_eq!(
-            File {
-                node: region,
-                leaf: "end"
-            }
-            .to_string(),
+            region.file("end").to_string(),
             "kdamonds/0/contexts/0/targets/1/regions/2/end"
         );
         let goal = Node::Goal {
@@ -292,11 +289,7 @@ mod tests {
             goal: 1,
         };
         assert_eq!(
-            File {
-                node: goal,
-                leaf: "nid"
-            }
-            .to_string(),
+            goal.file("nid").to_string(),
             "kdamonds/0/contexts/0/schemes/4/quotas/goals/1/nid"
         );
     }
@@ -304,36 +297,12 @@ mod tests {
     #[test]
     fn count_files_name_their_children_and_what_they_recreate() {
         let scheme = Node::Scheme { kdamond: 0, scheme: 2 };
-        let nr_goals = File {
-            node: scheme,
-            leaf: "quotas/goals/nr_goals",
-        };
+        let nr_goals = scheme.file("quotas/goals/nr_goals");
         assert_eq!(nr_goals.creates(), Some(Child::Goal));
-        assert_eq!(
-            File {
-                node: scheme,
-                leaf: "ops_filters/nr_filters"
-            }
-            .creates(),
-            Some(Child::Filter)
-        );
-        assert_eq!(
-            File {
-                node: scheme,
-                leaf: "action"
-            }
-            .creates(),
-            None
-        );
+        assert_eq!(scheme.file("ops_filters/nr_filters").creates(), Some(Child::Filter));
+        assert_eq!(scheme.file("action").creates(), None);
         let context = Node::Context { kdamond: 0 };
-        assert_eq!(
-            File {
-                node: context,
-                leaf: "monitoring_attrs/nr_regions/min"
-            }
-            .creates(),
-            None
-        );
+        assert_eq!(context.file("monitoring_attrs/nr_regions/min").creates(), None);
         assert!(
             Node::Goal {
                 kdamond: 0,
@@ -352,10 +321,7 @@ mod tests {
         );
         assert!(!scheme.recreated_by(nr_goals));
         // A count higher up recreates everything below it.
-        let nr_schemes = File {
-            node: context,
-            leaf: "schemes/nr_schemes",
-        };
+        let nr_schemes = context.file("schemes/nr_schemes");
         assert!(
             Node::Dest {
                 kdamond: 0,
@@ -374,10 +340,7 @@ mod tests {
             .recreated_by(File::NR_KDAMONDS)
         );
         // Filters of the other directory are not recreated.
-        let legacy = File {
-            node: scheme,
-            leaf: "filters/nr_filters",
-        };
+        let legacy = scheme.file("filters/nr_filters");
         assert!(
             !Node::Filter {
                 kdamond: 0,

@@ -13,6 +13,7 @@ pub mod explain;
 pub mod outcome;
 pub mod run;
 pub mod state;
+pub mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -515,14 +516,8 @@ fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
         slot,
         running,
         pid: read(File::kdamond(slot, "pid")),
-        ops: read(File {
-            node: context,
-            leaf: "operations",
-        }),
-        schemes: read(File {
-            node: context,
-            leaf: "schemes/nr_schemes",
-        }),
+        ops: read(context.file("operations")),
+        schemes: read(context.file("schemes/nr_schemes")),
     }
 }
 

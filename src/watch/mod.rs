@@ -72,6 +72,14 @@ pub struct ServiceStatus {
 }
 
 impl ServiceStatus {
+    /// The status file of a service that runs (or ran) on this state directory, if any.
+    pub fn read(store: &StateStore) -> Option<ServiceStatus> {
+        let text = std::fs::read_to_string(store.dir().join(STATUS_FILE)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+}
+
+impl ServiceStatus {
     fn write(&self, store: &StateStore) {
         if let Ok(text) = serde_json::to_string_pretty(self) {
             let _ = std::fs::create_dir_all(store.dir());
