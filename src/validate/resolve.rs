@@ -3,14 +3,15 @@
 //! warning where the kernel's flooring changes what the user wrote.
 
 use crate::diag::Diagnostic;
-use crate::kernel::{FilterType, MetricUnit, Ops, WatermarkMetric};
+use crate::kernel::{FilterType, MetricUnit, Ops};
 use crate::key_path;
+use crate::model::defaults;
 use crate::model::resolved::{
     AddrRange, Dest, Filter, FilterArg, Goal, IntervalsGoal, Monitoring, Policy, Quota, Range, Scheme, Selector,
     Target, Watermarks,
 };
 use crate::model::units::{self, Bound, U32_MAX_BOUND, UnitError};
-use crate::model::wire::{self as model, Mode, Physical, Raw};
+use crate::model::wire::{self as model, Physical, Raw};
 use crate::policy::source::KeyPath;
 
 use super::Ctx;
@@ -42,8 +43,8 @@ pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
     Some(Policy {
         name,
         file: ctx.file.display_path(),
-        enabled: wire.enabled.unwrap_or(true),
-        mode: wire.mode.unwrap_or(Mode::Enforce),
+        enabled: wire.enabled.unwrap_or(defaults::ENABLED),
+        mode: wire.mode.unwrap_or(defaults::MODE),
         ops,
         target: target?,
         monitoring: monitoring?,
@@ -281,17 +282,22 @@ fn percent(ctx: &mut Ctx<'_>, wire: &model::Percent, per_percent: u64, path: &Ke
 
 fn monitoring(ctx: &mut Ctx<'_>, wire: &model::Monitoring) -> Option<Monitoring> {
     let path = key_path!["monitoring"];
-    let sample_us = duration_us(ctx, wire.sample_interval.as_ref(), 5_000, &path.join("sample_interval"));
+    let sample_us = duration_us(
+        ctx,
+        wire.sample_interval.as_ref(),
+        defaults::SAMPLE_INTERVAL_US,
+        &path.join("sample_interval"),
+    );
     let aggr_us = duration_us(
         ctx,
         wire.aggregation_interval.as_ref(),
-        100_000,
+        defaults::AGGREGATION_INTERVAL_US,
         &path.join("aggregation_interval"),
     );
     let update_us = duration_us(
         ctx,
         wire.update_interval.as_ref(),
-        1_000_000,
+        defaults::UPDATE_INTERVAL_US,
         &path.join("update_interval"),
     );
     let regions = wire.regions.as_ref();
@@ -303,19 +309,19 @@ fn monitoring(ctx: &mut Ctx<'_>, wire: &model::Monitoring) -> Option<Monitoring>
             let min = duration_us(
                 ctx,
                 tune.min_sample_interval.as_ref(),
-                5_000,
+                defaults::AUTOTUNE_MIN_SAMPLE_US,
                 &at.join("min_sample_interval"),
             );
             let max = duration_us(
                 ctx,
                 tune.max_sample_interval.as_ref(),
-                10_000_000,
+                defaults::AUTOTUNE_MAX_SAMPLE_US,
                 &at.join("max_sample_interval"),
             );
             match (access_bp, min, max) {
                 (Some(access_bp), Some(min_sample_us), Some(max_sample_us)) => Some(Some(IntervalsGoal {
                     access_bp,
-                    aggrs: tune.aggregations.unwrap_or(3),
+                    aggrs: tune.aggregations.unwrap_or(defaults::AUTOTUNE_AGGREGATIONS),
                     min_sample_us,
                     max_sample_us,
                 })),
@@ -327,8 +333,8 @@ fn monitoring(ctx: &mut Ctx<'_>, wire: &model::Monitoring) -> Option<Monitoring>
         sample_us: sample_us?,
         aggr_us: aggr_us?,
         update_us: update_us?,
-        min_nr_regions: regions.and_then(|r| r.min).unwrap_or(10),
-        max_nr_regions: regions.and_then(|r| r.max).unwrap_or(1000),
+        min_nr_regions: regions.and_then(|r| r.min).unwrap_or(defaults::MIN_NR_REGIONS),
+        max_nr_regions: regions.and_then(|r| r.max).unwrap_or(defaults::MAX_NR_REGIONS),
         intervals_goal: intervals_goal?,
     })
 }
@@ -337,7 +343,13 @@ fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Option<&Monito
     let path = key_path!["scheme", i];
     let pattern = wire.access_pattern.clone().unwrap_or_default();
     let at = path.join("access_pattern");
-    let sz_bytes = size_range(ctx, pattern.size.as_ref(), &at.join("size"));
+    let size = pattern.size.as_ref();
+    let sz_bytes = size_range(
+        ctx,
+        size.and_then(|r| r.min.as_ref()),
+        size.and_then(|r| r.max.as_ref()),
+        &at.join("size"),
+    );
     let (nr_accesses, age_aggrs) = match mon {
         Some(mon) => (
             access_range(ctx, pattern.access_rate.as_ref(), mon, &at.join("access_rate")),
@@ -345,7 +357,12 @@ fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Option<&Monito
         ),
         None => (None, None),
     };
-    let apply_interval_us = duration_us(ctx, wire.apply_interval.as_ref(), 0, &path.join("apply_interval"));
+    let apply_interval_us = duration_us(
+        ctx,
+        wire.apply_interval.as_ref(),
+        defaults::APPLY_INTERVAL_US,
+        &path.join("apply_interval"),
+    );
     let quota = quota(ctx, wire.quota.as_ref(), &path.join("quota"));
     let watermarks = match &wire.watermarks {
         None => Some(None),
@@ -365,7 +382,7 @@ fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Option<&Monito
         .flatten()
         .map(|d| Dest {
             node: d.node,
-            weight: d.weight.unwrap_or(1),
+            weight: d.weight.unwrap_or(defaults::DESTINATION_WEIGHT),
         })
         .collect();
     Some(Scheme {
@@ -392,19 +409,20 @@ fn bound_or<T: Copy>(bound: Option<Bound<T>>, min: u64, max: u64, value: impl Fn
     }
 }
 
-fn size_range(ctx: &mut Ctx<'_>, wire: Option<&model::RangeOf<model::Size>>, path: &KeyPath) -> Option<Range> {
-    let (min, max) = match wire {
-        None => (None, None),
-        Some(r) => (r.min.as_ref(), r.max.as_ref()),
+/// A range of sizes in bytes; an omitted bound is unbounded.
+fn size_range(
+    ctx: &mut Ctx<'_>,
+    min: Option<&model::Size>,
+    max: Option<&model::Size>,
+    path: &KeyPath,
+) -> Option<Range> {
+    let every = defaults::SIZE_RANGE;
+    let mut one = |text: Option<&model::Size>, default: u64, at: KeyPath| match text {
+        None => Some(default),
+        Some(s) => bound_or(size(ctx, s, &at), every.min, every.max, Some),
     };
-    let lo = match min {
-        None => Some(0),
-        Some(s) => bound_or(size(ctx, s, &path.join("min")), 0, u64::MAX, Some),
-    };
-    let hi = match max {
-        None => Some(u64::MAX),
-        Some(s) => bound_or(size(ctx, s, &path.join("max")), 0, u64::MAX, Some),
-    };
+    let lo = one(min, every.min, path.join("min"));
+    let hi = one(max, every.max, path.join("max"));
     Some(Range { min: lo?, max: hi? })
 }
 
@@ -452,8 +470,8 @@ fn access_range(
             .map_err(|e| unit_error(ctx, e, &at))
             .ok()?;
         match bound {
-            Bound::Min => Some(0),
-            Bound::Max => Some(U32_MAX_BOUND),
+            Bound::Min => Some(defaults::COUNT_RANGE.min),
+            Bound::Max => Some(defaults::COUNT_RANGE.max),
             Bound::Value(units::AccessRate::Samples(n)) => {
                 checked_count(ctx, u128::from(n), true, &text.0, "samples".into(), &at)
             }
@@ -464,8 +482,9 @@ fn access_range(
             }
         }
     };
-    let lo = one(wire.and_then(|r| r.min.as_ref()), 0, path.join("min"));
-    let hi = one(wire.and_then(|r| r.max.as_ref()), U32_MAX_BOUND, path.join("max"));
+    let every = defaults::COUNT_RANGE;
+    let lo = one(wire.and_then(|r| r.min.as_ref()), every.min, path.join("min"));
+    let hi = one(wire.and_then(|r| r.max.as_ref()), every.max, path.join("max"));
     Some(Range { min: lo?, max: hi? })
 }
 
@@ -488,8 +507,8 @@ fn age_range(
         let Some(text) = text else { return Some(default) };
         let bound = units::parse_age(&text.0).map_err(|e| unit_error(ctx, e, &at)).ok()?;
         match bound {
-            Bound::Min => Some(0),
-            Bound::Max => Some(U32_MAX_BOUND),
+            Bound::Min => Some(defaults::COUNT_RANGE.min),
+            Bound::Max => Some(defaults::COUNT_RANGE.max),
             Bound::Value(units::Age::Aggregations(n)) => {
                 checked_count(ctx, u128::from(n), true, &text.0, "aggregation intervals".into(), &at)
             }
@@ -503,33 +522,40 @@ fn age_range(
             }
         }
     };
-    let lo = one(wire.and_then(|r| r.min.as_ref()), 0, path.join("min"));
-    let hi = one(wire.and_then(|r| r.max.as_ref()), U32_MAX_BOUND, path.join("max"));
+    let every = defaults::COUNT_RANGE;
+    let lo = one(wire.and_then(|r| r.min.as_ref()), every.min, path.join("min"));
+    let hi = one(wire.and_then(|r| r.max.as_ref()), every.max, path.join("max"));
     Some(Range { min: lo?, max: hi? })
 }
 
 fn quota(ctx: &mut Ctx<'_>, wire: Option<&model::Quota>, path: &KeyPath) -> Option<Quota> {
     let Some(wire) = wire else {
-        return Some(Quota {
-            ms: 0,
-            bytes: 0,
-            reset_interval_ms: 0,
-            sz_permil: 0,
-            nr_accesses_permil: 0,
-            age_permil: 0,
-            goals: Vec::new(),
-            goal_tuner: None,
-        });
+        return Some(defaults::NO_QUOTA);
     };
-    let ms = duration_ms(ctx, wire.time.as_ref(), 0, &path.join("time"));
+    let ms = duration_ms(ctx, wire.time.as_ref(), defaults::QUOTA_MS, &path.join("time"));
     let bytes = match &wire.size {
-        None => Some(0),
+        None => Some(defaults::QUOTA_BYTES),
         Some(s) => bound_or(size(ctx, s, &path.join("size")), 0, u64::MAX, Some),
     };
-    let reset_interval_ms = duration_ms(ctx, wire.reset_interval.as_ref(), 1000, &path.join("reset_interval"));
+    let reset_interval_ms = duration_ms(
+        ctx,
+        wire.reset_interval.as_ref(),
+        defaults::QUOTA_RESET_INTERVAL_MS,
+        &path.join("reset_interval"),
+    );
     let (sz, acc, age) = match &wire.weights {
-        None => (1, 1, 1),
-        Some(w) => (w.size.unwrap_or(0), w.access_rate.unwrap_or(0), w.age.unwrap_or(0)),
+        None => {
+            let weight = defaults::WEIGHT_PERMIL_WITHOUT_TABLE;
+            (weight, weight, weight)
+        }
+        Some(w) => {
+            let omitted = defaults::WEIGHT_PERMIL_IN_TABLE;
+            (
+                w.size.unwrap_or(omitted),
+                w.access_rate.unwrap_or(omitted),
+                w.age.unwrap_or(omitted),
+            )
+        }
     };
     let goals: Option<Vec<Goal>> = wire
         .goals
@@ -587,12 +613,17 @@ fn goal(ctx: &mut Ctx<'_>, wire: &model::Goal, path: &KeyPath) -> Option<Goal> {
 }
 
 fn watermarks(ctx: &mut Ctx<'_>, wire: &model::Watermarks, path: &KeyPath) -> Option<Watermarks> {
-    let interval_us = duration_us(ctx, wire.interval.as_ref(), 5_000_000, &path.join("interval"));
+    let interval_us = duration_us(
+        ctx,
+        wire.interval.as_ref(),
+        defaults::WATERMARK_INTERVAL_US,
+        &path.join("interval"),
+    );
     let high = percent(ctx, &wire.high, 10, &path.join("high"));
     let mid = percent(ctx, &wire.mid, 10, &path.join("mid"));
     let low = percent(ctx, &wire.low, 10, &path.join("low"));
     Some(Watermarks {
-        metric: wire.metric.unwrap_or(WatermarkMetric::FreeMemRate),
+        metric: wire.metric.unwrap_or(defaults::WATERMARK_METRIC),
         interval_us: interval_us?,
         high_permil: high?,
         mid_permil: mid?,
@@ -695,19 +726,12 @@ fn filter(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) -> Option<Fil
             }
         },
         FilterType::HugepageSize => {
-            let lo = match &wire.min {
-                None => Some(0),
-                Some(s) => bound_or(size(ctx, s, &path.join("min")), 0, u64::MAX, Some),
-            };
-            let hi = match &wire.max {
-                None => Some(u64::MAX),
-                Some(s) => bound_or(size(ctx, s, &path.join("max")), 0, u64::MAX, Some),
-            };
+            let range = size_range(ctx, wire.min.as_ref(), wire.max.as_ref(), path);
             if wire.min.is_none() && wire.max.is_none() {
                 missing(ctx, "min", "\"2MiB\"");
                 None
             } else {
-                Some(FilterArg::HugepageSize(Range { min: lo?, max: hi? }))
+                range.map(FilterArg::HugepageSize)
             }
         }
         _ => Some(FilterArg::None),
@@ -717,8 +741,8 @@ fn filter(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) -> Option<Fil
     }
     Some(Filter {
         kind,
-        matching: wire.matching.unwrap_or(true),
-        allow: wire.allow.unwrap_or(false),
+        matching: wire.matching.unwrap_or(defaults::FILTER_MATCHING),
+        allow: wire.allow.unwrap_or(defaults::FILTER_ALLOW),
         arg: arg?,
     })
 }
