@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::model::units;
+use crate::model::{name, units};
 
 /// A scalar as written: an integer or a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -35,12 +35,6 @@ const AGE_PATTERN: &str =
     r"^\s*(min|max|[0-9]+\s*(aggregations?|aggrs?)|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+|([0-9]+\s*[a-zA-Zµ]+\s*)+)\s*$";
 const PERCENT_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*%\s*$";
 const ADDRESS_PATTERN: &str = r"^\s*(0x[0-9a-fA-F]+|[0-9]+)\s*$";
-/// A policy name: also a kdamond's label in the state record and in `status`.
-pub const NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]*$";
-
-/// What a policy name may contain, for an explicit `name` and for one taken from a file name.
-pub const NAME_HELP: &str = "a policy name has at most 64 characters: ASCII letters, digits, `.`, `_` and `-`, \
-starting with a letter or digit";
 
 /// What a schema pattern stands for, to turn a pattern mismatch into a sentence a user
 /// understands: `(noun, help)`.
@@ -52,7 +46,7 @@ pub fn pattern_meaning(pattern: &str) -> Option<(&'static str, &'static str)> {
         AGE_PATTERN => ("an age", units::AGE_HELP),
         PERCENT_PATTERN => ("a percentage", units::PERCENT_HELP),
         ADDRESS_PATTERN => ("an address", ADDRESS_HELP),
-        NAME_PATTERN => ("a valid policy name", NAME_HELP),
+        name::PATTERN => ("a valid policy name", name::HELP),
         _ => return None,
     })
 }

@@ -66,22 +66,15 @@ fn name(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
         return;
     }
     let name = ctx.file.stem();
-    if !is_valid_name(&name) {
+    if !crate::model::name::is_valid(&name) {
         ctx.report(
             Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name")).help(format!(
                 "add `name = \"…\"` or rename the file; {}",
-                model::scalar::NAME_HELP
+                crate::model::name::HELP
             )),
             &KeyPath::root(),
         );
     }
-}
-
-fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && name.len() <= 64
 }
 
 #[cfg(test)]
