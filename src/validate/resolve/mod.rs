@@ -53,13 +53,7 @@ pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
 pub(super) fn address_value(raw: &Raw) -> Option<u64> {
     match raw {
         Raw::Int(n) => Some(*n),
-        Raw::Text(text) => {
-            let text = text.trim();
-            match text.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16).ok(),
-                None => text.parse().ok(),
-            }
-        }
+        Raw::Text(text) => units::parse_address(text).ok(),
     }
 }
 
@@ -67,8 +61,7 @@ fn address(ctx: &mut Ctx<'_>, raw: &Raw, path: &KeyPath) -> Option<u64> {
     let parsed = address_value(raw);
     if parsed.is_none() {
         ctx.report(
-            Diagnostic::error("bad-value", format!("`{raw}` is not an address below 2^64"))
-                .help(model::scalar::ADDRESS_HELP),
+            Diagnostic::error("bad-value", format!("`{raw}` is not an address below 2^64")).help(units::ADDRESS_HELP),
             path,
         );
     }
