@@ -38,6 +38,8 @@ pub const ACCESS_RATE_HELP: &str = "write an access rate as \"N%\" of the sample
 (decimals allowed, may exceed 100%), \"N samples\", \"min\" or \"max\"";
 pub const AGE_HELP: &str = "write an age as a duration (\"60s\", \"2m\"), \"N aggregations\", \"min\" or \"max\"";
 pub const PERCENT_HELP: &str = "write a percentage such as \"40%\" or \"12.5%\"";
+pub const ADDRESS_HELP: &str = "write an address as an integer (TOML allows 0x100000000) or a string \
+such as \"0x100000000\"";
 
 /// Largest value the kernel keeps for `nr_accesses` and `age` bounds (C `unsigned int`).
 pub const U32_MAX_BOUND: u64 = u32::MAX as u64;
@@ -169,6 +171,14 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
     }
     if let Some(us) = decimal_duration_us(trimmed, text) {
         return us.map(Bound::Value);
+    }
+    // humantime also reads fractions inside a sum (`1s 1.5ms`), which the schema refuses and
+    // whose exactness nothing here checks: a fraction is for a single value only.
+    if trimmed.contains('.') && split_number(trimmed).1.contains(|c: char| c.is_ascii_digit()) {
+        return Err(UnitError::new(
+            format!("`{text}` is not a duration: only a single value may have a fraction, as in \"1.5ms\""),
+            DURATION_HELP,
+        ));
     }
     let duration = humantime::parse_duration(trimmed)
         .map_err(|err| UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP))?;
@@ -334,6 +344,21 @@ pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
     }
 }
 
+/// Parses an address: decimal digits, or `0x` and hex digits; no sign, no separators.
+pub fn parse_address(text: &str) -> Result<u64, UnitError> {
+    let trimmed = text.trim();
+    let (digits, radix) = match trimmed.strip_prefix("0x") {
+        Some(hex) => (hex, 16),
+        None => (trimmed, 10),
+    };
+    // `from_str_radix` alone would also take a leading `+`, which the schema refuses.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(UnitError::new(format!("`{text}` is not an address"), ADDRESS_HELP));
+    }
+    u64::from_str_radix(digits, radix)
+        .map_err(|_| UnitError::new(format!("`{text}` is not an address below 2^64"), ADDRESS_HELP))
+}
+
 /// `floor(numerator / denominator)` on u128, and whether the division was exact.
 pub fn floor_ratio(numerator: u128, denominator: u128) -> (u128, bool) {
     (numerator / denominator, numerator.is_multiple_of(denominator))
@@ -420,6 +445,13 @@ mod tests {
             "`99999999999999999999.5d` is too long"
         );
         assert!(parse_duration_us("1.5 parsecs").is_err());
+        // humantime would read a fraction inside a sum; the schema does not.
+        assert!(
+            parse_duration_us("1s 1.5ms")
+                .unwrap_err()
+                .message
+                .contains("single value")
+        );
     }
 
     #[test]
@@ -455,6 +487,21 @@ mod tests {
         assert!(parse_percent("12.55%", 10).unwrap_err().message.contains("permil"));
         assert_eq!(parse_percent("12.55%", 100), Ok(1255));
         assert!(parse_percent("40", 10).is_err());
+    }
+
+    #[test]
+    fn addresses_are_digits_without_a_sign() {
+        assert_eq!(parse_address(" 0x1F "), Ok(31));
+        assert_eq!(parse_address("4096"), Ok(4096));
+        for bad in ["+5", "0x+1F", "-1", "0x", "", "1_000", "0X1F"] {
+            assert!(parse_address(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            parse_address("0x10000000000000000")
+                .unwrap_err()
+                .message
+                .contains("below 2^64")
+        );
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
                 "rename the file to a UTF-8 name, e.g. `mv -- {} {}`; {}",
                 shell_quoted(path),
                 path.with_file_name("NEW.toml").display(),
-                crate::model::wire::scalar::NAME_HELP
+                crate::model::name::HELP
             )),
         ));
     }

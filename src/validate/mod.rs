@@ -1,13 +1,15 @@
 //! Validation of policy files, in layers, collecting every finding before reporting:
-//! TOML syntax → the committed JSON schema → typed model → units and defaults
-//! ([`resolve`]) → semantic rules ([`rules`]) → features of the target kernel
-//! ([`features`]) → rules across the files of a directory (unique names).
+//! TOML syntax → the committed JSON schema → typed model → rules on the file as written
+//! ([`rules`]) → units and defaults ([`resolve`], which only converts) → rules on the
+//! resolved policy ([`rules`]) → features of the target kernel ([`features`]) → rules across
+//! the files of a directory (unique names). What shape a part needs to be converted at all
+//! is [`shape`], read by both resolve and the rules.
 
 mod features;
-mod migration;
 mod resolve;
 mod rules;
 pub mod schema;
+mod shape;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,6 +106,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         index: &parsed.index,
         diags: Vec::new(),
     };
+    rules::check_written(&mut ctx, &wire);
     let policy = resolve::policy(&mut ctx, &wire);
     if let Some(policy) = &policy {
         rules::check(&mut ctx, &wire, policy);

@@ -952,19 +952,7 @@ pub fn checked_texts(
     (texts, diags)
 }
 
-/// A policy name from a file stem: letters, digits, `.`, `_`, `-`, starting alphanumeric.
+/// A policy name from a file stem (see [`crate::model::name::from_file_stem`]).
 pub fn name_from_stem(stem: &str) -> String {
-    let cleaned: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    let name: String = trimmed.chars().take(48).collect();
-    if name.is_empty() { "imported".to_owned() } else { name }
+    crate::model::name::from_file_stem(stem, "imported")
 }

@@ -25,7 +25,7 @@ pub const PID_MAX: u32 = 4 * 1024 * 1024 - 1;
 #[schemars(title = "damo-policy policy file")]
 pub struct PolicyFile {
     /// Unique name of the policy across its directory; default: the file name without `.toml`.
-    #[schemars(length(min = 1, max = 64), regex(pattern = scalar::NAME_PATTERN))]
+    #[schemars(length(min = 1, max = crate::model::name::MAX_LEN), regex(pattern = crate::model::name::PATTERN))]
     pub name: Option<String>,
     /// Free text for humans; not used by the engine.
     pub description: Option<String>,

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::model::units;
+use crate::model::{name, units};
 
 /// A scalar as written: an integer or a string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -29,18 +29,13 @@ impl std::fmt::Display for Raw {
 
 const SIZE_PATTERN: &str = r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*([KMGTPEkmgtpe]([iI]?[bB])?|[bB])?)\s*$";
 /// Whole numbers with units (`"1m 30s"`), or one decimal number with a unit (`"1.5ms"`).
-const DURATION_PATTERN: &str = r"^\s*(max|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+\s*|([0-9]+\s*[a-zA-Zµ]+\s*)+)$";
+/// Any word is taken as a unit here: the parser names an unknown one and lists the others.
+const DURATION_PATTERN: &str = r"^\s*([0-9]+\.[0-9]+\s*[a-zA-Zµ]+\s*|([0-9]+\s*[a-zA-Zµ]+\s*)+)$";
 const ACCESS_RATE_PATTERN: &str = r"^\s*(min|max|[0-9]+(\.[0-9]+)?\s*%|[0-9]+\s*samples?)\s*$";
 const AGE_PATTERN: &str =
     r"^\s*(min|max|[0-9]+\s*(aggregations?|aggrs?)|[0-9]+\.[0-9]+\s*[a-zA-Zµ]+|([0-9]+\s*[a-zA-Zµ]+\s*)+)\s*$";
 const PERCENT_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*%\s*$";
 const ADDRESS_PATTERN: &str = r"^\s*(0x[0-9a-fA-F]+|[0-9]+)\s*$";
-/// A policy name: also a kdamond's label in the state record and in `status`.
-pub const NAME_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]*$";
-
-/// What a policy name may contain, for an explicit `name` and for one taken from a file name.
-pub const NAME_HELP: &str = "a policy name has at most 64 characters: ASCII letters, digits, `.`, `_` and `-`, \
-starting with a letter or digit";
 
 /// What a schema pattern stands for, to turn a pattern mismatch into a sentence a user
 /// understands: `(noun, help)`.
@@ -51,14 +46,11 @@ pub fn pattern_meaning(pattern: &str) -> Option<(&'static str, &'static str)> {
         ACCESS_RATE_PATTERN => ("an access rate", units::ACCESS_RATE_HELP),
         AGE_PATTERN => ("an age", units::AGE_HELP),
         PERCENT_PATTERN => ("a percentage", units::PERCENT_HELP),
-        ADDRESS_PATTERN => ("an address", ADDRESS_HELP),
-        NAME_PATTERN => ("a valid policy name", NAME_HELP),
+        ADDRESS_PATTERN => ("an address", units::ADDRESS_HELP),
+        name::PATTERN => ("a valid policy name", name::HELP),
         _ => return None,
     })
 }
-
-pub const ADDRESS_HELP: &str = "write an address as an integer (TOML allows 0x100000000) or a string \
-such as \"0x100000000\"";
 
 macro_rules! scalar {
     ($(#[$doc:meta])* $name:ident, $inner:ty, $schema_name:literal, $schema:expr) => {
@@ -167,3 +159,6 @@ user_input.",
         "examples": ["10ms", "30%", 1000]
     })
 );
+
+#[cfg(test)]
+mod grammar_tests;

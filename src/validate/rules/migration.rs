@@ -125,20 +125,7 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::kernel::Version;
-    use crate::policy::source::SourceFile;
-    use crate::validate::validate_file;
-
-    fn findings(text: &str) -> Vec<String> {
-        let outcome = validate_file(Arc::new(SourceFile::new("p.toml", text)), Version::NEWEST_KNOWN);
-        outcome
-            .diagnostics
-            .iter()
-            .map(|d| format!("{}:{}", if d.is_error() { "E" } else { "W" }, d.code))
-            .collect()
-    }
+    use super::super::tests::findings;
 
     #[test]
     fn destinations() {

@@ -1,0 +1,121 @@
+//! Rules of a scheme's filters: the arguments of each type, an operations set that
+//! evaluates the filter, and a `target` index that names a target.
+
+use crate::diag::Diagnostic;
+use crate::kernel::{FilterType, Ops};
+use crate::model::resolved::{FilterArg, Policy, Scheme, Selector};
+use crate::model::wire as model;
+use crate::policy::source::KeyPath;
+use crate::validate::shape;
+
+use super::{Ctx, ranges};
+
+/// A filter as written: the arguments its type takes, present, and no others.
+pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) {
+    let kind = wire.kind.keyword();
+    let takes = shape::filter_takes(wire.kind);
+    for key in shape::stray_filter_arguments(wire) {
+        let fix = if takes.is_empty() {
+            format!("a `{kind}` filter takes no arguments; remove `{key}`")
+        } else {
+            let takes: Vec<String> = takes.iter().map(|k| format!("`{k}`")).collect();
+            format!("a `{kind}` filter takes {}; remove `{key}`", takes.join(" and "))
+        };
+        ctx.report_key(
+            Diagnostic::error(
+                "filter-argument",
+                format!("`{key}` is not an argument of a `{kind}` filter"),
+            )
+            .label("not for this filter type")
+            .help(fix),
+            &path.join(key),
+        );
+    }
+    let missing = match wire.kind {
+        FilterType::Memcg if wire.cgroup.is_none() => Some(("cgroup", "\"system.slice/app.service\"")),
+        FilterType::Addr if wire.start.is_none() => Some(("start", "\"0x100000000\"")),
+        FilterType::Addr if wire.end.is_none() => Some(("end", "\"0x200000000\"")),
+        FilterType::Target if wire.target.is_none() => Some(("target", "0")),
+        FilterType::HugepageSize if wire.min.is_none() && wire.max.is_none() => Some(("min", "\"2MiB\"")),
+        _ => None,
+    };
+    if let Some((key, example)) = missing {
+        ctx.report_key(
+            Diagnostic::error("filter-argument", format!("a `{kind}` filter needs `{key}`"))
+                .label(format!("`{key}` is missing"))
+                .help(format!("add `{key} = {example}`")),
+            path,
+        );
+    }
+    ranges::address_filter(ctx, wire, path);
+}
+
+pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
+    let ops = policy.ops;
+    for (f, filter) in scheme.filters.iter().enumerate() {
+        let fp = path.join("filter").join(f);
+        if let FilterArg::Target(index) = filter.arg {
+            target_index(ctx, policy, index, &fp.join("target"));
+        }
+        if !filter.kind.is_core() && ops != Ops::Paddr {
+            ctx.report(
+                Diagnostic::warning(
+                    "filter-ops",
+                    format!(
+                        "`{}` filters are evaluated by the paddr operations set; with `{}` the kernel may ignore them",
+                        filter.kind.keyword(),
+                        ops.keyword()
+                    ),
+                )
+                .help("use `addr` or `target` filters with process targets, or monitor physical memory"),
+                &fp.join("type"),
+            );
+        }
+        if let FilterArg::HugepageSize(range) = filter.arg {
+            ranges::hugepage_filter(ctx, range, &fp);
+        }
+    }
+}
+
+/// A `target` filter names a DAMON target by its index in the context's target list, and the
+/// kernel compares that index with each target's position (`damos_filter_match()` in
+/// mm/damon/core.c), checking it against nothing: an index past the last target matches no
+/// memory, so the filter silently does nothing (or, with `matching = false`, applies to all
+/// memory). Where the number of targets is fixed by the file — one per listed pid, one for
+/// physical memory — such an index is an error. A `process` or `cgroup` policy has one target
+/// per process found at each apply (in ascending pid order), a number that changes as
+/// processes come and go: an index beyond today's count may be meant for a busier moment, so
+/// it is accepted without a warning that would fire on legitimate policies. Only an index no
+/// number of processes reaches (there are fewer than `PID_MAX` of them) is refused there.
+fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
+    let (count, what) = match &policy.target.selector {
+        Selector::Pids(pids) => (
+            pids.len(),
+            format!(
+                "{} target{}, one per pid of `target.pids`",
+                pids.len(),
+                if pids.len() == 1 { "" } else { "s" }
+            ),
+        ),
+        Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions => (
+            1,
+            "1 target: physical memory is monitored as a single target".to_owned(),
+        ),
+        Selector::Process(_) | Selector::Cgroup(_) => (
+            model::PID_MAX as usize,
+            format!("at most {} targets, one per running process", model::PID_MAX),
+        ),
+    };
+    if (index as usize) < count {
+        return;
+    }
+    ctx.report(
+        Diagnostic::error("filter-target", format!("the `target` filter's index {index} names no target: this policy has {what}"))
+            .label("no such target")
+            .help(match count {
+                1 => "the only target is number 0: write `target = 0`, or remove the filter (as written it matches no memory)".to_owned(),
+                _ => format!("targets are numbered from 0 in the order DAMON gets them: use an index from 0 to {}, or remove the filter (as written it matches no memory)", count - 1),
+            }),
+        at,
+    );
+}
