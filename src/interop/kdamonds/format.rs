@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for DamoValue {
 }
 
 /// An object of the tree: its fields when it is one, else the value found in its place.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Node<T> {
     Object(T),
     Other(Value),
@@ -172,7 +172,7 @@ impl<T: for<'a> Deserialize<'a>> Node<T> {
 }
 
 /// A list of the tree: its items when it is one, else the value found in its place.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum List<T> {
     Items(Vec<T>),
     Other(Value),
@@ -232,7 +232,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> R
 macro_rules! damo_struct {
     ($(#[$meta:meta])* pub struct $name:ident { $($(#[doc = $doc:literal])* pub $field:ident: $ty:ty,)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
         pub struct $name {
             $(
                 $(#[doc = $doc])*
