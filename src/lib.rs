@@ -15,12 +15,14 @@
 //!
 //! Kernel knowledge (releases, keywords, which files exist) lives in [`kernel`]. The seams
 //! to the machine are [`sysfs`] (DAMON's tree, real or fake) and [`host`] (processes,
-//! cgroups, memory); diagnostics in [`diag`]. The binary in `src/main.rs` only parses the
-//! command line and calls [`cli::run`].
+//! cgroups, memory); diagnostics in [`diag`]; capped reads and atomic writes of whole
+//! files in [`files`]. The binary in `src/main.rs` only parses the command line and calls
+//! [`cli::run`].
 
 pub mod cli;
 pub mod compile;
 pub mod diag;
+pub mod files;
 pub mod host;
 pub mod interop;
 pub mod kernel;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Output;
-use super::translate::{TargetChoiceArgs, overwrite_refusal, report, write_whole};
+use super::translate::{TargetChoiceArgs, overwrite_refusal, report};
 use crate::diag::{Diagnostic, Renderer};
 use crate::interop::input;
 use crate::interop::kdamonds::import::{self, checked_texts, name_from_stem};
@@ -93,7 +93,7 @@ fn write_all(dir: &Path, texts: &[(PathBuf, String)]) -> ExitCode {
         return super::usage_error(format!("{}: {error}", dir.display()));
     }
     for (path, text) in texts {
-        if let Err(error) = write_whole(path, text) {
+        if let Err(error) = crate::files::atomic::write(path, text.as_bytes()) {
             return super::usage_error(format!("{}: {error}", path.display()));
         }
         let _ = writeln!(std::io::stderr().lock(), "wrote {}", path.display());

@@ -178,10 +178,8 @@ fn cached_probe(
         && let Ok(text) = serde_json::to_string_pretty(&entries)
     {
         // Renamed into place: another command reading the cache meanwhile sees all of it.
-        let tmp = store.dir().join(format!(".{PROBE_CACHE}.{}.tmp", std::process::id()));
-        if std::fs::write(&tmp, text + "\n").is_err() || std::fs::rename(&tmp, &path).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+        // A cache that cannot be written is probed again next time.
+        let _ = crate::files::atomic::write(&path, (text + "\n").as_bytes());
     }
     Ok(info)
 }

@@ -103,7 +103,7 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
             let _ = out.write_all(text.as_bytes());
             ExitCode::SUCCESS
         }
-        Some(path) => match write_whole(path, &text) {
+        Some(path) => match crate::files::atomic::write(path, text.as_bytes()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => super::usage_error(format!("{}: {error}", path.display())),
         },
@@ -194,21 +194,4 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }
-}
-
-/// Writes a file whole or not at all: into a temporary file beside it, then renamed, so an
-/// existing file is never left half-written.
-pub(crate) fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }

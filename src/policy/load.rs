@@ -9,12 +9,13 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::Diagnostic;
+use crate::files::capped::{self, ReadError};
 use crate::policy::project::PROJECT_FILE;
 use crate::policy::source::SourceFile;
 
@@ -165,58 +166,35 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
         ));
     }
     // A FIFO or device named `*.toml` would block or never end: read regular files only.
-    let meta = fs::metadata(path).map_err(|e| Box::new(io_error(path, &e)))?;
-    if !meta.is_file() {
-        return Err(Box::new(
-            Diagnostic::error("io-error", format!("{}: not a regular file", path.display()))
-                .help("policy files are regular files (or symbolic links to them)"),
-        ));
-    }
-    let file = fs::File::open(path).map_err(|e| Box::new(io_error(path, &e)))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Box::new(io_error(path, &e)))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Box::new(
-            Diagnostic::error(
-                "file-too-large",
-                format!(
-                    "{}: larger than {} MiB; this is not a policy file",
-                    path.display(),
-                    MAX_FILE_BYTES >> 20
-                ),
-            )
-            .help("policy files are small TOML files; check that the right file is in the policy directory"),
-        ));
-    }
-    if let Some(offset) = bytes.iter().position(|b| *b == 0) {
-        let file = SourceFile::new(path, String::from_utf8_lossy(&bytes[..offset]).into_owned());
-        return Err(Box::new(
-            Diagnostic::error(
-                "binary-file",
-                "this is a binary file, not TOML (it contains a NUL byte)",
-            )
-            .label("NUL byte")
-            .help("remove it from the policy directory, or name only the policy files")
-            .at(&Arc::new(file), Some(offset..offset)),
-        ));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(path, text)),
-        Err(error) => {
-            let offset = error.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            // The lossy text has the same bytes up to `offset`, so the span is right.
-            let file = Arc::new(SourceFile::new(path, text));
-            Err(Box::new(
-                Diagnostic::error("not-utf8", "this file is not valid UTF-8")
-                    .label("invalid byte")
-                    .help("TOML files are UTF-8; re-save the file as UTF-8")
-                    .at(&file, Some(offset..offset + 1)),
-            ))
-        }
-    }
+    let error = match capped::read_file(path, MAX_FILE_BYTES) {
+        Ok(text) => return Ok(SourceFile::new(path, text)),
+        Err(error) => error,
+    };
+    Err(Box::new(match error {
+        ReadError::Io(error) => io_error(path, &error),
+        ReadError::NotRegular => Diagnostic::error("io-error", format!("{}: not a regular file", path.display()))
+            .help("policy files are regular files (or symbolic links to them)"),
+        ReadError::TooLarge { cap_bytes } => Diagnostic::error(
+            "file-too-large",
+            format!(
+                "{}: larger than {} MiB; this is not a policy file",
+                path.display(),
+                cap_bytes >> 20
+            ),
+        )
+        .help("policy files are small TOML files; check that the right file is in the policy directory"),
+        ReadError::Binary { offset, text_before } => Diagnostic::error(
+            "binary-file",
+            "this is a binary file, not TOML (it contains a NUL byte)",
+        )
+        .label("NUL byte")
+        .help("remove it from the policy directory, or name only the policy files")
+        .at(&Arc::new(SourceFile::new(path, text_before)), Some(offset..offset)),
+        ReadError::NotUtf8 { offset, lossy_text } => Diagnostic::error("not-utf8", "this file is not valid UTF-8")
+            .label("invalid byte")
+            .help("TOML files are UTF-8; re-save the file as UTF-8")
+            .at(&Arc::new(SourceFile::new(path, lossy_text)), Some(offset..offset + 1)),
+    }))
 }
 
 /// A path as bash's `$'…'` quoting, so that a name with bytes that are not UTF-8 can be

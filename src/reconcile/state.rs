@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -211,14 +211,14 @@ the next apply takes them for another tool's: apply with --takeover once to adop
         }
     }
 
-    /// Saves atomically (write a temporary file, then rename), so a crash never leaves a
-    /// half-written record.
+    /// Saves atomically (a temporary file renamed over the record), so a crash never leaves
+    /// a half-written record.
     pub fn save(&self, state: &EngineState) -> io::Result<()> {
         fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
-        let tmp = self.dir.join(format!(".{FILE}.tmp"));
-        let text = serde_json::to_string_pretty(state).map_err(io::Error::other)?;
-        fs::write(&tmp, text + "\n")?;
-        fs::rename(&tmp, self.dir.join(FILE))
+        crate::files::atomic::write_with(&self.dir.join(FILE), |out| {
+            serde_json::to_writer_pretty(&mut *out, state)?;
+            out.write_all(b"\n")
+        })
     }
 }
 

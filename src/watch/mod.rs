@@ -8,6 +8,7 @@
 pub mod sdnotify;
 pub mod sources;
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
@@ -77,14 +78,15 @@ impl ServiceStatus {
         let text = std::fs::read_to_string(store.dir().join(STATUS_FILE)).ok()?;
         serde_json::from_str(&text).ok()
     }
-}
 
-impl ServiceStatus {
+    /// Replaces the file atomically: `status` run meanwhile reads the old status or the new
+    /// one, never a torn file. A status that cannot be written leaves the old one.
     fn write(&self, store: &StateStore) {
-        if let Ok(text) = serde_json::to_string_pretty(self) {
-            let _ = std::fs::create_dir_all(store.dir());
-            let _ = std::fs::write(store.dir().join(STATUS_FILE), text + "\n");
-        }
+        let _ = std::fs::create_dir_all(store.dir());
+        let _ = crate::files::atomic::write_with(&store.dir().join(STATUS_FILE), |out| {
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            out.write_all(b"\n")
+        });
     }
 }
 

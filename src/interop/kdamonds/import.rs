@@ -1,7 +1,7 @@
 //! damo's JSON or YAML → policies: a kdamonds tree (`{"kdamonds": [...]}`, or the bare list
 //! `damo report damon` prints) gives one policy per context; a `--schemes` list gives one
 //! policy for a target chosen on the command line. Both forms arrive here as one JSON value
-//! ([`super::document`]).
+//! ([`super::document`]), read into the tree's types ([`super::format`]), which export writes.
 //!
 //! Values are read with damo's own grammar ([`crate::interop::damo_units`]) whether damo printed
 //! them for people (`"4.000 KiB"`, `"0.3 %"`, `"1 s"`) or raw, and become policy values
@@ -9,6 +9,7 @@
 //! (`kdamonds[0].contexts[0].schemes[1].quotas.time_ms`). Like damo, unknown keys are
 //! ignored; unlike damo, parts of the tree damo-policy cannot express are reported.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -27,6 +28,8 @@ use crate::interop::emit::Comments;
 use crate::interop::legacy::parse as legacy;
 use crate::interop::legacy::translate::TargetChoice;
 use crate::interop::scheme::{self, Access, AgeBound, DamoQuota, DamoScheme, DamoWatermarks};
+
+use super::format::{self, DamoValue, List, Node, items};
 
 /// One policy made from the input.
 pub struct Imported {
@@ -76,7 +79,8 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
             return (Vec::new(), ctx.diags);
         }
     };
-    let Some(list) = kdamonds.as_array() else {
+    let kdamonds = List::<Node<format::Kdamond>>::from_value(kdamonds);
+    let Some(list) = kdamonds.items() else {
         ctx.error("kdamonds", "`kdamonds` is not a list".into(), IMPORT_HELP);
         return (Vec::new(), ctx.diags);
     };
@@ -96,14 +100,11 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
         );
         return (Vec::new(), ctx.diags);
     }
-    let contexts: usize = list
-        .iter()
-        .map(|k| k.get("contexts").and_then(Value::as_array).map_or(0, Vec::len))
-        .sum();
+    let contexts: usize = list.iter().map(|k| contexts_of(k).map_or(0, <[_]>::len)).sum();
     let mut imported = Vec::new();
     for (k, kdamond) in list.iter().enumerate() {
         let path = format!("kdamonds[{k}]");
-        let Some(ctxs) = kdamond.get("contexts").and_then(Value::as_array) else {
+        let Some(ctxs) = contexts_of(kdamond) else {
             ctx.error(&path, "a kdamond without a `contexts` list".into(), IMPORT_HELP);
             continue;
         };
@@ -158,7 +159,7 @@ impl Ctx {
     /// A value read with `parse`; `None` (reported) when it cannot be.
     fn read<T>(
         &mut self,
-        value: Option<&Value>,
+        value: Option<&DamoValue>,
         path: &str,
         default: T,
         parse: impl FnOnce(&str) -> Result<T, UnitError>,
@@ -166,28 +167,43 @@ impl Ctx {
         let Some(value) = value.filter(|v| !v.is_null()) else {
             return Some(default);
         };
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => {
-                self.error(
-                    path,
-                    format!("expected a number or a string, found `{value}`"),
-                    damo_units::NUMBER_HELP,
-                );
-                return None;
-            }
+        let Some(text) = value.scalar_text() else {
+            self.error(
+                path,
+                format!("expected a number or a string, found `{}`", value.to_value()),
+                damo_units::NUMBER_HELP,
+            );
+            return None;
         };
         parse(&text).map_err(|e| self.error(path, e.message, &e.help)).ok()
     }
+}
+
+/// A node's keys. A value of another shape has none, as damo finds none in it: every key
+/// takes its default.
+fn keys<T: Default + Clone>(node: Option<&Node<T>>) -> Cow<'_, T> {
+    match node.and_then(Node::fields) {
+        Some(fields) => Cow::Borrowed(fields),
+        None => Cow::Owned(T::default()),
+    }
+}
+
+/// A kdamond's contexts, if it has a list of them.
+fn contexts_of(kdamond: &Node<format::Kdamond>) -> Option<&[Node<format::Context>]> {
+    kdamond.fields().and_then(|k| k.contexts.as_ref()).and_then(List::items)
+}
+
+/// A node's keys, if it is an object.
+fn fields<T>(node: Option<&Node<T>>) -> Option<&T> {
+    node.and_then(Node::fields)
 }
 
 fn schemes_list(ctx: &mut Ctx, items: &[Value], target: &TargetChoice, name: &str) -> Option<(PolicyFile, Comments)> {
     let mut comments = Comments::default();
     let mut schemes = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let (wire, notes) = scheme::to_wire(&damo_scheme(ctx, item, &format!("[{i}]"))?);
+        let item = Node::from_value(item.clone());
+        let (wire, notes) = scheme::to_wire(&damo_scheme(ctx, &item, &format!("[{i}]"))?);
         comments.schemes.push(notes.into_iter().map(|n| n.text).collect());
         schemes.push(wire);
     }
@@ -239,21 +255,24 @@ fn schemes_list(ctx: &mut Ctx, items: &[Value], target: &TargetChoice, name: &st
     Some((policy, comments))
 }
 
-fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(PolicyFile, Comments)> {
-    if !context.is_object() {
-        ctx.error(
-            path,
-            format!("expected a context (an object with `ops`, `targets`, `schemes`, …), found `{context}`"),
-            IMPORT_HELP,
-        );
-        return None;
-    }
+fn context(ctx: &mut Ctx, context: &Node<format::Context>, path: &str, name: &str) -> Option<(PolicyFile, Comments)> {
+    let context = match context {
+        Node::Object(context) => context,
+        Node::Other(found) => {
+            ctx.error(
+                path,
+                format!("expected a context (an object with `ops`, `targets`, `schemes`, …), found `{found}`"),
+                IMPORT_HELP,
+            );
+            return None;
+        }
+    };
     let mut comments = Comments::default();
     comments.header.push(format!(
         "Imported by `damo-policy import` from {} ({path}).",
         ctx.file.display_path()
     ));
-    let ops = match context.get("ops").and_then(Value::as_str) {
+    let ops = match context.ops.as_ref().and_then(DamoValue::as_str) {
         Some("vaddr") => Ops::Vaddr,
         Some("fvaddr") => Ops::Fvaddr,
         Some("paddr") => Ops::Paddr,
@@ -270,17 +289,15 @@ fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(Po
     dropped_extras(ctx, context, path);
     let target = targets(
         ctx,
-        context.get("targets"),
+        context.targets.as_ref(),
         &format!("{path}.targets"),
         ops,
         &mut comments,
     )?;
     let monitoring = monitoring(ctx, context, path)?;
     let mut schemes = Vec::new();
-    let empty = Vec::new();
-    let list = context.get("schemes").and_then(Value::as_array).unwrap_or(&empty);
     let mut ok = true;
-    for (i, item) in list.iter().enumerate() {
+    for (i, item) in items(context.schemes.as_ref()).iter().enumerate() {
         match damo_scheme(ctx, item, &format!("{path}.schemes[{i}]")) {
             Some(damo) => {
                 let (wire, notes) = scheme::to_wire(&damo);
@@ -303,30 +320,20 @@ fn context(ctx: &mut Ctx, context: &Value, path: &str, name: &str) -> Option<(Po
 }
 
 /// damo features a policy has no place for: reported, not silently lost.
-fn dropped_extras(ctx: &mut Ctx, context: &Value, path: &str) {
+fn dropped_extras(ctx: &mut Ctx, context: &format::Context, path: &str) {
     let help = "damo-policy does not manage this; configure it with damo if you need it";
-    if context
-        .get("pause")
-        .and_then(|p| p.as_bool().or_else(|| p.as_str().and_then(damo_units::boolean)))
-        == Some(true)
-    {
+    if context.pause.as_ref().and_then(DamoValue::as_flag) == Some(true) {
         ctx.warning(
             &format!("{path}.pause"),
             "a paused context is imported running".into(),
             help,
         );
     }
-    if context
-        .get("probes")
-        .and_then(Value::as_array)
-        .is_some_and(|p| !p.is_empty())
-    {
+    if !items(context.probes.as_ref()).is_empty() {
         ctx.warning(&format!("{path}.probes"), "access probes are left out".into(), help);
     }
-    let filters = context
-        .pointer("/sample_control/sample_filters")
-        .and_then(Value::as_array);
-    if filters.is_some_and(|f| !f.is_empty()) {
+    let sample_control = fields(context.sample_control.as_ref());
+    if !items(sample_control.and_then(|s| s.sample_filters.as_ref())).is_empty() {
         ctx.warning(
             &format!("{path}.sample_control"),
             "sample filters are left out".into(),
@@ -334,8 +341,9 @@ fn dropped_extras(ctx: &mut Ctx, context: &Value, path: &str) {
         );
     }
     let unit = context
-        .get("addr_unit")
-        .map(|u| u.as_str().map_or_else(|| u.to_string(), str::to_owned));
+        .addr_unit
+        .as_ref()
+        .map(|u| u.as_str().map_or_else(|| u.to_value().to_string(), str::to_owned));
     if let Some(unit) = unit.filter(|u| damo_units::size_bytes(u).ok() != Some(1)) {
         ctx.error(
             &format!("{path}.addr_unit"),
@@ -345,7 +353,13 @@ fn dropped_extras(ctx: &mut Ctx, context: &Value, path: &str) {
     }
 }
 
-fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments: &mut Comments) -> Option<Target> {
+fn targets(
+    ctx: &mut Ctx,
+    value: Option<&List<Node<format::Target>>>,
+    path: &str,
+    ops: Ops,
+    comments: &mut Comments,
+) -> Option<Target> {
     let mut target = Target {
         pids: None,
         process: None,
@@ -354,13 +368,13 @@ fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments:
         regions: None,
         ops: None,
     };
-    let empty = Vec::new();
-    let list = value.and_then(Value::as_array).unwrap_or(&empty);
+    let list = items(value);
     let mut pids = Vec::new();
     let mut region_lists = Vec::new();
     for (t, item) in list.iter().enumerate() {
         let at = format!("{path}[{t}]");
-        let pid = item.get("pid").filter(|p| !p.is_null());
+        let item = keys(Some(item));
+        let pid = item.pid.as_ref().filter(|p| !p.is_null());
         match (ops, pid) {
             (Ops::Paddr, _) => {}
             (_, Some(pid)) => pids.push(ctx.read(Some(pid), &format!("{at}.pid"), 0, |t| {
@@ -380,13 +394,12 @@ fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments:
                 return None;
             }
         }
-        let empty = Vec::new();
-        let regions = item.get("regions").and_then(Value::as_array).unwrap_or(&empty);
         let mut ranges = Vec::new();
-        for (r, region) in regions.iter().enumerate() {
+        for (r, region) in items(item.regions.as_ref()).iter().enumerate() {
             let rp = format!("{at}.regions[{r}]");
-            let start = ctx.read(region.get("start"), &format!("{rp}.start"), 0, damo_units::count)?;
-            let end = ctx.read(region.get("end"), &format!("{rp}.end"), 0, damo_units::count)?;
+            let region = keys(Some(region));
+            let start = ctx.read(region.start.as_ref(), &format!("{rp}.start"), 0, damo_units::count)?;
+            let end = ctx.read(region.end.as_ref(), &format!("{rp}.end"), 0, damo_units::count)?;
             ranges.push(Region {
                 start: Address(Raw::Text(format!("{start:#x}"))),
                 end: Address(Raw::Text(format!("{end:#x}"))),
@@ -445,11 +458,11 @@ fn targets(ctx: &mut Ctx, value: Option<&Value>, path: &str, ops: Ops, comments:
     Some(target)
 }
 
-fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> {
-    let intervals = context.get("intervals");
+fn monitoring(ctx: &mut Ctx, context: &format::Context, path: &str) -> Option<Monitoring> {
+    let intervals = keys(context.intervals.as_ref());
     let at = |key: &str| format!("{path}.intervals.{key}");
-    let time = |ctx: &mut Ctx, key: &str, default: u64| -> Option<Duration> {
-        let us = ctx.read(intervals.and_then(|i| i.get(key)), &at(key), Some(default), time_us)?;
+    let time = |ctx: &mut Ctx, key: &str, value: Option<&DamoValue>, default: u64| -> Option<Duration> {
+        let us = ctx.read(value, &at(key), Some(default), time_us)?;
         match us {
             Some(us) => Some(Duration(scheme::human_duration(us))),
             None => {
@@ -462,21 +475,20 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
             }
         }
     };
-    let sample = time(ctx, "sample_us", 5_000);
-    let aggr = time(ctx, "aggr_us", 100_000);
-    let update = time(ctx, "ops_update_us", 1_000_000);
-    let goal = intervals.and_then(|i| i.get("intervals_goal"));
-    let g = |key: &str| goal.and_then(|g| g.get(key));
+    let sample = time(ctx, "sample_us", intervals.sample_us.as_ref(), 5_000);
+    let aggr = time(ctx, "aggr_us", intervals.aggr_us.as_ref(), 100_000);
+    let update = time(ctx, "ops_update_us", intervals.ops_update_us.as_ref(), 1_000_000);
+    let g = keys(intervals.intervals_goal.as_ref());
     let gp = |key: &str| format!("{path}.intervals.intervals_goal.{key}");
-    let aggrs = ctx.read(g("aggrs"), &gp("aggrs"), 0, damo_units::count)?;
+    let aggrs = ctx.read(g.aggrs.as_ref(), &gp("aggrs"), 0, damo_units::count)?;
     let autotune = if aggrs == 0 {
         None
     } else {
-        let access_bp = ctx.read(g("access_bp"), &gp("access_bp"), 0, |t| {
+        let access_bp = ctx.read(g.access_bp.as_ref(), &gp("access_bp"), 0, |t| {
             damo_units::per_percent(t, 100, damo_units::NUMBER_HELP)
         })?;
-        let min = ctx.read(g("min_sample_us"), &gp("min_sample_us"), Some(0), time_us)?;
-        let max = ctx.read(g("max_sample_us"), &gp("max_sample_us"), Some(0), time_us)?;
+        let min = ctx.read(g.min_sample_us.as_ref(), &gp("min_sample_us"), Some(0), time_us)?;
+        let max = ctx.read(g.max_sample_us.as_ref(), &gp("max_sample_us"), Some(0), time_us)?;
         Some(Autotune {
             access: Percent(scheme::bp_text(access_bp)),
             aggregations: Some(aggrs),
@@ -484,15 +496,15 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
             max_sample_interval: max.map(|us| Duration(scheme::human_duration(us))),
         })
     };
-    let nr = context.get("nr_regions");
+    let nr = keys(context.nr_regions.as_ref());
     let min = ctx.read(
-        nr.and_then(|n| n.get("min")),
+        nr.min.as_ref(),
         &format!("{path}.nr_regions.min"),
         10,
         damo_units::count,
     )?;
     let max = ctx.read(
-        nr.and_then(|n| n.get("max")),
+        nr.max.as_ref(),
         &format!("{path}.nr_regions.max"),
         1000,
         damo_units::count,
@@ -510,37 +522,39 @@ fn monitoring(ctx: &mut Ctx, context: &Value, path: &str) -> Option<Monitoring> 
 }
 
 /// One scheme of damo's JSON (`Damos.from_kvpairs`), damo's defaults for what is absent.
-fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
+fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<DamoScheme> {
     // Every key of a scheme has a default, so anything but an object would import as a
     // `stat` scheme nobody wrote.
-    if !v.is_object() {
-        ctx.error(
-            path,
-            format!("expected a scheme (an object with `action`, `access_pattern`, …), found `{v}`"),
-            IMPORT_HELP,
-        );
-        return None;
-    }
+    let v = match v {
+        Node::Object(v) => v,
+        Node::Other(found) => {
+            ctx.error(
+                path,
+                format!("expected a scheme (an object with `action`, `access_pattern`, …), found `{found}`"),
+                IMPORT_HELP,
+            );
+            return None;
+        }
+    };
     let before = ctx.diags.iter().filter(|d| d.is_error()).count();
     let p = |key: &str| format!("{path}.{key}");
     let action = ctx.read(
-        v.get("action"),
+        v.action.as_ref(),
         &p("action"),
         crate::kernel::Action::Stat,
         legacy::action,
     );
-    let ap = v.get("access_pattern");
-    let pat = |group: &str, bound: &str| ap.and_then(|a| a.get(group)).and_then(|g| g.get(bound));
+    let ap = keys(v.access_pattern.as_ref());
+    let (sz_bytes, nr_accesses, age_bounds) = (
+        keys(ap.sz_bytes.as_ref()),
+        keys(ap.nr_accesses.as_ref()),
+        keys(ap.age.as_ref()),
+    );
     let pp = |group: &str, bound: &str| format!("{path}.access_pattern.{group}.{bound}");
     let sz = [
+        ctx.read(sz_bytes.min.as_ref(), &pp("sz_bytes", "min"), 0, damo_units::size_bytes),
         ctx.read(
-            pat("sz_bytes", "min"),
-            &pp("sz_bytes", "min"),
-            0,
-            damo_units::size_bytes,
-        ),
-        ctx.read(
-            pat("sz_bytes", "max"),
+            sz_bytes.max.as_ref(),
             &pp("sz_bytes", "max"),
             damo_units::DAMO_MAX,
             damo_units::size_bytes,
@@ -548,44 +562,33 @@ fn damo_scheme(ctx: &mut Ctx, v: &Value, path: &str) -> Option<DamoScheme> {
     ];
     let acc = [
         ctx.read(
-            pat("nr_accesses", "min"),
+            nr_accesses.min.as_ref(),
             &pp("nr_accesses", "min"),
             Access::Percent(crate::model::units::Decimal { digits: 0, scale: 0 }),
             access,
         ),
-        ctx.read(
-            pat("nr_accesses", "max"),
-            &pp("nr_accesses", "max"),
-            Access::Max,
-            access,
-        ),
+        ctx.read(nr_accesses.max.as_ref(), &pp("nr_accesses", "max"), Access::Max, access),
     ];
     let age = [
-        ctx.read(pat("age", "min"), &pp("age", "min"), AgeBound::Micros(0), age),
-        ctx.read(pat("age", "max"), &pp("age", "max"), AgeBound::Max, age),
+        ctx.read(age_bounds.min.as_ref(), &pp("age", "min"), AgeBound::Micros(0), age),
+        ctx.read(age_bounds.max.as_ref(), &pp("age", "max"), AgeBound::Max, age),
     ];
-    let apply = ctx.read(v.get("apply_interval_us"), &p("apply_interval_us"), Some(0), time_us);
-    let quota = quota(ctx, v.get("quotas"), &p("quotas"));
-    let watermarks = watermarks(ctx, v.get("watermarks"), &p("watermarks"));
-    let filters = filters(ctx, v.get("filters"), &p("filters"));
+    let apply = ctx.read(v.apply_interval_us.as_ref(), &p("apply_interval_us"), Some(0), time_us);
+    let quota = quota(ctx, v.quotas.as_ref(), &p("quotas"));
+    let watermarks = watermarks(ctx, v.watermarks.as_ref(), &p("watermarks"));
+    let filters = filters(ctx, v.filters.as_ref(), &p("filters"));
     let action = action?;
     let target_nid = if action.is_migration() {
-        ctx.read(v.get("target_nid"), &p("target_nid"), None, |t| small(t).map(Some))?
+        ctx.read(v.target_nid.as_ref(), &p("target_nid"), None, |t| small(t).map(Some))?
     } else {
         None
     };
-    let empty = Vec::new();
     let mut destinations = Vec::new();
-    for (d, dest) in v
-        .get("dests")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty)
-        .iter()
-        .enumerate()
-    {
+    for (d, dest) in items(v.dests.as_ref()).iter().enumerate() {
         let dp = format!("{path}.dests[{d}]");
-        let id = ctx.read(dest.get("id"), &format!("{dp}.id"), 0, small)?;
-        let weight = ctx.read(dest.get("weight"), &format!("{dp}.weight"), 0, small)?;
+        let dest = keys(Some(dest));
+        let id = ctx.read(dest.id.as_ref(), &format!("{dp}.id"), 0, small)?;
+        let weight = ctx.read(dest.weight.as_ref(), &format!("{dp}.weight"), 0, small)?;
         destinations.push(model::Destination {
             node: id,
             weight: Some(weight),
@@ -666,15 +669,16 @@ fn age(text: &str) -> Result<AgeBound, UnitError> {
     }
 }
 
-fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
+fn quota(ctx: &mut Ctx, v: Option<&Node<format::Quotas>>, path: &str) -> Option<DamoQuota> {
     let Some(v) = v else { return Some(DamoQuota::default()) };
+    let v = keys(Some(v));
     let p = |key: &str| format!("{path}.{key}");
-    let time = ctx.read(v.get("time_ms"), &p("time_ms"), Some(0), time_ms);
-    let size = ctx.read(v.get("sz_bytes"), &p("sz_bytes"), 0, damo_units::size_bytes);
-    let reset = ctx.read(v.get("reset_interval_ms"), &p("reset_interval_ms"), None, time_ms);
-    let w = v.get("weights");
-    let weight = |ctx: &mut Ctx, key: &str| {
-        ctx.read(w.and_then(|w| w.get(key)), &format!("{path}.weights.{key}"), 0, |t| {
+    let time = ctx.read(v.time_ms.as_ref(), &p("time_ms"), Some(0), time_ms);
+    let size = ctx.read(v.sz_bytes.as_ref(), &p("sz_bytes"), 0, damo_units::size_bytes);
+    let reset = ctx.read(v.reset_interval_ms.as_ref(), &p("reset_interval_ms"), None, time_ms);
+    let w = keys(v.weights.as_ref());
+    let weight = |ctx: &mut Ctx, key: &str, value: Option<&DamoValue>| {
+        ctx.read(value, &format!("{path}.weights.{key}"), 0, |t| {
             let n = damo_units::per_percent(t, 10, "weights are permil, or percentages such as \"0.3 %\"")?;
             u32::try_from(n).map_err(|_| UnitError {
                 message: format!("`{t}` is larger than the largest weight"),
@@ -683,12 +687,12 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
         })
     };
     let weights = [
-        weight(ctx, "sz_permil"),
-        weight(ctx, "nr_accesses_permil"),
-        weight(ctx, "age_permil"),
+        weight(ctx, "sz_permil", w.sz_permil.as_ref()),
+        weight(ctx, "nr_accesses_permil", w.nr_accesses_permil.as_ref()),
+        weight(ctx, "age_permil", w.age_permil.as_ref()),
     ];
     let charge = ctx.read(
-        v.get("fail_charge_denom"),
+        v.fail_charge_denom.as_ref(),
         &p("fail_charge_denom"),
         0,
         damo_units::count,
@@ -700,7 +704,7 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
             "damo-policy does not manage it yet",
         );
     }
-    let goal_tuner = match v.get("goal_tuner").and_then(Value::as_str) {
+    let goal_tuner = match v.goal_tuner.as_ref().and_then(DamoValue::as_str) {
         None | Some("consist") => None,
         Some(other) => match serde_json::from_value(Value::String(other.to_owned())) {
             Ok(tuner) => Some(tuner),
@@ -714,15 +718,8 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
             }
         },
     };
-    let empty = Vec::new();
     let mut goals = Vec::new();
-    for (g, goal) in v
-        .get("goals")
-        .and_then(Value::as_array)
-        .unwrap_or(&empty)
-        .iter()
-        .enumerate()
-    {
+    for (g, goal) in items(v.goals.as_ref()).iter().enumerate() {
         goals.push(self::goal(ctx, goal, &format!("{path}.goals[{g}]"))?);
     }
     let time_ms = match time? {
@@ -746,13 +743,14 @@ fn quota(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoQuota> {
     })
 }
 
-fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
+fn goal(ctx: &mut Ctx, v: &Node<format::Goal>, path: &str) -> Option<model::Goal> {
+    let v = keys(Some(v));
     // damo's old key names: a `user_input` goal in basis points.
-    let old = v.get("target_value_bp").is_some();
+    let old = v.target_value_bp.is_some();
     let metric_name = if old {
         Some("user_input")
     } else {
-        v.get("metric").and_then(Value::as_str)
+        v.metric.as_ref().and_then(DamoValue::as_str)
     };
     let metric: Metric = match metric_name.and_then(|m| serde_json::from_value(Value::String(m.to_owned())).ok()) {
         Some(metric) => metric,
@@ -768,10 +766,7 @@ fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
             return None;
         }
     };
-    if v.get("complement")
-        .and_then(|c| c.as_bool().or_else(|| c.as_str().and_then(damo_units::boolean)))
-        == Some(true)
-    {
+    if v.complement.as_ref().and_then(DamoValue::as_flag) == Some(true) {
         ctx.error(
             &format!("{path}.complement"),
             "complemented goals cannot be expressed in a policy".into(),
@@ -779,26 +774,31 @@ fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
         );
         return None;
     }
-    let key = if old { "target_value_bp" } else { "target_value" };
+    let (key, value) = if old {
+        ("target_value_bp", v.target_value_bp.as_ref())
+    } else {
+        ("target_value", v.target_value.as_ref())
+    };
     let at = format!("{path}.{key}");
     let target = match metric.unit() {
-        MetricUnit::Integer => Raw::Int(ctx.read(v.get(key), &at, 0, damo_units::count)?),
+        MetricUnit::Integer => Raw::Int(ctx.read(value, &at, 0, damo_units::count)?),
         MetricUnit::Microseconds => {
-            let us = ctx.read(v.get(key), &at, Some(0), time_us)?;
+            let us = ctx.read(value, &at, Some(0), time_us)?;
             Raw::Text(scheme::human_duration(us.unwrap_or(u64::MAX)))
         }
-        MetricUnit::BasisPoints => Raw::Text(scheme::bp_text(ctx.read(v.get(key), &at, 0, |t| {
+        MetricUnit::BasisPoints => Raw::Text(scheme::bp_text(ctx.read(value, &at, 0, |t| {
             damo_units::per_percent(t, 100, damo_units::NUMBER_HELP)
         })?)),
     };
     let node = if metric.needs_node() {
-        ctx.read(v.get("nid"), &format!("{path}.nid"), None, |t| small(t).map(Some))?
+        ctx.read(v.nid.as_ref(), &format!("{path}.nid"), None, |t| small(t).map(Some))?
     } else {
         None
     };
     let cgroup = v
-        .get("memcg_path")
-        .and_then(Value::as_str)
+        .memcg_path
+        .as_ref()
+        .and_then(DamoValue::as_str)
         .filter(|_| metric.needs_cgroup())
         .map(|p| p.trim_start_matches('/').to_owned());
     Some(model::Goal {
@@ -809,22 +809,23 @@ fn goal(ctx: &mut Ctx, v: &Value, path: &str) -> Option<model::Goal> {
     })
 }
 
-fn watermarks(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoWatermarks> {
+fn watermarks(ctx: &mut Ctx, v: Option<&Node<format::Watermarks>>, path: &str) -> Option<DamoWatermarks> {
     let Some(v) = v else {
         return Some(DamoWatermarks::default());
     };
-    let metric = ctx.read(v.get("metric"), &format!("{path}.metric"), None, legacy::metric)?;
-    let permil = |ctx: &mut Ctx, key: &str| {
-        ctx.read(v.get(key), &format!("{path}.{key}"), 0, |t| {
+    let v = keys(Some(v));
+    let metric = ctx.read(v.metric.as_ref(), &format!("{path}.metric"), None, legacy::metric)?;
+    let permil = |ctx: &mut Ctx, key: &str, value: Option<&DamoValue>| {
+        ctx.read(value, &format!("{path}.{key}"), 0, |t| {
             damo_units::per_percent(t, 10, "watermarks are permil, or percentages such as \"50 %\"")
         })
     };
     let (high, mid, low) = (
-        permil(ctx, "high_permil"),
-        permil(ctx, "mid_permil"),
-        permil(ctx, "low_permil"),
+        permil(ctx, "high_permil", v.high_permil.as_ref()),
+        permil(ctx, "mid_permil", v.mid_permil.as_ref()),
+        permil(ctx, "low_permil", v.low_permil.as_ref()),
     );
-    let interval = ctx.read(v.get("interval_us"), &format!("{path}.interval_us"), Some(0), time_us)?;
+    let interval = ctx.read(v.interval_us.as_ref(), &format!("{path}.interval_us"), Some(0), time_us)?;
     let Some(interval_us) = interval else {
         ctx.error(
             &format!("{path}.interval_us"),
@@ -842,12 +843,12 @@ fn watermarks(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<DamoWaterm
     })
 }
 
-fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Filter>> {
-    let empty = Vec::new();
+fn filters(ctx: &mut Ctx, v: Option<&List<Node<format::Filter>>>, path: &str) -> Option<Vec<model::Filter>> {
     let mut out = Vec::new();
-    for (f, item) in v.and_then(Value::as_array).unwrap_or(&empty).iter().enumerate() {
+    for (f, item) in items(v).iter().enumerate() {
         let fp = format!("{path}[{f}]");
-        let kind_name = item.get("filter_type").and_then(Value::as_str).unwrap_or("");
+        let item = keys(Some(item));
+        let kind_name = item.filter_type.as_ref().and_then(DamoValue::as_str).unwrap_or("");
         let Ok(kind) = serde_json::from_value::<FilterType>(Value::String(kind_name.to_owned())) else {
             ctx.error(
                 &format!("{fp}.filter_type"),
@@ -856,19 +857,19 @@ fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Fi
             );
             return None;
         };
-        let flag = |ctx: &mut Ctx, key: &str, default: bool| {
-            ctx.read(item.get(key), &format!("{fp}.{key}"), default, |t| {
+        let flag = |ctx: &mut Ctx, key: &str, value: Option<&DamoValue>, default: bool| {
+            ctx.read(value, &format!("{fp}.{key}"), default, |t| {
                 damo_units::boolean(t).ok_or_else(|| UnitError {
                     message: format!("`{t}` is not a boolean"),
                     help: "write true or false".into(),
                 })
             })
         };
-        let matching = flag(ctx, "matching", true)?;
-        let allow = if item.get("allow").is_some() {
-            flag(ctx, "allow", false)?
+        let matching = flag(ctx, "matching", item.matching.as_ref(), true)?;
+        let allow = if item.allow.is_some() {
+            flag(ctx, "allow", item.allow.as_ref(), false)?
         } else {
-            flag(ctx, "filter_pass", false)?
+            flag(ctx, "filter_pass", item.filter_pass.as_ref(), false)?
         };
         let mut filter = model::Filter {
             kind,
@@ -884,20 +885,21 @@ fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Fi
         match kind {
             FilterType::Memcg => {
                 filter.cgroup = item
-                    .get("memcg_path")
-                    .and_then(Value::as_str)
+                    .memcg_path
+                    .as_ref()
+                    .and_then(DamoValue::as_str)
                     .map(|p| p.trim_start_matches('/').to_owned())
             }
             FilterType::Addr => {
-                let range = item.get("address_range");
+                let range = keys(item.address_range.as_ref());
                 let start = ctx.read(
-                    range.and_then(|r| r.get("start")),
+                    range.start.as_ref(),
                     &format!("{fp}.address_range.start"),
                     0,
                     damo_units::count,
                 )?;
                 let end = ctx.read(
-                    range.and_then(|r| r.get("end")),
+                    range.end.as_ref(),
                     &format!("{fp}.address_range.end"),
                     0,
                     damo_units::count,
@@ -907,17 +909,17 @@ fn filters(ctx: &mut Ctx, v: Option<&Value>, path: &str) -> Option<Vec<model::Fi
             }
             FilterType::Target => {
                 filter.target = Some(ctx.read(
-                    item.get("damon_target_idx"),
+                    item.damon_target_idx.as_ref(),
                     &format!("{fp}.damon_target_idx"),
                     0,
                     small,
                 )?)
             }
             FilterType::HugepageSize => {
-                let sizes = item.get("hugepage_size").and_then(Value::as_array);
+                let sizes = items(item.hugepage_size.as_ref());
                 let bound = |ctx: &mut Ctx, i: usize| {
                     ctx.read(
-                        sizes.and_then(|s| s.get(i)),
+                        sizes.get(i),
                         &format!("{fp}.hugepage_size[{i}]"),
                         0,
                         damo_units::size_bytes,
