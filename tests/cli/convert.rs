@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::{repo, run};
+use crate::common::{damo_fixtures, run};
 
 const DAMOS: &str = "4K max min min 5s max pageout\n";
 
@@ -78,7 +78,7 @@ fn translate_replaces_an_existing_file_only_with_force() {
 fn import_replaces_existing_policy_files_only_with_force() {
     let dir = tempfile::tempdir().unwrap();
     fs::copy(
-        repo().join("tests/interop/fixtures/json/two-kdamonds.json"),
+        damo_fixtures().join("json/two-kdamonds.json"),
         dir.path().join("k.json"),
     )
     .unwrap();
@@ -106,7 +106,7 @@ fn import_replaces_existing_policy_files_only_with_force() {
 fn import_never_writes_over_its_input() {
     // damo's JSON in a file named as the one policy it imports to (JSON by its content).
     let dir = tempfile::tempdir().unwrap();
-    let json = fs::read_to_string(repo().join("tests/interop/fixtures/json/damo-args-paddr.json")).unwrap();
+    let json = fs::read_to_string(damo_fixtures().join("json/damo-args-paddr.json")).unwrap();
     fs::create_dir(dir.path().join("policies")).unwrap();
     fs::write(dir.path().join("policies/k.toml"), &json).unwrap();
     assert_eq!(run(dir.path(), &["import", "policies/k.toml"]).code, 0, "it imports");
@@ -164,7 +164,7 @@ fn import_refuses_what_it_would_otherwise_make_up_or_ignore() {
     // (A short relative name: the message is wrapped, and must not wrap differently by where
     // the repository is checked out.)
     fs::copy(
-        repo().join("tests/interop/fixtures/json/damo-args-vaddr-raw.json"),
+        damo_fixtures().join("json/damo-args-vaddr-raw.json"),
         dir.path().join("k.json"),
     )
     .unwrap();
@@ -178,11 +178,7 @@ fn import_refuses_what_it_would_otherwise_make_up_or_ignore() {
 fn translate_to_a_directory_says_what_to_write() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("out")).unwrap();
-    fs::copy(
-        repo().join("tests/interop/fixtures/legacy/ethp.damos"),
-        dir.path().join("ethp.damos"),
-    )
-    .unwrap();
+    fs::copy(damo_fixtures().join("legacy/ethp.damos"), dir.path().join("ethp.damos")).unwrap();
     for target in ["out", "out/", "new/"] {
         let result = run(
             dir.path(),

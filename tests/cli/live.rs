@@ -1,6 +1,6 @@
 //! `plan`, `apply`, `status`, `stop` and `kernel` against a fake kernel kept in a file
 //! (`--sysfs-root fake:VERSION:FILE`): the user-facing text of the live commands, and their
-//! exit statuses. The same behaviours run on real kernels in `tests/vm_e2e.rs`.
+//! exit statuses. The same behaviours run on real kernels in the VM suite, `tests/vm/`.
 
 use std::fs;
 use std::path::Path;

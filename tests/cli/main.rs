@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod check;
+#[path = "../common/mod.rs"]
 mod common;
 mod compile;
 mod convert;

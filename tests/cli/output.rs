@@ -46,7 +46,7 @@ fn every_command_reports_a_full_standard_output() {
     write(dir.path(), "cold.toml", COLD);
     fs::write(dir.path().join("reclaim.damos"), "4K max min min 5s max pageout\n").unwrap();
     fs::copy(
-        crate::common::repo().join("tests/interop/fixtures/json/two-kdamonds.json"),
+        crate::common::damo_fixtures().join("json/two-kdamonds.json"),
         dir.path().join("two.json"),
     )
     .unwrap();

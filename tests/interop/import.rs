@@ -5,10 +5,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::run;
+use crate::common::{damo_fixtures, run};
 
 fn json_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json")
+    damo_fixtures().join("json")
 }
 
 /// Each a fixture of both `json/` and `yaml/`, with the arguments it is imported with.

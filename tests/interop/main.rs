@@ -2,8 +2,7 @@
 //! vectors, its diagnostics and bad input (CLI snapshots), damo JSON round trips, real damo
 //! when it is installed, and a property test of the translator on arbitrary input.
 
-#[path = "../cli/common.rs"]
-#[allow(dead_code)]
+#[path = "../common/mod.rs"]
 mod common;
 
 mod bad_input;

@@ -162,7 +162,7 @@ fn example_directory_as_one_configuration() {
 
 #[test]
 fn translated_legacy_fixtures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/legacy");
+    let dir = crate::common::damo_fixtures().join("legacy");
     for name in ["ethp.damos", "every-variant.damos", "tokens.damos"] {
         let text = fs::read_to_string(dir.join(name)).unwrap();
         let translation = crate::support::translate(&text, TargetChoice::Pids(vec![4242]));
@@ -177,10 +177,7 @@ fn translated_legacy_fixtures() {
 /// values damo stages for it.
 #[test]
 fn damo_printed_json_imports_to_damo_values() {
-    let json = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/json/damo-args-paddr.json"),
-    )
-    .unwrap();
+    let json = fs::read_to_string(crate::common::damo_fixtures().join("json/damo-args-paddr.json")).unwrap();
     let files = through_damo_json(&json);
     let refs: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     let writes = kernel_writes(&refs, &crate::support::empty_host());

@@ -6,10 +6,10 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{Run, fixture_args, run};
+use crate::common::{Run, damo_fixtures, fixture_args, run};
 
 fn legacy_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/fixtures/legacy")
+    damo_fixtures().join("legacy")
 }
 
 fn translate_fixture(name: &str) -> Run {

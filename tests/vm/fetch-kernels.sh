@@ -4,7 +4,7 @@
 #   tests/vm/fetch-kernels.sh [--refresh] [CACHE_DIR]
 #
 # CACHE_DIR defaults to ${DAMO_POLICY_VM_CACHE:-$HOME/.cache/damo-policy-vm}. It gets one
-# directory per kernel series, which tests/vm_e2e.rs reads:
+# directory per kernel series, which the VM suite (tests/vm/) reads:
 #
 #   <series>/vmlinuz           the kernel image
 #   <series>/modules/*.ko      zram and its dependencies, decompressed (the guest's busybox

@@ -1,4 +1,4 @@
-//! Runner of the VM suite (used by `tests/vm_e2e.rs`): finds the kernels cached by
+//! Runner of the VM suite (`tests/vm/main.rs`): finds the kernels cached by
 //! `tests/vm/fetch-kernels.sh`, builds an initramfs per kernel with `tests/vm/build-initramfs.sh`,
 //! boots it under qemu (TCG) with two NUMA nodes, streams the serial console into a log file,
 //! enforces a timeout, and parses the guest's `RESULT`, `MEASURE` and `JSON` lines (protocol:

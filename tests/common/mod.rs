@@ -1,4 +1,9 @@
-//! Running the binary and rendering its output for snapshots.
+//! What the integration test crates share (each includes this file as its module `common`):
+//! the repository's fixture folders, running the `damo-policy` binary in a clean environment,
+//! and rendering what it printed for snapshots.
+
+// Each crate uses a part of this module; the rest would be dead code there.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -6,6 +11,12 @@ use std::process::{Command, Stdio};
 /// The fixtures directory.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// damo's formats: kdamonds trees as JSON (`json/`) and YAML (`yaml/`), legacy one-line
+/// schemes (`legacy/`).
+pub fn damo_fixtures() -> PathBuf {
+    fixtures().join("damo")
 }
 
 /// The repository root.
