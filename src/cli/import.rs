@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::Output;
 use super::translate::{TargetChoiceArgs, overwrite_refusal, report};
-use crate::diag::{Diagnostic, Renderer};
+use crate::diag::{Code, Diagnostic, Renderer};
 use crate::interop::input;
 use crate::interop::kdamonds::import::{self, checked_texts, name_from_stem};
 use crate::kernel::Version;
@@ -55,7 +55,7 @@ pub fn run(args: &ImportArgs, renderer: &Renderer, out: &mut Output) -> ExitCode
         // A document of kdamonds without contexts is valid to the importer, but an import
         // that makes no policy is almost surely the wrong file: say so, and fail.
         diagnostics.push(
-            Diagnostic::error("import-value", "kdamonds: no kdamond has a context: there is nothing to import")
+            Diagnostic::error(Code::ImportValue, "kdamonds: no kdamond has a context: there is nothing to import")
                 .help("each context of damo's kdamonds becomes one policy; export a configuration with `damo args damon --format json`")
                 .at(&file, None),
         );

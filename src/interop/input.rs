@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::files::capped::{self, ReadError};
 use crate::policy::source::SourceFile;
 
@@ -25,7 +25,7 @@ pub fn read(path: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
         Ok(text) => return Ok(Arc::new(SourceFile::new(shown, text))),
         Err(error) => error,
     };
-    let located = |text: String, offset: usize, code: &'static str, message: &str, label: &str, help: &str| {
+    let located = |text: String, offset: usize, code: Code, message: &str, label: &str, help: &str| {
         let file = Arc::new(SourceFile::new(shown, text));
         Diagnostic::error(code, message)
             .label(label)
@@ -33,19 +33,19 @@ pub fn read(path: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
             .at(&file, Some(offset..offset))
     };
     Err(Box::new(match error {
-        ReadError::Io(error) => Diagnostic::error("io-error", format!("{}: {error}", shown.display()))
+        ReadError::Io(error) => Diagnostic::error(Code::IoError, format!("{}: {error}", shown.display()))
             .help("check the path and its permissions"),
-        ReadError::NotRegular => Diagnostic::error("io-error", format!("{}: not a regular file", path.display()))
+        ReadError::NotRegular => Diagnostic::error(Code::IoError, format!("{}: not a regular file", path.display()))
             .help("name a file, or `-` for standard input"),
         ReadError::TooLarge { cap_bytes } => Diagnostic::error(
-            "file-too-large",
+            Code::FileTooLarge,
             format!("{}: larger than {} MiB", shown.display(), cap_bytes >> 20),
         )
         .help("damo's scheme and kdamonds files are small; check that this is the right file"),
         ReadError::Binary { offset, text_before } => located(
             text_before,
             offset,
-            "binary-file",
+            Code::BinaryFile,
             "this is a binary file, not text (it contains a NUL byte)",
             "NUL byte",
             "name damo's text file",
@@ -53,7 +53,7 @@ pub fn read(path: &Path) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
         ReadError::NotUtf8 { offset, lossy_text } => located(
             lossy_text,
             offset,
-            "not-utf8",
+            Code::NotUtf8,
             "this file is not valid UTF-8",
             "invalid byte",
             "re-save the file as UTF-8",

@@ -14,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::files::capped::{self, ReadError};
 use crate::policy::project::PROJECT_FILE;
 use crate::policy::source::SourceFile;
@@ -23,7 +23,7 @@ use crate::policy::source::SourceFile;
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// Diagnostic codes that mean "could not read", which the CLI reports with exit status 2.
-pub const IO_CODES: &[&str] = &["io-error", "no-policies"];
+pub const IO_CODES: &[Code] = &[Code::IoError, Code::NoPolicies];
 
 /// The policy files found under the given paths, and what went wrong finding or reading them.
 #[derive(Default)]
@@ -61,7 +61,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
                 match list_dir(path) {
                     Ok(files) if files.is_empty() => loaded.diagnostics.push(
                         Diagnostic::error(
-                            "no-policies",
+                            Code::NoPolicies,
                             format!("{}: no policy files (`*.toml`) in this directory", path.display()),
                         )
                         .help("add policy files, or name the files or directory to check"),
@@ -151,7 +151,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
     if path.file_name().is_some_and(|name| name.to_str().is_none()) {
         return Err(Box::new(
             Diagnostic::error(
-                "file-name",
+                Code::FileName,
                 format!(
                     "{}: the file name is not valid UTF-8 (shown with \u{FFFD} for its other bytes)",
                     path.display()
@@ -172,10 +172,10 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
     };
     Err(Box::new(match error {
         ReadError::Io(error) => io_error(path, &error),
-        ReadError::NotRegular => Diagnostic::error("io-error", format!("{}: not a regular file", path.display()))
+        ReadError::NotRegular => Diagnostic::error(Code::IoError, format!("{}: not a regular file", path.display()))
             .help("policy files are regular files (or symbolic links to them)"),
         ReadError::TooLarge { cap_bytes } => Diagnostic::error(
-            "file-too-large",
+            Code::FileTooLarge,
             format!(
                 "{}: larger than {} MiB; this is not a policy file",
                 path.display(),
@@ -184,13 +184,13 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Box<Diagnostic>> {
         )
         .help("policy files are small TOML files; check that the right file is in the policy directory"),
         ReadError::Binary { offset, text_before } => Diagnostic::error(
-            "binary-file",
+            Code::BinaryFile,
             "this is a binary file, not TOML (it contains a NUL byte)",
         )
         .label("NUL byte")
         .help("remove it from the policy directory, or name only the policy files")
         .at(&Arc::new(SourceFile::new(path, text_before)), Some(offset..offset)),
-        ReadError::NotUtf8 { offset, lossy_text } => Diagnostic::error("not-utf8", "this file is not valid UTF-8")
+        ReadError::NotUtf8 { offset, lossy_text } => Diagnostic::error(Code::NotUtf8, "this file is not valid UTF-8")
             .label("invalid byte")
             .help("TOML files are UTF-8; re-save the file as UTF-8")
             .at(&Arc::new(SourceFile::new(path, lossy_text)), Some(offset..offset + 1)),
@@ -225,7 +225,7 @@ fn io_error(path: &Path, error: &io::Error) -> Diagnostic {
         _ if error.raw_os_error() == Some(40) => "a symbolic link points to itself through a loop; fix or remove it",
         _ => "check the path and its permissions",
     };
-    Diagnostic::error("io-error", format!("{}: {error}", path.display())).help(help)
+    Diagnostic::error(Code::IoError, format!("{}: {error}", path.display())).help(help)
 }
 
 #[cfg(test)]
@@ -256,7 +256,7 @@ mod tests {
         let files = list_dir(dir.path()).unwrap();
         assert_eq!(files, [dir.path().join(name)]);
         let error = read_source(&files[0]).unwrap_err();
-        assert_eq!(error.code, "file-name");
+        assert_eq!(error.code, Code::FileName);
         assert!(
             error
                 .message
@@ -304,13 +304,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join("bin.toml");
         fs::write(&bin, b"name = 1\0\x01").unwrap();
-        assert_eq!(read_source(&bin).unwrap_err().code, "binary-file");
+        assert_eq!(read_source(&bin).unwrap_err().code, Code::BinaryFile);
         let latin = dir.path().join("latin.toml");
         fs::write(&latin, b"name = \"caf\xe9\"\n").unwrap();
         let error = read_source(&latin).unwrap_err();
-        assert_eq!((error.code, error.line_column()), ("not-utf8", Some((1, 12))));
+        assert_eq!((error.code, error.line_column()), (Code::NotUtf8, Some((1, 12))));
         let big = dir.path().join("big.toml");
         fs::write(&big, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
-        assert_eq!(read_source(&big).unwrap_err().code, "file-too-large");
+        assert_eq!(read_source(&big).unwrap_err().code, Code::FileTooLarge);
     }
 }

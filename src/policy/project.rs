@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Version;
 
 pub const PROJECT_FILE: &str = "damo-policy.toml";
@@ -44,7 +44,7 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
         };
         match toml::from_str::<ProjectWire>(&file.text) {
             Err(error) => diagnostics.push(
-                Diagnostic::error("project-file", error.message().trim_end().to_owned())
+                Diagnostic::error(Code::ProjectFile, error.message().trim_end().to_owned())
                     .help("the project file takes `kernel = \"MAJOR.MINOR\"`, e.g. `kernel = \"6.12\"`")
                     .at(&file, error.span()),
             ),
@@ -57,14 +57,14 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
                         file: path.clone(),
                     }),
                     Err(message) => diagnostics.push(
-                        Diagnostic::error("project-file", message)
+                        Diagnostic::error(Code::ProjectFile, message)
                             .label("no DAMON sysfs interface")
                             .help(format!("pin a kernel from {} on", Version::OLDEST_SUPPORTED))
                             .at(&file, Some(kernel.span())),
                     ),
                 },
                 Err(message) => diagnostics.push(
-                    Diagnostic::error("project-file", message)
+                    Diagnostic::error(Code::ProjectFile, message)
                         .label("not a kernel version")
                         .help("write the fleet's kernel as `kernel = \"6.12\"`")
                         .at(&file, Some(kernel.span())),
@@ -81,7 +81,7 @@ pub fn conflict(pins: &[Pin]) -> Option<Diagnostic> {
     let other = pins.iter().find(|p| p.version != first.version)?;
     Some(
         Diagnostic::error(
-            "project-file",
+            Code::ProjectFile,
             format!(
                 "{} pins kernel {} but {} pins kernel {}",
                 first.file.display(),

@@ -10,7 +10,7 @@ use super::apply::{RestoreError, apply};
 use super::outcome::{InsecurePaths, Outcome, ReenableError, Refusal, Unreadable};
 use super::{Options, Plan, PlanError, plan};
 use crate::compile::{self, Compiled};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::host::HostPaths;
 use crate::kernel::Layout;
 use crate::kernel::probe::{KernelInfo, ModuleState};
@@ -133,7 +133,7 @@ pub fn once(
         Err(message) => return Report::stop(None, Outcome::Unreadable(Unreadable::Paths(message))),
     };
     // An existing directory without policies is a valid desired state: no kdamonds.
-    checked.general.retain(|d| d.code != "no-policies");
+    checked.general.retain(|d| d.code != Code::NoPolicies);
     if checked.has_io_errors() {
         return Report::stop(Some(checked), Outcome::Unreadable(Unreadable::PolicyFiles));
     }
@@ -155,7 +155,7 @@ pub fn once(
     {
         checked.general.push(
             Diagnostic::error(
-                "kernel-feature",
+                Code::KernelFeature,
                 format!(
                     "policy `{}` uses `{}`, which this kernel has not registered",
                     p.name,

@@ -2,7 +2,7 @@
 //! an error naming the release that introduced it, so a policy is refused before any write
 //! rather than half-applied.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Feature, Version};
 use crate::key_path;
 use crate::model::resolved::Policy;
@@ -16,7 +16,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
         if kernel < since {
             ctx.report(
                 Diagnostic::error(
-                    "kernel-feature",
+                    Code::KernelFeature,
                     format!("{what} needs kernel {since} or later; the target kernel is {kernel}"),
                 )
                 .label(format!("since {since}"))

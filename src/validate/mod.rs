@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Version;
 use crate::model::resolved::Policy;
 use crate::model::wire::PolicyFile;
@@ -65,7 +65,10 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let parsed = match source::parse(&text) {
         Ok(parsed) => parsed,
         Err(errors) => {
-            let diagnostics = errors.iter().map(|e| syntax_error(&file, e)).collect();
+            let diagnostics = errors
+                .iter()
+                .map(|e| syntax_error(&file, e, Code::TomlSyntax))
+                .collect();
             return FileOutcome {
                 file,
                 policy: None,
@@ -124,7 +127,9 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     }
 }
 
-fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
+/// A TOML error, coded by the stage that found it: `toml-syntax` for the parser,
+/// `wrong-type` for reading a well-formed document into the model (`code`).
+fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error, code: Code) -> Diagnostic {
     let message = error.message().trim_end().to_owned();
     let help = if message.contains("recurs") {
         "the document nests too deeply; policy files nest only a few levels"
@@ -134,11 +139,6 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
         "see the schema's description of this key for the values it accepts"
     } else {
         "fix the TOML syntax at the marked place (https://toml.io/en/v1.0.0)"
-    };
-    let code = if message.contains("invalid type") {
-        "wrong-type"
-    } else {
-        "toml-syntax"
     };
     // Some parser errors (recursion limits) carry no span: point at the start.
     let span = error.span().unwrap_or(0..0);
@@ -157,7 +157,7 @@ fn data_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
         message.starts_with("invalid value: integer") || message.contains(" as i128") || message.contains(" as u128")
     });
     let Some(integer) = integer else {
-        return syntax_error(file, error);
+        return syntax_error(file, error, Code::WrongType);
     };
     let max = ["u8", "u16", "u32", "u64"]
         .into_iter()
@@ -179,7 +179,7 @@ fn data_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
         ),
     };
     let span = error.span().unwrap_or(0..0);
-    Diagnostic::error("out-of-range", message)
+    Diagnostic::error(Code::OutOfRange, message)
         .label("out of range")
         .help(help)
         .at(file, Some(span))
@@ -202,7 +202,7 @@ pub fn check_across(outcomes: &mut [FileOutcome]) {
                     "taken from the file name"
                 };
                 let diagnostic = Diagnostic::error(
-                    "duplicate-name",
+                    Code::DuplicateName,
                     format!("policy name `{name}` ({how}) is already used by {first_file}"),
                 )
                 .label("duplicate name")
@@ -236,7 +236,7 @@ mod tests {
         let file = Arc::new(SourceFile::new("p.toml", ""));
         let error = toml::from_str::<Wire>("v = 99999999999").unwrap_err();
         let diagnostic = data_error(&file, &error);
-        assert_eq!(diagnostic.code, "out-of-range");
+        assert_eq!(diagnostic.code, Code::OutOfRange);
         assert_eq!(diagnostic.message, "`99999999999` is out of range: at most 4294967295");
         let error = toml::from_str::<Scalar>("v = 99999999999999999999").unwrap_err();
         let diagnostic = data_error(&file, &error);
@@ -247,6 +247,6 @@ mod tests {
         assert!(!diagnostic.help.unwrap().contains("TOML syntax"));
         // Other mistakes keep their own wording.
         let error = toml::from_str::<Wire>("v = \"x\"").unwrap_err();
-        assert_eq!(data_error(&file, &error).code, "wrong-type");
+        assert_eq!(data_error(&file, &error).code, Code::WrongType);
     }
 }

@@ -249,9 +249,9 @@ fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
                 _ => String::new(),
             };
             if d.is_error() {
-                tracing::error!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
+                tracing::error!(code = d.code.as_str(), at = %at, help = json.help.unwrap_or(""), "{}", d.message);
             } else {
-                tracing::warn!(code = d.code, at = %at, help = json.help.unwrap_or(""), "{}", d.message);
+                tracing::warn!(code = d.code.as_str(), at = %at, help = json.help.unwrap_or(""), "{}", d.message);
             }
         }
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::policy::source::SourceFile;
 
 use super::yaml;
@@ -21,7 +21,7 @@ use super::yaml;
 pub fn read(input: &Arc<SourceFile>) -> Result<Value, Box<Diagnostic>> {
     let yaml = || {
         yaml::parse(&input.text).map_err(|error| {
-            let diagnostic = Diagnostic::error("import-yaml", error.message)
+            let diagnostic = Diagnostic::error(Code::ImportYaml, error.message)
                 .label("here")
                 .help(YAML_HELP);
             Box::new(diagnostic.at(input, Some(error.offset..error.offset)))
@@ -61,7 +61,7 @@ fn not_json(input: &Arc<SourceFile>, error: &serde_json::Error) -> Diagnostic {
     } else {
         "`import` reads damo's JSON or YAML: a kdamonds tree (`damo args damon --format json`) or a --schemes list"
     };
-    Diagnostic::error("import-json", format!("not JSON: {error}"))
+    Diagnostic::error(Code::ImportJson, format!("not JSON: {error}"))
         .label("here")
         .help(help)
         .at(input, Some(offset..offset))
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn what_starts_like_json_is_judged_as_json() {
         let error = read_text("tree.json", "{\"kdamonds\": [], \"x\": Infinity}").unwrap_err();
-        assert_eq!(error.code, "import-json", "{error:?}");
+        assert_eq!(error.code, Code::ImportJson, "{error:?}");
         // By content: block YAML is YAML; a `.yaml` file is YAML whatever it starts with.
         assert!(read_text("-", "kdamonds:\n- state: on\n").unwrap().is_object());
         assert!(read_text("tree.yaml", "{kdamonds: []}").unwrap().is_object());

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{FilterType, Metric, MetricUnit, Ops};
 use crate::model::units::UnitError;
 use crate::model::wire::{
@@ -142,7 +142,7 @@ struct Ctx {
 impl Ctx {
     fn error(&mut self, path: &str, message: String, help: &str) {
         self.diags.push(
-            Diagnostic::error("import-value", format!("{path}: {message}"))
+            Diagnostic::error(Code::ImportValue, format!("{path}: {message}"))
                 .help(help)
                 .at(&self.file, None),
         );
@@ -150,7 +150,7 @@ impl Ctx {
 
     fn warning(&mut self, path: &str, message: String, help: &str) {
         self.diags.push(
-            Diagnostic::warning("import-dropped", format!("{path}: {message}"))
+            Diagnostic::warning(Code::ImportDropped, format!("{path}: {message}"))
                 .help(help)
                 .at(&self.file, None),
         );

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Action, WatermarkMetric};
 use crate::model::units::UnitError;
 use crate::policy::source::SourceFile;
@@ -197,7 +197,7 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
     if let Some((first, form)) = form {
         diags.push(
             Diagnostic::error(
-                "legacy-not-schemes",
+                Code::LegacyNotSchemes,
                 format!("this looks like {form}, not damo's one-line scheme format"),
             )
             .label(format!("{form} starts here"))
@@ -208,7 +208,7 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
     }
     if lines.is_empty() {
         diags.push(
-            Diagnostic::error("legacy-empty", "no schemes: the input has no scheme lines")
+            Diagnostic::error(Code::LegacyEmpty, "no schemes: the input has no scheme lines")
                 .help(format!(
                     "{FORMS_HELP}\nblank lines and lines starting with `#` are skipped"
                 ))
@@ -221,7 +221,7 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
         if let Some(hash) = line.fields.iter().find(|f| f.text.starts_with('#')) {
             diags.push(
                 Diagnostic::error(
-                    "legacy-inline-comment",
+                    Code::LegacyInlineComment,
                     "a comment after a scheme is not part of damo's format",
                 )
                 .label("damo reads this and the rest of the line as more fields")
@@ -235,7 +235,7 @@ pub fn parse(file: &Arc<SourceFile>) -> (Vec<LegacyScheme>, Vec<Diagnostic>) {
         let Some(roles) = layout(line.fields.len()) else {
             diags.push(
                 Diagnostic::error(
-                    "legacy-fields",
+                    Code::LegacyFields,
                     format!("expected 7, 9, 12, 17 or 18 fields, found {}", line.fields.len()),
                 )
                 .label(format!("{} fields", line.fields.len()))
@@ -292,7 +292,7 @@ fn scheme(file: &Arc<SourceFile>, line: &Line, roles: &[Role], diags: &mut Vec<D
         })();
         if let Err(error) = result {
             diags.push(
-                Diagnostic::error("legacy-value", error.message)
+                Diagnostic::error(Code::LegacyValue, error.message)
                     .label(format!("field {} ({})", field_number(line, field), role.name()))
                     .help(error.help)
                     .at(file, Some(field.span.clone())),

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Version;
 use crate::model::wire::{Duration, Monitoring, Physical, PolicyFile, RegionCount, Target};
 use crate::policy::source::{self, SourceFile};
@@ -66,7 +66,7 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
             .find(|(role, _)| role.key().starts_with(note.key))
             .map_or_else(|| schemes[i].line.span.clone(), |(_, field)| field.span.clone());
         diagnostics.push(
-            Diagnostic::warning("translate-note", note.text)
+            Diagnostic::warning(Code::TranslateNote, note.text)
                 .label("here")
                 .at(input, Some(span)),
         );
@@ -220,11 +220,11 @@ impl Origins {
                 .map(|(_, l)| l.clone())
         });
         let help = match diagnostic.code {
-            "action-ops" if diagnostic.message.contains("`paddr`") => {
+            Code::ActionOps if diagnostic.message.contains("`paddr`") => {
                 Some("translate for processes: `--pid PID` or `--process NAME`".to_owned())
             }
-            "action-ops" => Some("translate for physical memory: `--physical`".to_owned()),
-            "migrate-destination" => Some(
+            Code::ActionOps => Some("translate for physical memory: `--physical`".to_owned()),
+            Code::MigrateDestination => Some(
                 "the one-line format cannot name a destination node; translate the other schemes and add this one by hand with `target_node = N`".to_owned(),
             ),
             _ => diagnostic.help.clone(),

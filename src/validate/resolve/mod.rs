@@ -12,7 +12,7 @@ mod monitoring;
 mod scheme;
 mod target;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Ops;
 use crate::model::defaults;
 use crate::model::resolved::{Policy, Range, Selector};
@@ -61,7 +61,8 @@ fn address(ctx: &mut Ctx<'_>, raw: &Raw, path: &KeyPath) -> Option<u64> {
     let parsed = address_value(raw);
     if parsed.is_none() {
         ctx.report(
-            Diagnostic::error("bad-value", format!("`{raw}` is not an address below 2^64")).help(units::ADDRESS_HELP),
+            Diagnostic::error(Code::BadValue, format!("`{raw}` is not an address below 2^64"))
+                .help(units::ADDRESS_HELP),
             path,
         );
     }
@@ -70,7 +71,7 @@ fn address(ctx: &mut Ctx<'_>, raw: &Raw, path: &KeyPath) -> Option<u64> {
 
 fn unit_error(ctx: &mut Ctx<'_>, error: UnitError, path: &KeyPath) {
     ctx.report(
-        Diagnostic::error("bad-value", error.message)
+        Diagnostic::error(Code::BadValue, error.message)
             .label("here")
             .help(error.help),
         path,
@@ -94,8 +95,11 @@ fn duration_us(ctx: &mut Ctx<'_>, wire: Option<&model::Duration>, default_us: u6
         Ok(Bound::Value(us)) => Some(us),
         Ok(_) => {
             ctx.report(
-                Diagnostic::error("bad-value", format!("`{}` is only meaningful as a range bound", wire.0))
-                    .help(units::DURATION_HELP),
+                Diagnostic::error(
+                    Code::BadValue,
+                    format!("`{}` is only meaningful as a range bound", wire.0),
+                )
+                .help(units::DURATION_HELP),
                 path,
             );
             None

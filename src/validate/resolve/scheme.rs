@@ -2,7 +2,7 @@
 //! (which depend on the monitoring intervals), the quota and its goals, the watermarks, the
 //! filters and the migration destinations.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::MetricUnit;
 use crate::key_path;
 use crate::model::defaults;
@@ -87,7 +87,7 @@ fn checked_count(
     if count > u128::from(largest) {
         ctx.report(
             Diagnostic::error(
-                "bad-value",
+                Code::BadValue,
                 format!("`{text}` is {count} {unit_note}, more than the kernel's largest bound ({largest})"),
             )
             .help("use \"max\" for an unbounded range"),
@@ -97,7 +97,7 @@ fn checked_count(
     }
     if count == 0 && !exact {
         ctx.report(
-            Diagnostic::warning("rounds-to-zero", format!("`{text}` rounds down to 0 {unit_note}"))
+            Diagnostic::warning(Code::RoundsToZero, format!("`{text}` rounds down to 0 {unit_note}"))
                 .label("becomes 0")
                 .help("the kernel counts whole units; use a larger value or shorter monitoring intervals"),
             path,

@@ -1,7 +1,7 @@
 //! Rules of cgroup paths: a target's cgroup stays below the cgroup mount, and a memcg path is
 //! written as the kernel writes cgroup paths; neither has control characters.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::key_path;
 use crate::model::wire as model;
 use crate::policy::source::KeyPath;
@@ -48,7 +48,7 @@ fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
     let shown = cgroup.escape_debug();
     if let Some(c) = cgroup.chars().find(|c| c.is_control()) {
         ctx.report(
-            Diagnostic::error("cgroup-path", format!("the cgroup path \"{shown}\" contains a control character (U+{:04X})", u32::from(c)))
+            Diagnostic::error(Code::CgroupPath, format!("the cgroup path \"{shown}\" contains a control character (U+{:04X})", u32::from(c)))
                 .label("control character")
                 .help("cgroup names have no control characters: remove it (a `\\n` or `\\t` escape in the string, or a pasted line break)"),
             at,
@@ -74,7 +74,7 @@ fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
         };
         ctx.report(
             Diagnostic::error(
-                "cgroup-path",
+                Code::CgroupPath,
                 format!("the cgroup path \"{shown}\" has a `..` component; {why}"),
             )
             .label("`..` not allowed")
@@ -83,7 +83,7 @@ fn cgroup_path(ctx: &mut Ctx<'_>, cgroup: &str, exact: bool, at: &KeyPath) {
         );
     } else if exact && components.iter().any(|c| c.is_empty() || *c == ".") {
         ctx.report(
-            Diagnostic::error("cgroup-path", format!(
+            Diagnostic::error(Code::CgroupPath, format!(
                 "the memcg path \"{shown}\" is not written as the kernel writes cgroup paths, so it matches no cgroup"
             ))
             .label("`.`, `//` or a trailing `/`")

@@ -1,7 +1,7 @@
 //! Rules of a scheme's filters: the arguments of each type, an operations set that
 //! evaluates the filter, and a `target` index that names a target.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{FilterType, Ops};
 use crate::model::resolved::{FilterArg, Policy, Scheme, Selector};
 use crate::model::wire as model;
@@ -23,7 +23,7 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) {
         };
         ctx.report_key(
             Diagnostic::error(
-                "filter-argument",
+                Code::FilterArgument,
                 format!("`{key}` is not an argument of a `{kind}` filter"),
             )
             .label("not for this filter type")
@@ -41,7 +41,7 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) {
     };
     if let Some((key, example)) = missing {
         ctx.report_key(
-            Diagnostic::error("filter-argument", format!("a `{kind}` filter needs `{key}`"))
+            Diagnostic::error(Code::FilterArgument, format!("a `{kind}` filter needs `{key}`"))
                 .label(format!("`{key}` is missing"))
                 .help(format!("add `{key} = {example}`")),
             path,
@@ -60,7 +60,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         if !filter.kind.is_core() && ops != Ops::Paddr {
             ctx.report(
                 Diagnostic::warning(
-                    "filter-ops",
+                    Code::FilterOps,
                     format!(
                         "`{}` filters are evaluated by the paddr operations set; with `{}` the kernel may ignore them",
                         filter.kind.keyword(),
@@ -110,7 +110,7 @@ fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
         return;
     }
     ctx.report(
-        Diagnostic::error("filter-target", format!("the `target` filter's index {index} names no target: this policy has {what}"))
+        Diagnostic::error(Code::FilterTarget, format!("the `target` filter's index {index} names no target: this policy has {what}"))
             .label("no such target")
             .help(match count {
                 1 => "the only target is number 0: write `target = 0`, or remove the filter (as written it matches no memory)".to_owned(),

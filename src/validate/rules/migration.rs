@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Ops;
 use crate::model::resolved::Scheme;
 use crate::model::wire as model;
@@ -19,7 +19,7 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         if !has_dest {
             ctx.report(
                 Diagnostic::error(
-                    "migrate-destination",
+                    Code::MigrateDestination,
                     format!("`{}` needs a destination node", scheme.action.keyword()),
                 )
                 .help("add `target_node = N`, or `destinations = [{ node = N, weight = 1 }]`"),
@@ -29,7 +29,7 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         if wire.target_node.is_some() && wire.destinations.is_some() {
             ctx.report_key(
                 Diagnostic::error(
-                    "migrate-destination",
+                    Code::MigrateDestination,
                     "`target_node` and `destinations` are alternatives",
                 )
                 .help("keep one: `target_node` for a single node, `destinations` for weighted nodes"),
@@ -42,7 +42,7 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         if ops == Ops::Paddr && wire.destinations.is_some() && wire.target_node.is_none() {
             ctx.report_key(
                 Diagnostic::error(
-                    "migrate-destination",
+                    Code::MigrateDestination,
                     "physical memory migrates to `target_node` only: the kernel ignores `destinations` for `paddr`",
                 )
                 .help("write `target_node = N` for one node, or target processes to spread pages over weighted nodes"),
@@ -58,7 +58,7 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         };
         ctx.report_key(
             Diagnostic::error(
-                "migrate-destination",
+                Code::MigrateDestination,
                 format!("`{key}` has no effect on a `{}` scheme", scheme.action.keyword()),
             )
             .help("destinations are for `migrate_hot` and `migrate_cold`; remove it"),
@@ -92,7 +92,7 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
             continue;
         };
         let mut diagnostic = Diagnostic::error(
-            "migrate-destination",
+            Code::MigrateDestination,
             format!("node {} is listed twice in `destinations`", dest.node),
         )
         .label("listed again")
@@ -105,14 +105,14 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     let total: u64 = scheme.dests.iter().map(|d| u64::from(d.weight)).sum();
     if total == 0 {
         ctx.report(
-            Diagnostic::warning("never-migrates", format!("scheme `{}` never migrates anything: every destination has weight 0", scheme.name))
+            Diagnostic::warning(Code::NeverMigrates, format!("scheme `{}` never migrates anything: every destination has weight 0", scheme.name))
                 .help("the kernel migrates nothing when the weights add up to 0; give at least one destination a non-zero `weight`"),
             path,
         );
     } else if total > u64::from(u32::MAX) {
         ctx.report(
             Diagnostic::error(
-                "migrate-destination",
+                Code::MigrateDestination,
                 format!(
                     "the destination weights add up to {total}, more than the kernel's 32-bit sum holds (4294967295)"
                 ),

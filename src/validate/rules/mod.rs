@@ -18,7 +18,7 @@ mod target;
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::key_path;
 use crate::model::resolved::Policy;
 use crate::model::wire as model;
@@ -68,7 +68,11 @@ fn name(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
     let name = ctx.file.stem();
     if !crate::model::name::is_valid(&name) {
         ctx.report(
-            Diagnostic::error("bad-name", format!("the file name `{name}` is not a valid policy name")).help(format!(
+            Diagnostic::error(
+                Code::BadName,
+                format!("the file name `{name}` is not a valid policy name"),
+            )
+            .help(format!(
                 "add `name = \"…\"` or rename the file; {}",
                 crate::model::name::HELP
             )),

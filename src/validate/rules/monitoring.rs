@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::key_path;
 use crate::model::defaults;
 use crate::model::resolved::Policy;
@@ -18,14 +18,14 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy) {
     if mon.sample_us == 0 {
         let default = humantime::format_duration(Duration::from_micros(defaults::SAMPLE_INTERVAL_US));
         ctx.report(
-            Diagnostic::error("interval-order", "`sample_interval` must be greater than zero")
+            Diagnostic::error(Code::IntervalOrder, "`sample_interval` must be greater than zero")
                 .help(format!("use the default \"{default}\" or another positive duration")),
             &path.join("sample_interval"),
         );
     }
     if mon.sample_us > mon.aggr_us {
         ctx.report(
-            Diagnostic::error("interval-order", "`aggregation_interval` is shorter than `sample_interval`")
+            Diagnostic::error(Code::IntervalOrder, "`aggregation_interval` is shorter than `sample_interval`")
                 .label("shorter than one sample")
                 .help("an aggregation interval collects samples: make it at least the sampling interval (the kernel refuses otherwise)"),
             &path.join("aggregation_interval"),
@@ -35,7 +35,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy) {
     if mon.min_nr_regions < MIN_NR_REGIONS {
         ctx.report(
             Diagnostic::error(
-                "region-count",
+                Code::RegionCount,
                 format!(
                     "`regions.min` is {}; DAMON needs at least {MIN_NR_REGIONS}",
                     mon.min_nr_regions
@@ -55,7 +55,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy) {
             && (mon.sample_us < goal.min_sample_us || mon.sample_us > goal.max_sample_us)
         {
             ctx.report(
-                Diagnostic::error("interval-order", "`sample_interval` is outside the autotune range")
+                Diagnostic::error(Code::IntervalOrder, "`sample_interval` is outside the autotune range")
                     .help("the kernel refuses a sampling interval outside `min_sample_interval`..`max_sample_interval`; adjust one of them"),
                 &path.join("sample_interval"),
             );

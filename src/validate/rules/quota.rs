@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Metric, MetricUnit, Ops};
 use crate::model::defaults;
 use crate::model::resolved::{Policy, Scheme};
@@ -31,7 +31,7 @@ pub(super) fn written_goals(ctx: &mut Ctx<'_>, wire: &model::Scheme, path: &KeyP
         };
         ctx.report(
             Diagnostic::error(
-                "goal-target",
+                Code::GoalTarget,
                 format!("`{}` is not a target for `{keyword}`", goal.target.0),
             )
             .label(format!("expected {expected}"))
@@ -47,7 +47,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
     if (q.ms > 0 || q.bytes > 0 || !q.goals.is_empty()) && q.reset_interval_ms == 0 {
         let default = humantime::format_duration(Duration::from_millis(defaults::QUOTA_RESET_INTERVAL_MS));
         ctx.report(
-            Diagnostic::error("quota-reset", "a quota needs a non-zero `reset_interval`").help(format!(
+            Diagnostic::error(Code::QuotaReset, "a quota needs a non-zero `reset_interval`").help(format!(
                 "the quota is charged per reset interval; use e.g. \"{default}\" (the default)"
             )),
             &at.join("reset_interval"),
@@ -58,21 +58,24 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         let keyword = goal.metric.keyword();
         if goal.metric.needs_node() && goal.nid.is_none() {
             ctx.report_key(
-                Diagnostic::error("goal-argument", format!("a `{keyword}` goal needs `node`"))
+                Diagnostic::error(Code::GoalArgument, format!("a `{keyword}` goal needs `node`"))
                     .help("add `node = N`, the NUMA node the metric is measured on"),
                 &gp,
             );
         }
         if !goal.metric.needs_node() && goal.nid.is_some() {
             ctx.report_key(
-                Diagnostic::error("goal-argument", format!("`node` has no meaning for a `{keyword}` goal"))
-                    .help("remove `node`; only the node_* metrics take one"),
+                Diagnostic::error(
+                    Code::GoalArgument,
+                    format!("`node` has no meaning for a `{keyword}` goal"),
+                )
+                .help("remove `node`; only the node_* metrics take one"),
                 &gp.join("node"),
             );
         }
         if goal.metric.needs_cgroup() && goal.path.is_none() {
             ctx.report_key(
-                Diagnostic::error("goal-argument", format!("a `{keyword}` goal needs `cgroup`"))
+                Diagnostic::error(Code::GoalArgument, format!("a `{keyword}` goal needs `cgroup`"))
                     .help("add `cgroup = \"path/below/the/cgroup/mount\"`"),
                 &gp,
             );
@@ -80,7 +83,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         if !goal.metric.needs_cgroup() && goal.path.is_some() {
             ctx.report_key(
                 Diagnostic::error(
-                    "goal-argument",
+                    Code::GoalArgument,
                     format!("`cgroup` has no meaning for a `{keyword}` goal"),
                 )
                 .help("remove `cgroup`; only the node_memcg_* metrics take one"),
@@ -90,7 +93,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         if goal.metric == Metric::NodeEligibleMemBp && policy.ops != Ops::Paddr {
             ctx.report(
                 Diagnostic::error(
-                    "goal-argument",
+                    Code::GoalArgument,
                     "`node_eligible_mem_bp` works only on physical memory (paddr)",
                 )
                 .help("use another metric, or target `physical` memory"),
@@ -105,7 +108,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         // tuner keeps raising the effective quota to its limit and `temporal` never stops.
         if goal.metric.unit() == MetricUnit::BasisPoints && goal.target_value > BP_MAX {
             ctx.report(
-                Diagnostic::error("goal-target", format!(
+                Diagnostic::error(Code::GoalTarget, format!(
                     "the `{keyword}` goal's target {} can never be reached: the metric is a share of memory, at most 100%",
                     percent_of_bp(goal.target_value)
                 ))
@@ -116,7 +119,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
         }
         if goal.target_value == 0 {
             ctx.report(
-                Diagnostic::warning("goal-ignored", "a goal with target 0 is ignored by the kernel")
+                Diagnostic::warning(Code::GoalIgnored, "a goal with target 0 is ignored by the kernel")
                     .help("set a non-zero target, or remove the goal"),
                 &gp.join("target"),
             );

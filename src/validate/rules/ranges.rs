@@ -2,7 +2,7 @@
 //! (`region-overlap`): address regions and filters as written, region counts, the autotune
 //! sampling range, access patterns and hugepage filters once resolved.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::FilterType;
 use crate::model::resolved::{IntervalsGoal, Monitoring, Range, Scheme};
 use crate::model::wire as model;
@@ -12,7 +12,7 @@ use crate::validate::resolve::address_value;
 use super::Ctx;
 
 fn range_order(message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error("range-order", message)
+    Diagnostic::error(Code::RangeOrder, message)
 }
 
 /// Address ranges as written: each non-empty, sorted and apart, as the kernel requires.
@@ -35,7 +35,7 @@ pub(super) fn regions(ctx: &mut Ctx<'_>, list: &[model::Region], path: &KeyPath)
         } else if let Some(previous_end) = previous_end.filter(|&previous_end| previous_end > start) {
             ctx.report(
                 Diagnostic::error(
-                    "region-overlap",
+                    Code::RegionOverlap,
                     format!(
                         "region {i} starts at {start:#x}, inside or before the previous region (ends {previous_end:#x})"
                     ),

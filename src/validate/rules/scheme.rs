@@ -1,7 +1,7 @@
 //! Rules of one resolved `[[scheme]]` beyond its parts: a unique name, an access pattern
 //! that can match, an action the operations set implements, and watermarks in order.
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Action, Ops};
 use crate::model::resolved::{Policy, Scheme};
 use crate::policy::source::KeyPath;
@@ -18,7 +18,7 @@ const WATERMARK_PERMIL_MAX: u64 = 1000;
 pub(super) fn duplicate_name(ctx: &mut Ctx<'_>, scheme: &Scheme, first: usize, path: &KeyPath) {
     ctx.report(
         Diagnostic::error(
-            "duplicate-name",
+            Code::DuplicateName,
             format!("scheme name `{}` is already used by scheme {first}", scheme.name),
         )
         .help("give each scheme of a policy a unique `name`"),
@@ -31,7 +31,7 @@ pub(super) fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme,
     let samples_per_aggr = policy.monitoring.aggr_us / policy.monitoring.sample_us.max(1);
     if scheme.nr_accesses.min > samples_per_aggr && scheme.nr_accesses.min <= scheme.nr_accesses.max {
         ctx.report(
-            Diagnostic::warning("never-matches", format!(
+            Diagnostic::warning(Code::NeverMatches, format!(
                 "scheme `{}` can never match: `access_rate.min` is {} samples but an aggregation interval has only {samples_per_aggr}",
                 scheme.name, scheme.nr_accesses.min
             ))
@@ -42,7 +42,7 @@ pub(super) fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme,
     if scheme.sz_bytes.max < PAGE_SIZE && scheme.sz_bytes.min <= scheme.sz_bytes.max {
         ctx.report(
             Diagnostic::warning(
-                "never-matches",
+                Code::NeverMatches,
                 format!(
                     "scheme `{}` can never match: `size.max` is {} bytes, smaller than a page (4 KiB)",
                     scheme.name, scheme.sz_bytes.max
@@ -58,7 +58,7 @@ pub(super) fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme,
     {
         ctx.report(
             Diagnostic::warning(
-                "never-matches",
+                Code::NeverMatches,
                 format!(
                     "scheme `{}` is never active: `watermarks.mid` is not above `watermarks.low`",
                     scheme.name
@@ -76,7 +76,7 @@ pub(super) fn action_fits_ops(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, path
         let names: Vec<&str> = implemented.iter().map(|o| o.keyword()).collect();
         ctx.report(
             Diagnostic::error(
-                "action-ops",
+                Code::ActionOps,
                 format!(
                     "`{}` is not implemented by `{}`; the kernel would accept it and never apply it",
                     scheme.action.keyword(),
@@ -104,7 +104,7 @@ pub(super) fn watermarks(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     if !(w.high_permil >= w.mid_permil && w.mid_permil >= w.low_permil) {
         ctx.report(
             Diagnostic::error(
-                "watermark-order",
+                Code::WatermarkOrder,
                 format!(
                     "watermarks must satisfy high ≥ mid ≥ low (high {}‰, mid {}‰, low {}‰)",
                     w.high_permil, w.mid_permil, w.low_permil
@@ -117,7 +117,7 @@ pub(super) fn watermarks(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
     for (key, value) in [("high", w.high_permil), ("mid", w.mid_permil), ("low", w.low_permil)] {
         if value > WATERMARK_PERMIL_MAX {
             ctx.report(
-                Diagnostic::error("bad-value", format!("`{key}` is above 100% of free memory"))
+                Diagnostic::error(Code::BadValue, format!("`{key}` is above 100% of free memory"))
                     .help("free_mem_rate is a share of total memory: use at most \"100%\""),
                 &at.join(key),
             );

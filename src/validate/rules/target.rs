@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::kernel::Ops;
 use crate::key_path;
 use crate::model::resolved::{Policy, Selector};
@@ -27,7 +27,7 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Target) {
             )
         };
         ctx.report_key(
-            Diagnostic::error("target-selector", message)
+            Diagnostic::error(Code::TargetSelector, message)
                 .label("exactly one of pids, process, cgroup, physical")
                 .help("keep exactly one of `pids`, `process`, `cgroup` or `physical`; use one policy per target"),
             &path,
@@ -42,7 +42,7 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Target) {
         Selected::Physical(physical) => {
             if wire.regions.as_ref().is_some_and(|list| !list.is_empty()) {
                 ctx.report_key(
-                    Diagnostic::error("regions-placement", "`target.regions` are process address ranges")
+                    Diagnostic::error(Code::RegionsPlacement, "`target.regions` are process address ranges")
                         .help("for physical memory write `physical = { regions = [...] }` instead"),
                     &path.join("regions"),
                 );
@@ -59,13 +59,13 @@ fn physical(ctx: &mut Ctx<'_>, wire: &Physical) {
         (_, Some(PhysicalShape::Regions(list))) => ranges::regions(ctx, list, &path.join("regions")),
         (_, Some(_)) => {}
         (Physical::Whole(_), None) => ctx.report(
-            Diagnostic::error("target-selector", "`physical = false` selects no memory")
+            Diagnostic::error(Code::TargetSelector, "`physical = false` selects no memory")
                 .help("write `physical = true`, or choose another selector"),
             &path,
         ),
         (Physical::Select(_), None) => ctx.report(
             Diagnostic::error(
-                "target-selector",
+                Code::TargetSelector,
                 "`physical` needs exactly one of `numa_node` or `regions`",
             )
             .help("write `physical = { numa_node = 0 }` or `physical = { regions = [...] }`"),
@@ -84,11 +84,12 @@ fn unique_pids(ctx: &mut Ctx<'_>, pids: &[u32]) {
             first.insert(*pid, i);
             continue;
         };
-        let mut diagnostic = Diagnostic::error("duplicate-pid", format!("pid {pid} is listed twice in `target.pids`"))
-            .label("listed again")
-            .help(
-                "remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space",
-            );
+        let mut diagnostic = Diagnostic::error(
+            Code::DuplicatePid,
+            format!("pid {pid} is listed twice in `target.pids`"),
+        )
+        .label("listed again")
+        .help("remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space");
         if let Some(span) = ctx.index.value(&path.join(earlier)) {
             diagnostic.related.push((span, "first listed here".to_owned()));
         }
@@ -106,7 +107,7 @@ pub(super) fn ops(ctx: &mut Ctx<'_>, policy: &Policy) {
     if physical && policy.ops != Ops::Paddr {
         ctx.report(
             Diagnostic::error(
-                "ops-target",
+                Code::OpsTarget,
                 format!(
                     "physical memory is monitored by `paddr`, not `{}`",
                     policy.ops.keyword()
@@ -119,7 +120,7 @@ pub(super) fn ops(ctx: &mut Ctx<'_>, policy: &Policy) {
     if !physical && policy.ops == Ops::Paddr {
         ctx.report(
             Diagnostic::error(
-                "ops-target",
+                Code::OpsTarget,
                 "`paddr` monitors physical memory and takes exactly one target, not processes",
             )
             .help("use `physical = true` (or a node or regions) with paddr, or remove `ops`"),
@@ -129,7 +130,7 @@ pub(super) fn ops(ctx: &mut Ctx<'_>, policy: &Policy) {
     if policy.ops == Ops::Fvaddr && policy.target.regions.is_empty() {
         ctx.report(
             Diagnostic::error(
-                "fvaddr-regions",
+                Code::FvaddrRegions,
                 "`fvaddr` monitors fixed address ranges and needs `target.regions`",
             )
             .help("add `regions = [{ start = \"0x…\", end = \"0x…\" }]`, or use `vaddr`"),

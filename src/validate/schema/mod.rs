@@ -10,7 +10,7 @@ use jsonschema::error::ValidationErrorKind;
 use schemars::generate::SchemaSettings;
 use toml::de::DeTable;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::wire::{PolicyFile, scalar};
 use crate::policy::source::{KeyPath, Seg, SourceFile, SpanIndex};
 
@@ -172,7 +172,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
     // An integer beyond 64 bits fails whatever the schema expects; its type is not the problem.
     if value.is_some_and(|v| v.get(crate::policy::source::BIG_INTEGER).is_some()) {
         return vec![at(Diagnostic::error(
-            "out-of-range",
+            Code::OutOfRange,
             format!("{name} is {shown}, out of range: it does not fit in 64 bits"),
         )
         .label("out of range")
@@ -182,7 +182,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
             .map(|key| Described {
-                diagnostic: Diagnostic::error("unknown-key", format!("unknown key `{key}` in {name}"))
+                diagnostic: Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}` in {name}"))
                     .label("not a known key")
                     .help(known_keys_help(path, key)),
                 at_key: Some(key.clone()),
@@ -192,7 +192,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         ValidationErrorKind::Required { property } => {
             let key = property.as_str().unwrap_or_default();
             vec![Described {
-                diagnostic: Diagnostic::error("missing-key", format!("{name} needs `{key}`"))
+                diagnostic: Diagnostic::error(Code::MissingKey, format!("{name} needs `{key}`"))
                     .label(format!("`{key}` is missing here"))
                     .help(required_help(key)),
                 at_key: None,
@@ -202,7 +202,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         ValidationErrorKind::Type { kind } => {
             let found = value.map(json_type).unwrap_or("nothing");
             vec![at(Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 format!("{name} must be {}, not {found}", type_words(kind)),
             )
             .label(format!("this is {found}"))
@@ -239,13 +239,13 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         ValidationErrorKind::Pattern { pattern } => {
             let (noun, help) =
                 scalar::pattern_meaning(pattern).unwrap_or(("valid here", "see the schema's description of this key"));
-            vec![at(Diagnostic::error("bad-value", format!("{shown} is not {noun}"))
+            vec![at(Diagnostic::error(Code::BadValue, format!("{shown} is not {noun}"))
                 .label(format!("expected {noun}"))
                 .help(help))]
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             vec![at(Diagnostic::error(
-                "wrong-type",
+                Code::WrongType,
                 format!("{shown} is not valid for {name}"),
             )
             .label("not a valid form")
@@ -256,7 +256,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         }
         ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => {
             vec![at(Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 format!("{name} is {shown}, out of range: at least {limit}"),
             )
             .label("out of range")
@@ -264,7 +264,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
         }
         ValidationErrorKind::Maximum { limit } => {
             vec![at(Diagnostic::error(
-                "out-of-range",
+                Code::OutOfRange,
                 format!("{name} is {shown}, out of range: at most {limit}"),
             )
             .label("out of range")
@@ -284,7 +284,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 }
                 _ => format!("{shown} is not valid for {name}"),
             };
-            vec![at(Diagnostic::error("bad-value", text)
+            vec![at(Diagnostic::error(Code::BadValue, text)
                 .label("out of range")
                 .help("see the schema's description of this key (`damo-policy schema`)"))]
         }
@@ -320,7 +320,7 @@ fn unknown_keyword(name: &str, shown: &str, value: Option<&serde_json::Value>, c
     if let Some(guess) = value.and_then(|v| v.as_str()).and_then(|v| closest(v, choices)) {
         help = format!("did you mean {guess}? ({help})");
     }
-    Diagnostic::error("unknown-keyword", format!("{shown} is not a valid value for {name}"))
+    Diagnostic::error(Code::UnknownKeyword, format!("{shown} is not a valid value for {name}"))
         .label("unknown keyword")
         .help(help)
 }

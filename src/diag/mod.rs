@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::policy::source::SourceFile;
 
+mod code;
+pub use code::Code;
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,7 +27,7 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable identifier of the rule, e.g. `range-order`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// What to do about it.
     pub help: Option<String>,
@@ -37,7 +40,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             code,
@@ -50,7 +53,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(code, message)
@@ -92,7 +95,7 @@ impl Diagnostic {
             line,
             column,
             severity: self.severity,
-            code: self.code,
+            code: self.code.as_str(),
             message: &self.message,
             help: self.help.as_deref(),
         }
