@@ -62,19 +62,6 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     for (field, feature) in FIELDS {
         let _ = writeln!(out, "  {} {field} (since {})", mark(feature.since()), feature.since());
     }
-    let actions = [
-        Action::Willneed,
-        Action::Cold,
-        Action::Pageout,
-        Action::Hugepage,
-        Action::Nohugepage,
-        Action::LruPrio,
-        Action::LruDeprio,
-        Action::MigrateHot,
-        Action::MigrateCold,
-        Action::Collapse,
-        Action::Stat,
-    ];
     let list = |items: Vec<(&str, Version)>| {
         items
             .into_iter()
@@ -91,38 +78,17 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     let _ = writeln!(
         out,
         "actions: {}",
-        list(actions.iter().map(|a| (a.keyword(), a.since())).collect())
+        list(Action::ALL.iter().map(|a| (a.keyword(), a.since())).collect())
     );
-    let filters = [
-        FilterType::Anon,
-        FilterType::Memcg,
-        FilterType::Young,
-        FilterType::HugepageSize,
-        FilterType::Unmapped,
-        FilterType::Active,
-        FilterType::Addr,
-        FilterType::Target,
-    ];
     let _ = writeln!(
         out,
         "filter types: {}",
-        list(filters.iter().map(|f| (f.keyword(), f.since())).collect())
+        list(FilterType::ALL.iter().map(|f| (f.keyword(), f.since())).collect())
     );
-    let metrics = [
-        Metric::UserInput,
-        Metric::SomeMemPsiUs,
-        Metric::NodeMemUsedBp,
-        Metric::NodeMemFreeBp,
-        Metric::NodeMemcgUsedBp,
-        Metric::NodeMemcgFreeBp,
-        Metric::ActiveMemBp,
-        Metric::InactiveMemBp,
-        Metric::NodeEligibleMemBp,
-    ];
     let _ = writeln!(
         out,
         "goal metrics: {}",
-        list(metrics.iter().map(|m| (m.keyword(), m.since())).collect())
+        list(Metric::ALL.iter().map(|m| (m.keyword(), m.since())).collect())
     );
     ExitCode::SUCCESS
 }

@@ -161,16 +161,9 @@ fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
 fn avail_ops(sysfs: &dyn Sysfs, nr: usize) -> Vec<Ops> {
     let text = (0..nr).find_map(|k| read_retrying(sysfs, &format!("kdamonds/{k}/contexts/0/avail_operations")).ok());
     match text {
-        Some(text) => text
-            .split_whitespace()
-            .filter_map(|word| match word {
-                "vaddr" => Some(Ops::Vaddr),
-                "fvaddr" => Some(Ops::Fvaddr),
-                "paddr" => Some(Ops::Paddr),
-                _ => None,
-            })
-            .collect(),
-        None => vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr],
+        // Operations sets this engine does not know are of no use to it.
+        Some(text) => text.split_whitespace().filter_map(|word| word.parse().ok()).collect(),
+        None => Ops::ALL.to_vec(),
     }
 }
 
