@@ -8,27 +8,13 @@ use clap::Args;
 
 use super::live::LiveArgs;
 use super::{Output, usage_error};
-use crate::kernel::{Action, Feature, FilterType, Metric, Version};
+use crate::kernel::{Action, FilterType, Metric, Version, features};
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
     #[command(flatten)]
     pub live: LiveArgs,
 }
-
-/// Policy fields gated by a kernel feature, with the release that added each.
-const FIELDS: &[(&str, Feature)] = &[
-    ("scheme.filter", Feature::Filters),
-    ("scheme.apply_interval", Feature::ApplyInterval),
-    ("scheme.quota.goals", Feature::GoalMetric),
-    ("scheme.target_node", Feature::TargetNid),
-    ("scheme.filter.allow = true", Feature::FilterAllow),
-    ("monitoring.autotune", Feature::IntervalsGoal),
-    ("scheme.quota.goals.node", Feature::GoalNid),
-    ("scheme.destinations", Feature::Dests),
-    ("scheme.quota.goals.cgroup", Feature::GoalPath),
-    ("scheme.quota.goal_tuner", Feature::GoalTuner),
-];
 
 pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
@@ -59,8 +45,8 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     }
     let mark = |since: Version| if version >= since { "yes" } else { "no " };
     let _ = writeln!(out, "policy fields:");
-    for (field, feature) in FIELDS {
-        let _ = writeln!(out, "  {} {field} (since {})", mark(feature.since()), feature.since());
+    for (field, since) in features::policy_keys() {
+        let _ = writeln!(out, "  {} {} (since {since})", mark(since), field.key);
     }
     let list = |items: Vec<(&str, Version)>| {
         items

@@ -6,7 +6,7 @@
 //! creates its directories from the same table. The apply's read-back checks every desired
 //! file, so a default that some kernel does not share is reported, never silently kept.
 
-use super::{Feature, Layout, Version};
+use super::{Feature, Layout};
 
 /// The kinds of numbered directories an `nr_*` file creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub fn fresh_leaves(layout: Layout, child: Child) -> Vec<(String, String)> {
     match child {
         Child::Kdamond => {
             let mut out = leaves(&[("state", "off"), ("pid", "-1"), ("contexts/nr_contexts", "0")]);
-            if layout.has(Feature::Dests) {
+            if layout.has(Feature::RefreshMs) {
                 out.extend(leaves(&[("refresh_ms", "0")]));
             }
             out
@@ -127,11 +127,11 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
         out.push((format!("access_pattern/{dir}/min"), "0".into()));
         out.push((format!("access_pattern/{dir}/max"), "0".into()));
     }
-    let optional: [(Feature, &[(&str, &str)]); 9] = [
+    let optional: [(Feature, &[(&str, &str)]); 11] = [
         (Feature::ApplyInterval, &[("apply_interval_us", "0")]),
         (Feature::TargetNid, &[("target_nid", "-1")]),
         (Feature::QuotaGoals, &[("quotas/goals/nr_goals", "0")]),
-        (Feature::GoalMetric, &[("quotas/effective_bytes", "0")]),
+        (Feature::EffectiveQuota, &[("quotas/effective_bytes", "0")]),
         (Feature::GoalTuner, &[("quotas/goal_tuner", "consist")]),
         (Feature::Filters, &[("filters/nr_filters", "0")]),
         (
@@ -139,21 +139,20 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
             &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")],
         ),
         (Feature::Dests, &[("dests/nr_dests", "0")]),
-        (Feature::FilterAllow, &[("stats/sz_ops_filter_passed", "0")]),
+        (Feature::OpsFilterPassedStat, &[("stats/sz_ops_filter_passed", "0")]),
+        (
+            Feature::Snapshots,
+            &[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")],
+        ),
+        (
+            Feature::FailCharge,
+            &[("quotas/fail_charge_num", "0"), ("quotas/fail_charge_denom", "0")],
+        ),
     ];
     for (feature, files) in optional {
         if layout.has(feature) {
             out.extend(leaves(files));
         }
-    }
-    if layout.version >= Version::new(7, 0) {
-        out.extend(leaves(&[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")]));
-    }
-    if layout.version >= Version::new(7, 2) {
-        out.extend(leaves(&[
-            ("quotas/fail_charge_num", "0"),
-            ("quotas/fail_charge_denom", "0"),
-        ]));
     }
     out
 }
@@ -209,6 +208,7 @@ pub fn fresh_value(layout: Layout, path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::Version;
 
     const V6_12: Layout = Layout {
         version: Version::new(6, 12),

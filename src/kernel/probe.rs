@@ -10,28 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Ops, Version};
+use super::{Ops, Version, features};
 use crate::sysfs::{Sysfs, read_retrying, write_retrying};
-
-/// Files whose presence proves a release's DAMON interface, newest first.
-const EVIDENCE: &[(&str, Version)] = &[
-    ("contexts/0/schemes/0/quotas/fail_charge_denom", Version::new(7, 2)),
-    ("contexts/0/schemes/0/quotas/goal_tuner", Version::new(7, 1)),
-    ("contexts/0/schemes/0/stats/max_nr_snapshots", Version::new(7, 0)),
-    ("contexts/0/targets/0/obsolete_target", Version::new(6, 19)),
-    ("contexts/0/addr_unit", Version::new(6, 18)),
-    ("contexts/0/schemes/0/dests", Version::new(6, 17)),
-    ("contexts/0/schemes/0/quotas/goals/0/nid", Version::new(6, 16)),
-    ("contexts/0/schemes/0/core_filters", Version::new(6, 15)),
-    ("contexts/0/schemes/0/stats/sz_ops_filter_passed", Version::new(6, 14)),
-    ("contexts/0/schemes/0/target_nid", Version::new(6, 11)),
-    ("contexts/0/schemes/0/quotas/effective_bytes", Version::new(6, 9)),
-    ("contexts/0/schemes/0/quotas/goals", Version::new(6, 8)),
-    ("contexts/0/schemes/0/apply_interval_us", Version::new(6, 7)),
-    ("contexts/0/schemes/0/filters", Version::new(6, 3)),
-    ("contexts/0/schemes/0/tried_regions", Version::new(6, 2)),
-    ("contexts/0/avail_operations", Version::new(5, 19)),
-];
 
 /// The exclusive DAMON modules: while one is enabled the kernel refuses `on` with EBUSY.
 pub const MODULES: &[&str] = &["damon_reclaim", "damon_lru_sort", "damon_stat"];
@@ -138,11 +118,13 @@ fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
     Ok(())
 }
 
-/// The newest evidence level found in any kdamond below `nr`, and the level after it.
+/// The newest release whose evidence (the kernel table's, [`features::FEATURES`]) is found
+/// in any kdamond below `nr`, and the next newer release that has evidence.
 fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
+    let evidence = features::evidence_newest_first();
     let mut best: Option<usize> = None;
     for k in 0..nr {
-        for (i, (path, _)) in EVIDENCE.iter().enumerate() {
+        for (i, (path, _)) in evidence.iter().enumerate() {
             if best.is_some_and(|b| b <= i) {
                 break;
             }
@@ -154,8 +136,13 @@ fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
     }
     // Without a scheme directory the absence of scheme files proves nothing.
     let has_scheme = (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/contexts/0/schemes/0")));
-    let i = best.filter(|_| has_scheme)?;
-    Some((EVIDENCE[i].1, i.checked_sub(1).map(|j| EVIDENCE[j].1)))
+    let level = evidence[best.filter(|_| has_scheme)?].1;
+    let next = evidence
+        .iter()
+        .rev()
+        .map(|(_, since)| *since)
+        .find(|since| *since > level);
+    Some((level, next))
 }
 
 fn avail_ops(sysfs: &dyn Sysfs, nr: usize) -> Vec<Ops> {
