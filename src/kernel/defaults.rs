@@ -82,7 +82,6 @@ pub fn fresh_leaves(layout: Layout, child: Child) -> Vec<(String, String)> {
 
 fn context(layout: Layout) -> Vec<(String, String)> {
     let mut out = leaves(&[
-        ("avail_operations", "vaddr\nfvaddr\npaddr"),
         ("operations", "vaddr"),
         ("monitoring_attrs/intervals/sample_us", "5000"),
         ("monitoring_attrs/intervals/aggr_us", "100000"),
@@ -92,6 +91,9 @@ fn context(layout: Layout) -> Vec<(String, String)> {
         ("targets/nr_targets", "0"),
         ("schemes/nr_schemes", "0"),
     ]);
+    if layout.has(Feature::AvailOperations) {
+        out.extend(leaves(&[("avail_operations", "vaddr\nfvaddr\npaddr")]));
+    }
     if layout.has(Feature::AddrUnit) {
         out.extend(leaves(&[("addr_unit", "1")]));
     }
@@ -127,7 +129,8 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
         out.push((format!("access_pattern/{dir}/min"), "0".into()));
         out.push((format!("access_pattern/{dir}/max"), "0".into()));
     }
-    let optional: [(Feature, &[(&str, &str)]); 11] = [
+    let optional: [(Feature, &[(&str, &str)]); 12] = [
+        (Feature::TriedBytes, &[("tried_regions/total_bytes", "0")]),
         (Feature::ApplyInterval, &[("apply_interval_us", "0")]),
         (Feature::TargetNid, &[("target_nid", "-1")]),
         (Feature::QuotaGoals, &[("quotas/goals/nr_goals", "0")]),
@@ -172,14 +175,14 @@ fn goal(layout: Layout) -> Vec<(String, String)> {
 }
 
 fn filter(layout: Layout) -> Vec<(String, String)> {
-    let mut out = leaves(&[
-        ("type", "anon"),
-        ("matching", "N"),
-        ("memcg_path", ""),
-        ("addr_start", "0"),
-        ("addr_end", "0"),
-        ("damon_target_idx", "0"),
-    ]);
+    let mut out = leaves(&[("type", "anon"), ("matching", "N"), ("memcg_path", "")]);
+    if layout.has(Feature::AddrFilter) {
+        out.extend(leaves(&[
+            ("addr_start", "0"),
+            ("addr_end", "0"),
+            ("damon_target_idx", "0"),
+        ]));
+    }
     if layout.has(Feature::FilterAllow) {
         out.extend(leaves(&[("allow", "N")]));
     }

@@ -64,10 +64,13 @@ feature_table! {
     Sysfs: (5, 18), "contexts/0/schemes/0/action", [];
     /// `avail_operations` of a context.
     AvailOperations: (5, 19), "contexts/0/avail_operations", [];
-    /// `tried_regions/` of a scheme.
-    TriedRegions: (6, 2), "contexts/0/schemes/0/tried_regions", [];
-    /// `filters/` of a scheme.
+    /// `filters/` of a scheme: filters with `type`, `matching` and `memcg_path`.
     Filters: (6, 3), "contexts/0/schemes/0/filters", [key("scheme.filter", "a filter")];
+    /// `tried_regions/total_bytes` of a scheme. (`tried_regions/` itself is of 6.2, but it is
+    /// empty until asked for, so its presence proves nothing a fresh tree can show.)
+    TriedBytes: (6, 6), "contexts/0/schemes/0/tried_regions/total_bytes", [];
+    /// `addr_start`, `addr_end` and `damon_target_idx` of a filter.
+    AddrFilter: (6, 6), "contexts/0/schemes/0/filters/0/damon_target_idx", [];
     /// `apply_interval_us` of a scheme.
     ApplyInterval: (6, 7), "contexts/0/schemes/0/apply_interval_us",
         [key("scheme.apply_interval", "`apply_interval`")];

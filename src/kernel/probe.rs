@@ -99,7 +99,7 @@ fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: b
     })
 }
 
-/// Stages kdamond 0 with one context, target, scheme, goal and filter to look inside.
+/// Stages kdamond 0 with one context, target, scheme and goal to look inside.
 fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
     let base = "kdamonds/0/contexts";
     let steps = [
@@ -119,29 +119,23 @@ fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
 }
 
 /// The newest release whose evidence (the kernel table's, [`features::FEATURES`]) is found
-/// in any kdamond below `nr`, and the next newer release that has evidence.
+/// in any kdamond below `nr`, and the next newer release whose evidence is known absent.
 fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
-    let evidence = features::evidence_newest_first();
-    let mut best: Option<usize> = None;
-    for k in 0..nr {
-        for (i, (path, _)) in evidence.iter().enumerate() {
-            if best.is_some_and(|b| b <= i) {
-                break;
-            }
-            if sysfs.exists(&format!("kdamonds/{k}/{path}")) {
-                best = Some(i);
-                break;
-            }
-        }
-    }
+    let present = |path: &str| (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/{path}")));
     // Without a scheme directory the absence of scheme files proves nothing.
-    let has_scheme = (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/contexts/0/schemes/0")));
-    let level = evidence[best.filter(|_| has_scheme)?].1;
+    if !present("contexts/0/schemes/0") {
+        return None;
+    }
+    let evidence = features::evidence_newest_first();
+    let level = evidence.iter().find(|(path, _)| present(path))?.1;
+    // A missing file disproves its release only where the directory that would hold it
+    // exists: a kdamond without goals or filters says nothing of their files.
+    let checkable = |path: &str| path.rsplit_once('/').is_none_or(|(dir, _)| present(dir));
     let next = evidence
         .iter()
         .rev()
-        .map(|(_, since)| *since)
-        .find(|since| *since > level);
+        .find(|(path, since)| *since > level && checkable(path))
+        .map(|(_, since)| *since);
     Some((level, next))
 }
 
@@ -174,6 +168,22 @@ mod tests {
                 "the scratch kdamond is removed"
             );
             assert_eq!(info.avail_ops, vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr]);
+        }
+    }
+
+    /// The kernel table's evidence, read in the fake's independent model of the tree, tells
+    /// every release the engine knows, and agrees with its release string.
+    #[test]
+    fn every_known_release_is_told_by_its_files() {
+        for version in crate::kernel::releases::known() {
+            let kernel = FakeKernel::new(version);
+            let info = probe(&kernel, &version.to_string(), Path::new("/nonexistent")).unwrap();
+            assert_eq!(info.version, version, "{}", info.evidence);
+            assert!(
+                info.evidence.contains("consistent with its DAMON files"),
+                "{}",
+                info.evidence
+            );
         }
     }
 
