@@ -8,27 +8,13 @@ use clap::Args;
 
 use super::live::LiveArgs;
 use super::{Output, usage_error};
-use crate::kernel::{Action, Feature, FilterType, Metric, Version};
+use crate::kernel::{Action, FilterType, Metric, Version, features};
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
     #[command(flatten)]
     pub live: LiveArgs,
 }
-
-/// Policy fields gated by a kernel feature, with the release that added each.
-const FIELDS: &[(&str, Feature)] = &[
-    ("scheme.filter", Feature::Filters),
-    ("scheme.apply_interval", Feature::ApplyInterval),
-    ("scheme.quota.goals", Feature::GoalMetric),
-    ("scheme.target_node", Feature::TargetNid),
-    ("scheme.filter.allow = true", Feature::FilterAllow),
-    ("monitoring.autotune", Feature::IntervalsGoal),
-    ("scheme.quota.goals.node", Feature::GoalNid),
-    ("scheme.destinations", Feature::Dests),
-    ("scheme.quota.goals.cgroup", Feature::GoalPath),
-    ("scheme.quota.goal_tuner", Feature::GoalTuner),
-];
 
 pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     let live = match args.live.open() {
@@ -59,22 +45,9 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     }
     let mark = |since: Version| if version >= since { "yes" } else { "no " };
     let _ = writeln!(out, "policy fields:");
-    for (field, feature) in FIELDS {
-        let _ = writeln!(out, "  {} {field} (since {})", mark(feature.since()), feature.since());
+    for (field, since) in features::policy_keys() {
+        let _ = writeln!(out, "  {} {} (since {since})", mark(since), field.key);
     }
-    let actions = [
-        Action::Willneed,
-        Action::Cold,
-        Action::Pageout,
-        Action::Hugepage,
-        Action::Nohugepage,
-        Action::LruPrio,
-        Action::LruDeprio,
-        Action::MigrateHot,
-        Action::MigrateCold,
-        Action::Collapse,
-        Action::Stat,
-    ];
     let list = |items: Vec<(&str, Version)>| {
         items
             .into_iter()
@@ -91,38 +64,17 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
     let _ = writeln!(
         out,
         "actions: {}",
-        list(actions.iter().map(|a| (a.keyword(), a.since())).collect())
+        list(Action::ALL.iter().map(|a| (a.keyword(), a.since())).collect())
     );
-    let filters = [
-        FilterType::Anon,
-        FilterType::Memcg,
-        FilterType::Young,
-        FilterType::HugepageSize,
-        FilterType::Unmapped,
-        FilterType::Active,
-        FilterType::Addr,
-        FilterType::Target,
-    ];
     let _ = writeln!(
         out,
         "filter types: {}",
-        list(filters.iter().map(|f| (f.keyword(), f.since())).collect())
+        list(FilterType::ALL.iter().map(|f| (f.keyword(), f.since())).collect())
     );
-    let metrics = [
-        Metric::UserInput,
-        Metric::SomeMemPsiUs,
-        Metric::NodeMemUsedBp,
-        Metric::NodeMemFreeBp,
-        Metric::NodeMemcgUsedBp,
-        Metric::NodeMemcgFreeBp,
-        Metric::ActiveMemBp,
-        Metric::InactiveMemBp,
-        Metric::NodeEligibleMemBp,
-    ];
     let _ = writeln!(
         out,
         "goal metrics: {}",
-        list(metrics.iter().map(|m| (m.keyword(), m.since())).collect())
+        list(Metric::ALL.iter().map(|m| (m.keyword(), m.since())).collect())
     );
     ExitCode::SUCCESS
 }

@@ -173,11 +173,11 @@ impl TargetArgs {
 
 /// `--kernel VERSION` of the commands that take no `running`: the releases `check` takes.
 pub(crate) fn kernel_version(text: &str) -> Result<crate::kernel::Version, String> {
-    pipeline::supported(text.parse()?)
+    crate::kernel::releases::supported(text.parse()?).map_err(|unsupported| unsupported.to_string())
 }
 
 pub(crate) fn warn_if_newer(version: crate::kernel::Version, source: &str) {
-    if let Some(warning) = pipeline::newer_than_known(version, source) {
+    if let Some(warning) = crate::kernel::releases::newer_than_known(version, source) {
         let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
     }
 }

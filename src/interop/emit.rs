@@ -36,7 +36,7 @@ pub fn policy_text(policy: &PolicyFile, comments: &Comments) -> String {
         ("name", policy.name.as_deref().map(quote)),
         ("description", policy.description.as_deref().map(quote)),
         ("enabled", policy.enabled.map(|e| e.to_string())),
-        ("mode", policy.mode.map(|m| quote(serde_keyword(&m).as_str()))),
+        ("mode", policy.mode.map(|m| quote(m.keyword()))),
     ];
     if top.iter().any(|(_, v)| v.is_some()) {
         keys(&mut out, &top);
@@ -98,13 +98,6 @@ fn printable(text: &str) -> String {
 /// A TOML basic string (JSON's escapes are all valid TOML escapes).
 pub fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
-}
-
-fn serde_keyword<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn raw(value: &Raw) -> String {

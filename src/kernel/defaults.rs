@@ -6,7 +6,7 @@
 //! creates its directories from the same table. The apply's read-back checks every desired
 //! file, so a default that some kernel does not share is reported, never silently kept.
 
-use super::{Feature, Layout, Version};
+use super::{Feature, Layout};
 use crate::compile::file::File;
 
 /// The kinds of numbered directories an `nr_*` file creates.
@@ -31,7 +31,7 @@ pub fn fresh_leaves(layout: Layout, child: Child) -> Vec<(String, String)> {
     match child {
         Child::Kdamond => {
             let mut out = leaves(&[("state", "off"), ("pid", "-1"), ("contexts/nr_contexts", "0")]);
-            if layout.has(Feature::Dests) {
+            if layout.has(Feature::RefreshMs) {
                 out.extend(leaves(&[("refresh_ms", "0")]));
             }
             out
@@ -54,7 +54,6 @@ pub fn fresh_leaves(layout: Layout, child: Child) -> Vec<(String, String)> {
 
 fn context(layout: Layout) -> Vec<(String, String)> {
     let mut out = leaves(&[
-        ("avail_operations", "vaddr\nfvaddr\npaddr"),
         ("operations", "vaddr"),
         ("monitoring_attrs/intervals/sample_us", "5000"),
         ("monitoring_attrs/intervals/aggr_us", "100000"),
@@ -64,6 +63,9 @@ fn context(layout: Layout) -> Vec<(String, String)> {
         ("targets/nr_targets", "0"),
         ("schemes/nr_schemes", "0"),
     ]);
+    if layout.has(Feature::AvailOperations) {
+        out.extend(leaves(&[("avail_operations", "vaddr\nfvaddr\npaddr")]));
+    }
     if layout.has(Feature::AddrUnit) {
         out.extend(leaves(&[("addr_unit", "1")]));
     }
@@ -99,11 +101,12 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
         out.push((format!("access_pattern/{dir}/min"), "0".into()));
         out.push((format!("access_pattern/{dir}/max"), "0".into()));
     }
-    let optional: [(Feature, &[(&str, &str)]); 9] = [
+    let optional: [(Feature, &[(&str, &str)]); 12] = [
+        (Feature::TriedBytes, &[("tried_regions/total_bytes", "0")]),
         (Feature::ApplyInterval, &[("apply_interval_us", "0")]),
         (Feature::TargetNid, &[("target_nid", "-1")]),
         (Feature::QuotaGoals, &[("quotas/goals/nr_goals", "0")]),
-        (Feature::GoalMetric, &[("quotas/effective_bytes", "0")]),
+        (Feature::EffectiveQuota, &[("quotas/effective_bytes", "0")]),
         (Feature::GoalTuner, &[("quotas/goal_tuner", "consist")]),
         (Feature::Filters, &[("filters/nr_filters", "0")]),
         (
@@ -111,21 +114,20 @@ fn scheme(layout: Layout) -> Vec<(String, String)> {
             &[("core_filters/nr_filters", "0"), ("ops_filters/nr_filters", "0")],
         ),
         (Feature::Dests, &[("dests/nr_dests", "0")]),
-        (Feature::FilterAllow, &[("stats/sz_ops_filter_passed", "0")]),
+        (Feature::OpsFilterPassedStat, &[("stats/sz_ops_filter_passed", "0")]),
+        (
+            Feature::Snapshots,
+            &[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")],
+        ),
+        (
+            Feature::FailCharge,
+            &[("quotas/fail_charge_num", "0"), ("quotas/fail_charge_denom", "0")],
+        ),
     ];
     for (feature, files) in optional {
         if layout.has(feature) {
             out.extend(leaves(files));
         }
-    }
-    if layout.version >= Version::new(7, 0) {
-        out.extend(leaves(&[("stats/nr_snapshots", "0"), ("stats/max_nr_snapshots", "0")]));
-    }
-    if layout.version >= Version::new(7, 2) {
-        out.extend(leaves(&[
-            ("quotas/fail_charge_num", "0"),
-            ("quotas/fail_charge_denom", "0"),
-        ]));
     }
     out
 }
@@ -145,14 +147,14 @@ fn goal(layout: Layout) -> Vec<(String, String)> {
 }
 
 fn filter(layout: Layout) -> Vec<(String, String)> {
-    let mut out = leaves(&[
-        ("type", "anon"),
-        ("matching", "N"),
-        ("memcg_path", ""),
-        ("addr_start", "0"),
-        ("addr_end", "0"),
-        ("damon_target_idx", "0"),
-    ]);
+    let mut out = leaves(&[("type", "anon"), ("matching", "N"), ("memcg_path", "")]);
+    if layout.has(Feature::AddrFilter) {
+        out.extend(leaves(&[
+            ("addr_start", "0"),
+            ("addr_end", "0"),
+            ("damon_target_idx", "0"),
+        ]));
+    }
     if layout.has(Feature::FilterAllow) {
         out.extend(leaves(&[("allow", "N")]));
     }
@@ -176,6 +178,7 @@ pub fn fresh_value(layout: Layout, file: File) -> Option<String> {
 mod tests {
     use super::*;
     use crate::compile::file::Node;
+    use crate::kernel::Version;
 
     const V6_12: Layout = Layout {
         version: Version::new(6, 12),

@@ -2,11 +2,59 @@
 //! metrics, goal tuners and watermark metrics — with the kernel release that introduced each
 //! and the operations sets that implement it. Written once here; the policy model and the
 //! compiler use these types directly, so the keyword a user writes is the kernel's keyword.
+//! Each enum lists its values in `ALL` and parses its keyword with `FromStr`, so readers of
+//! other tools' files and of the kernel's own files need no list of their own.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Version;
+
+/// A word that is not a keyword of its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} `{found}`")]
+pub struct UnknownKeyword {
+    /// What the word was meant to name, e.g. "operations set".
+    pub what: &'static str,
+    pub found: String,
+}
+
+/// `a, b and c`: keywords as a message lists them.
+pub fn and_list<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let words: Vec<&str> = words.into_iter().collect();
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => (*last).to_owned(),
+        None => String::new(),
+    }
+}
+
+/// `FromStr` by the enum's `ALL` and `keyword()`, and its keywords in `ALL`'s order.
+macro_rules! keyword_enum {
+    ($ty:ident, $what:literal) => {
+        impl $ty {
+            /// Its keywords, in the order of `ALL`.
+            pub fn keywords() -> impl Iterator<Item = &'static str> {
+                Self::ALL.iter().map(|value| value.keyword())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = UnknownKeyword;
+
+            fn from_str(text: &str) -> Result<Self, UnknownKeyword> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.keyword() == text)
+                    .ok_or_else(|| UnknownKeyword {
+                        what: $what,
+                        found: text.to_owned(),
+                    })
+            }
+        }
+    };
+}
 
 /// DAMON operations set (`contexts/<C>/operations`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
@@ -21,6 +69,8 @@ pub enum Ops {
 }
 
 impl Ops {
+    pub const ALL: &[Ops] = &[Ops::Vaddr, Ops::Fvaddr, Ops::Paddr];
+
     pub fn keyword(self) -> &'static str {
         match self {
             Ops::Vaddr => "vaddr",
@@ -70,6 +120,20 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: &[Action] = &[
+        Action::Willneed,
+        Action::Cold,
+        Action::Pageout,
+        Action::Hugepage,
+        Action::Nohugepage,
+        Action::LruPrio,
+        Action::LruDeprio,
+        Action::MigrateHot,
+        Action::MigrateCold,
+        Action::Collapse,
+        Action::Stat,
+    ];
+
     pub fn keyword(self) -> &'static str {
         match self {
             Action::Willneed => "willneed",
@@ -135,6 +199,17 @@ pub enum FilterType {
 }
 
 impl FilterType {
+    pub const ALL: &[FilterType] = &[
+        FilterType::Anon,
+        FilterType::Memcg,
+        FilterType::Young,
+        FilterType::HugepageSize,
+        FilterType::Unmapped,
+        FilterType::Active,
+        FilterType::Addr,
+        FilterType::Target,
+    ];
+
     pub fn keyword(self) -> &'static str {
         match self {
             FilterType::Anon => "anon",
@@ -197,6 +272,18 @@ pub enum MetricUnit {
 }
 
 impl Metric {
+    pub const ALL: &[Metric] = &[
+        Metric::UserInput,
+        Metric::SomeMemPsiUs,
+        Metric::NodeMemUsedBp,
+        Metric::NodeMemFreeBp,
+        Metric::NodeMemcgUsedBp,
+        Metric::NodeMemcgFreeBp,
+        Metric::ActiveMemBp,
+        Metric::InactiveMemBp,
+        Metric::NodeEligibleMemBp,
+    ];
+
     pub fn keyword(self) -> &'static str {
         match self {
             Metric::UserInput => "user_input",
@@ -256,6 +343,8 @@ pub enum GoalTuner {
 }
 
 impl GoalTuner {
+    pub const ALL: &[GoalTuner] = &[GoalTuner::Consist, GoalTuner::Temporal];
+
     pub fn keyword(self) -> &'static str {
         match self {
             GoalTuner::Consist => "consist",
@@ -273,6 +362,8 @@ pub enum WatermarkMetric {
 }
 
 impl WatermarkMetric {
+    pub const ALL: &[WatermarkMetric] = &[WatermarkMetric::FreeMemRate];
+
     pub fn keyword(self) -> &'static str {
         match self {
             WatermarkMetric::FreeMemRate => "free_mem_rate",
@@ -316,6 +407,13 @@ pub fn every_scheme_gated<'a>(metrics: impl IntoIterator<Item = &'a str>) -> boo
     any
 }
 
+keyword_enum!(Ops, "operations set");
+keyword_enum!(Action, "action");
+keyword_enum!(FilterType, "filter type");
+keyword_enum!(Metric, "goal metric");
+keyword_enum!(GoalTuner, "goal tuner");
+keyword_enum!(WatermarkMetric, "watermark metric");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,5 +428,61 @@ mod tests {
         assert_eq!(at(149), Activity::Active);
         assert_eq!(at(150), Activity::Unknown);
         assert_eq!(at(200), Activity::Unknown);
+    }
+
+    /// The keywords the JSON schema derives from the variants: every one of them.
+    fn schema_keywords<T: JsonSchema>() -> Vec<String> {
+        fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, item) in map {
+                        match (key.as_str(), item) {
+                            ("const", serde_json::Value::String(word)) => out.push(word.clone()),
+                            ("enum", serde_json::Value::Array(words)) => {
+                                out.extend(words.iter().filter_map(|w| w.as_str().map(str::to_owned)))
+                            }
+                            _ => walk(item, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&serde_json::to_value(schemars::schema_for!(T)).unwrap(), &mut out);
+        out
+    }
+
+    /// `ALL` holds every value once, in the schema's order, and each keyword parses back.
+    fn complete<T>(all: &[T], keyword: fn(T) -> &'static str)
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::str::FromStr + JsonSchema,
+        T::Err: std::fmt::Debug,
+    {
+        let words: Vec<&str> = all.iter().map(|value| keyword(*value)).collect();
+        assert_eq!(words, schema_keywords::<T>());
+        for value in all {
+            assert_eq!(keyword(*value).parse::<T>().unwrap(), *value);
+        }
+    }
+
+    #[test]
+    fn keywords_are_all_listed_and_parse_back() {
+        complete(Ops::ALL, Ops::keyword);
+        complete(Action::ALL, Action::keyword);
+        complete(FilterType::ALL, FilterType::keyword);
+        complete(Metric::ALL, Metric::keyword);
+        complete(GoalTuner::ALL, GoalTuner::keyword);
+        complete(WatermarkMetric::ALL, WatermarkMetric::keyword);
+        assert_eq!(
+            "PAGEOUT".parse::<Action>(),
+            Err(UnknownKeyword {
+                what: "action",
+                found: "PAGEOUT".into()
+            })
+        );
+        assert_eq!(and_list(Ops::keywords()), "vaddr, fvaddr and paddr");
+        assert_eq!(and_list(["one"]), "one");
     }
 }

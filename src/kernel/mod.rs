@@ -1,18 +1,22 @@
 //! Kernel knowledge: DAMON releases and what each added.
 //!
 //! Everything the engine knows about which kernel has which DAMON file or keyword lives
-//! here and in [`keywords`]; validation asks "does the target kernel have X?" and the
+//! here: files in the table of [`features`], keywords in [`keywords`], which releases the
+//! engine takes in [`releases`]. Validation asks "does the target kernel have X?" and the
 //! compiler asks "which files does the target kernel's tree have?" through [`Version`] and
 //! [`Layout`] alone. The sysfs file names themselves live in [`crate::compile::sysfs`].
 
 pub mod defaults;
+pub mod features;
 pub mod keywords;
 pub mod probe;
+pub mod releases;
 pub mod running;
 
 use std::fmt;
 use std::str::FromStr;
 
+pub use features::Feature;
 pub use keywords::{Action, FilterType, GoalTuner, Metric, MetricUnit, Ops, WatermarkMetric};
 
 /// A kernel release, compared by major and minor number.
@@ -28,7 +32,7 @@ impl Version {
     }
 
     /// The first release with the sysfs interface the engine drives.
-    pub const OLDEST_SUPPORTED: Version = Version::new(5, 18);
+    pub const OLDEST_SUPPORTED: Version = Feature::Sysfs.since();
     /// The newest release whose DAMON interface the engine knows; the default target.
     pub const NEWEST_KNOWN: Version = Version::new(7, 3);
 }
@@ -65,45 +69,6 @@ impl FromStr for Version {
             _ => Err(format!(
                 "`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12"
             )),
-        }
-    }
-}
-
-/// DAMON sysfs files and directories that appeared after the interface itself, i.e. the
-/// parts of the tree whose presence depends on the kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Feature {
-    Filters,
-    ApplyInterval,
-    QuotaGoals,
-    GoalMetric,
-    TargetNid,
-    FilterAllow,
-    SplitFilterDirs,
-    IntervalsGoal,
-    GoalNid,
-    Dests,
-    AddrUnit,
-    GoalPath,
-    ObsoleteTarget,
-    GoalTuner,
-}
-
-impl Feature {
-    pub fn since(self) -> Version {
-        match self {
-            Feature::Filters => Version::new(6, 3),
-            Feature::ApplyInterval => Version::new(6, 7),
-            Feature::QuotaGoals => Version::new(6, 8),
-            Feature::GoalMetric => Version::new(6, 9),
-            Feature::TargetNid => Version::new(6, 11),
-            Feature::FilterAllow => Version::new(6, 14),
-            Feature::SplitFilterDirs | Feature::IntervalsGoal => Version::new(6, 15),
-            Feature::GoalNid => Version::new(6, 16),
-            Feature::Dests => Version::new(6, 17),
-            Feature::AddrUnit => Version::new(6, 18),
-            Feature::GoalPath | Feature::ObsoleteTarget => Version::new(6, 19),
-            Feature::GoalTuner => Version::new(7, 1),
         }
     }
 }

@@ -10,28 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Ops, Version};
+use super::{Ops, Version, features};
 use crate::sysfs::{Sysfs, read_retrying, write_retrying};
-
-/// Files whose presence proves a release's DAMON interface, newest first.
-const EVIDENCE: &[(&str, Version)] = &[
-    ("contexts/0/schemes/0/quotas/fail_charge_denom", Version::new(7, 2)),
-    ("contexts/0/schemes/0/quotas/goal_tuner", Version::new(7, 1)),
-    ("contexts/0/schemes/0/stats/max_nr_snapshots", Version::new(7, 0)),
-    ("contexts/0/targets/0/obsolete_target", Version::new(6, 19)),
-    ("contexts/0/addr_unit", Version::new(6, 18)),
-    ("contexts/0/schemes/0/dests", Version::new(6, 17)),
-    ("contexts/0/schemes/0/quotas/goals/0/nid", Version::new(6, 16)),
-    ("contexts/0/schemes/0/core_filters", Version::new(6, 15)),
-    ("contexts/0/schemes/0/stats/sz_ops_filter_passed", Version::new(6, 14)),
-    ("contexts/0/schemes/0/target_nid", Version::new(6, 11)),
-    ("contexts/0/schemes/0/quotas/effective_bytes", Version::new(6, 9)),
-    ("contexts/0/schemes/0/quotas/goals", Version::new(6, 8)),
-    ("contexts/0/schemes/0/apply_interval_us", Version::new(6, 7)),
-    ("contexts/0/schemes/0/filters", Version::new(6, 3)),
-    ("contexts/0/schemes/0/tried_regions", Version::new(6, 2)),
-    ("contexts/0/avail_operations", Version::new(5, 19)),
-];
 
 /// The exclusive DAMON modules: while one is enabled the kernel refuses `on` with EBUSY.
 pub const MODULES: &[&str] = &["damon_reclaim", "damon_lru_sort", "damon_stat"];
@@ -132,7 +112,7 @@ fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: b
     })
 }
 
-/// Stages kdamond 0 with one context, target, scheme, goal and filter to look inside.
+/// Stages kdamond 0 with one context, target, scheme and goal to look inside.
 fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
     let base = "kdamonds/0/contexts";
     let steps = [
@@ -151,39 +131,33 @@ fn stage_scratch(sysfs: &dyn Sysfs) -> Result<(), ()> {
     Ok(())
 }
 
-/// The newest evidence level found in any kdamond below `nr`, and the level after it.
+/// The newest release whose evidence (the kernel table's, [`features::FEATURES`]) is found
+/// in any kdamond below `nr`, and the next newer release whose evidence is known absent.
 fn inspect(sysfs: &dyn Sysfs, nr: usize) -> Option<(Version, Option<Version>)> {
-    let mut best: Option<usize> = None;
-    for k in 0..nr {
-        for (i, (path, _)) in EVIDENCE.iter().enumerate() {
-            if best.is_some_and(|b| b <= i) {
-                break;
-            }
-            if sysfs.exists(&format!("kdamonds/{k}/{path}")) {
-                best = Some(i);
-                break;
-            }
-        }
-    }
+    let present = |path: &str| (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/{path}")));
     // Without a scheme directory the absence of scheme files proves nothing.
-    let has_scheme = (0..nr).any(|k| sysfs.exists(&format!("kdamonds/{k}/contexts/0/schemes/0")));
-    let i = best.filter(|_| has_scheme)?;
-    Some((EVIDENCE[i].1, i.checked_sub(1).map(|j| EVIDENCE[j].1)))
+    if !present("contexts/0/schemes/0") {
+        return None;
+    }
+    let evidence = features::evidence_newest_first();
+    let level = evidence.iter().find(|(path, _)| present(path))?.1;
+    // A missing file disproves its release only where the directory that would hold it
+    // exists: a kdamond without goals or filters says nothing of their files.
+    let checkable = |path: &str| path.rsplit_once('/').is_none_or(|(dir, _)| present(dir));
+    let next = evidence
+        .iter()
+        .rev()
+        .find(|(path, since)| *since > level && checkable(path))
+        .map(|(_, since)| *since);
+    Some((level, next))
 }
 
 fn avail_ops(sysfs: &dyn Sysfs, nr: usize) -> Vec<Ops> {
     let text = (0..nr).find_map(|k| read_retrying(sysfs, format!("kdamonds/{k}/contexts/0/avail_operations")).ok());
     match text {
-        Some(text) => text
-            .split_whitespace()
-            .filter_map(|word| match word {
-                "vaddr" => Some(Ops::Vaddr),
-                "fvaddr" => Some(Ops::Fvaddr),
-                "paddr" => Some(Ops::Paddr),
-                _ => None,
-            })
-            .collect(),
-        None => vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr],
+        // Operations sets this engine does not know are of no use to it.
+        Some(text) => text.split_whitespace().filter_map(|word| word.parse().ok()).collect(),
+        None => Ops::ALL.to_vec(),
     }
 }
 
@@ -207,6 +181,22 @@ mod tests {
                 "the scratch kdamond is removed"
             );
             assert_eq!(info.avail_ops, vec![Ops::Vaddr, Ops::Fvaddr, Ops::Paddr]);
+        }
+    }
+
+    /// The kernel table's evidence, read in the fake's independent model of the tree, tells
+    /// every release the engine knows, and agrees with its release string.
+    #[test]
+    fn every_known_release_is_told_by_its_files() {
+        for version in crate::kernel::releases::known() {
+            let kernel = FakeKernel::new(version);
+            let info = probe(&kernel, &version.to_string(), Path::new("/nonexistent")).unwrap();
+            assert_eq!(info.version, version, "{}", info.evidence);
+            assert!(
+                info.evidence.contains("consistent with its DAMON files"),
+                "{}",
+                info.evidence
+            );
         }
     }
 

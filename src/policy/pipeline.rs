@@ -30,37 +30,11 @@ impl std::str::FromStr for KernelChoice {
         if text == "running" {
             return Ok(KernelChoice::Running);
         }
-        supported(text.parse()?).map(KernelChoice::Version)
+        let version = text.parse()?;
+        kernel::releases::supported(version)
+            .map(KernelChoice::Version)
+            .map_err(|unsupported| unsupported.to_string())
     }
-}
-
-/// A kernel release to validate for, named by `--kernel` or pinned by a project file (both
-/// answer alike): one without the sysfs interface is refused, as nothing could be applied
-/// to it. A release newer than the newest known is accepted (see [`newer_than_known`]).
-pub fn supported(version: Version) -> Result<Version, String> {
-    if version < Version::OLDEST_SUPPORTED {
-        return Err(format!(
-            "kernel {version} has no DAMON sysfs interface; damo-policy needs {} or later",
-            Version::OLDEST_SUPPORTED
-        ));
-    }
-    Ok(version)
-}
-
-/// What to warn of a target kernel newer than the newest the engine knows, if it is.
-///
-/// Accepted, not refused: DAMON's sysfs files are an ABI that releases only add to, so what
-/// is valid for the newest known release is valid for a newer one, and a fleet that upgrades
-/// its kernel before damo-policy must still check and compile. But what the newer release
-/// added is unknown here (a policy using it is refused as if on the newest known one), and
-/// the version may be a typo (`69.1` for `6.9`), so the user is told which release is used.
-pub fn newer_than_known(version: Version, source: &str) -> Option<String> {
-    (version > Version::NEWEST_KNOWN).then(|| {
-        format!(
-            "kernel {version} ({source}) is newer than the newest kernel damo-policy knows, {newest}; its DAMON features are judged as those of {newest}",
-            newest = Version::NEWEST_KNOWN
-        )
-    })
 }
 
 /// Everything validation found.

@@ -51,13 +51,13 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
             Ok(ProjectWire { kernel: None }) => {}
             Ok(ProjectWire { kernel: Some(kernel) }) => match kernel.get_ref().parse::<Version>() {
                 // The same releases as `--kernel` takes: a pin is the flag written down.
-                Ok(version) => match crate::policy::pipeline::supported(version) {
+                Ok(version) => match crate::kernel::releases::supported(version) {
                     Ok(version) => pins.push(Pin {
                         version,
                         file: path.clone(),
                     }),
-                    Err(message) => diagnostics.push(
-                        Diagnostic::error(Code::ProjectFile, message)
+                    Err(unsupported) => diagnostics.push(
+                        Diagnostic::error(Code::ProjectFile, unsupported.to_string())
                             .label("no DAMON sysfs interface")
                             .help(format!("pin a kernel from {} on", Version::OLDEST_SUPPORTED))
                             .at(&file, Some(kernel.span())),

@@ -3,14 +3,19 @@
 //! `nr_kdamonds` is refused while a kdamond runs, keywords are checked at write time, most
 //! checks happen at `on`/`commit` (with the error reporting of the emulated release),
 //! exclusive modules block `on`, and errors can be scripted. Every write is logged.
+//!
+//! Which files a fresh directory holds, their values and the keywords each release takes
+//! come from the fake's own model of the tree ([`tree`]), not from the engine's.
+
+mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use super::{Sysfs, SysfsError, errno};
-use crate::kernel::defaults::{Child, fresh_leaves};
+use crate::kernel::Version;
 use crate::kernel::keywords::every_scheme_gated;
-use crate::kernel::{Feature, Layout, Version};
+use tree::Dir;
 
 const EACCES: i32 = 13;
 const ETIMEDOUT: i32 = 110;
@@ -42,7 +47,7 @@ struct State {
 /// The fake kernel.
 #[derive(Debug)]
 pub struct FakeKernel {
-    layout: Layout,
+    version: Version,
     state: Mutex<State>,
     /// Where the exclusive modules' `enabled` parameters are, when they decide `on`.
     module_root: Option<std::path::PathBuf>,
@@ -84,7 +89,7 @@ impl FakeKernel {
         };
         state.files.insert("kdamonds/nr_kdamonds".into(), "0".into());
         Self {
-            layout: Layout::new(version),
+            version,
             state: Mutex::new(state),
             module_root: None,
             cgroup_root: None,
@@ -106,7 +111,7 @@ impl FakeKernel {
 
     /// The emulated release.
     pub fn version(&self) -> Version {
-        self.layout.version
+        self.version
     }
 
     /// Opens a saved fake kernel, or a new one of `version` if `path` does not exist.
@@ -116,7 +121,7 @@ impl FakeKernel {
                 let saved: Saved = serde_json::from_str(&text).map_err(std::io::Error::other)?;
                 let version = saved.version.parse().map_err(std::io::Error::other)?;
                 Ok(Self {
-                    layout: Layout::new(version),
+                    version,
                     state: Mutex::new(saved.state),
                     module_root: None,
                     cgroup_root: None,
@@ -131,7 +136,7 @@ impl FakeKernel {
     pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
         let state = std::mem::take(&mut *self.lock());
         let saved = Saved {
-            version: self.layout.version.to_string(),
+            version: self.version.to_string(),
             state,
         };
         let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other);
@@ -227,12 +232,12 @@ fn stop(files: &mut BTreeMap<String, String>, k: usize) {
 }
 
 /// Removes every file below `dir/` whose next path segment is a number (the children an
-/// `nr_*` file owns), then creates `n` fresh children with `defaults`.
-fn recreate(
+/// `nr_*` file owns), then creates `n` fresh children holding `fresh`.
+fn recreate<'a>(
     files: &mut BTreeMap<String, String>,
     dir: &str,
     n: usize,
-    defaults: impl Fn(&str) -> Vec<(String, String)>,
+    fresh: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) {
     let prefix = format!("{dir}/");
     files.retain(|path, _| {
@@ -242,8 +247,8 @@ fn recreate(
     });
     for i in 0..n {
         let child = format!("{dir}/{i}");
-        for (leaf, value) in defaults(&child) {
-            files.insert(format!("{child}/{leaf}"), value);
+        for (leaf, value) in fresh.clone() {
+            files.insert(format!("{child}/{leaf}"), value.to_owned());
         }
     }
 }
@@ -283,18 +288,17 @@ impl Sysfs for FakeKernel {
         if path.ends_with("/state") {
             return self.state_command(&mut st, path, value);
         }
-        if let Some(child) = nr_file_children(path) {
+        if let Some(child) = tree::created_by(path) {
             let n: usize = value.trim().parse().map_err(|_| err(path, value, errno::EINVAL))?;
             let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
             match child {
-                Child::Kdamond if st.files.iter().any(|(p, v)| p.ends_with("/state") && v == "on") => {
+                Dir::Kdamond if st.files.iter().any(|(p, v)| p.ends_with("/state") && v == "on") => {
                     return Err(err(path, value, errno::EBUSY));
                 }
-                Child::Context if n > 1 => return Err(err(path, value, errno::EINVAL)),
+                Dir::Context if n > 1 => return Err(err(path, value, errno::EINVAL)),
                 _ => {}
             }
-            let defaults = fresh_leaves(self.layout, child);
-            recreate(&mut st.files, &dir, n, |_| defaults.clone());
+            recreate(&mut st.files, &dir, n, tree::fresh(child, self.version));
             st.files.insert(path.into(), n.to_string());
             return Ok(());
         }
@@ -311,7 +315,7 @@ impl Sysfs for FakeKernel {
     }
 
     fn describe(&self) -> String {
-        format!("fake kernel {}", self.layout.version)
+        format!("fake kernel {}", self.version)
     }
 
     /// Its `EBUSY`s last (an exclusive module) or fail once (scripted): no long waits.
@@ -325,55 +329,13 @@ impl FakeKernel {
     fn check_value(&self, path: &str, value: &str) -> Option<String> {
         let file = path.rsplit('/').next().unwrap_or(path);
         let value = value.trim_end_matches('\n');
-        let keyword = |allowed: &[&str]| allowed.contains(&value).then(|| value.to_owned());
+        if let Some(keywords) = tree::keywords(file, path) {
+            let known = keywords
+                .iter()
+                .any(|(keyword, since)| *keyword == value && *since <= self.version);
+            return known.then(|| value.to_owned());
+        }
         match file {
-            "action" => {
-                let mut known = vec![
-                    "willneed",
-                    "cold",
-                    "pageout",
-                    "hugepage",
-                    "nohugepage",
-                    "stat",
-                    "lru_prio",
-                    "lru_deprio",
-                ];
-                if self.layout.has(Feature::TargetNid) {
-                    known.extend(["migrate_hot", "migrate_cold"]);
-                }
-                if self.layout.version >= Version::new(7, 2) {
-                    known.push("collapse");
-                }
-                keyword(&known)
-            }
-            "operations" => keyword(&["vaddr", "fvaddr", "paddr"]),
-            "type" if path.contains("/core_filters/") => keyword(&["addr", "target"]),
-            "type" if path.contains("/ops_filters/") => {
-                keyword(&["anon", "memcg", "young", "hugepage_size", "unmapped", "active"])
-            }
-            "type" => keyword(&[
-                "anon",
-                "memcg",
-                "young",
-                "hugepage_size",
-                "unmapped",
-                "active",
-                "addr",
-                "target",
-            ]),
-            "metric" => keyword(&["none", "free_mem_rate"]),
-            "goal_tuner" => keyword(&["consist", "temporal"]),
-            "target_metric" => keyword(&[
-                "user_input",
-                "some_mem_psi_us",
-                "node_mem_used_bp",
-                "node_mem_free_bp",
-                "node_memcg_used_bp",
-                "node_memcg_free_bp",
-                "active_mem_bp",
-                "inactive_mem_bp",
-                "node_eligible_mem_bp",
-            ]),
             "matching" | "allow" | "obsolete_target" => match value {
                 "Y" | "y" | "1" | "on" => Some("Y".into()),
                 "N" | "n" | "0" | "off" => Some("N".into()),
@@ -414,7 +376,7 @@ impl FakeKernel {
             "off" => Err(err(path, value, errno::EPERM)),
             "commit" if !on => Err(err(path, value, errno::EINVAL)),
             // The real write would block until a watermark activates a scheme.
-            "commit" if self.layout.commit_needs_active_scheme() && st.gated.contains(&k) => Err(SysfsError {
+            "commit" if self.version < tree::COMMIT_WHILE_INACTIVE && st.gated.contains(&k) => Err(SysfsError {
                 path: path.into(),
                 value: Some(value.into()),
                 errno: Some(ETIMEDOUT),
@@ -425,8 +387,8 @@ impl FakeKernel {
                     self.note_gating(st, k);
                     Ok(())
                 }
-                // Before 6.15 a bad commit returned 0 and terminated the kdamond.
-                Err(_) if self.layout.version < Version::new(6, 15) => {
+                // Before then a bad commit returned 0 and terminated the kdamond.
+                Err(_) if self.version < tree::BAD_COMMIT_REFUSED => {
                     stop(&mut st.files, k);
                     Ok(())
                 }
@@ -517,30 +479,6 @@ impl FakeKernel {
         }
         Ok(())
     }
-}
-
-/// The children the `nr_*` file at `path` creates, if it is one: the kernel knows its
-/// files by where they are, and so does its emulation.
-fn nr_file_children(path: &str) -> Option<Child> {
-    let (dir, file) = path.rsplit_once('/')?;
-    if !file.starts_with("nr_") {
-        return None;
-    }
-    let mut segments = dir.rsplit('/');
-    let name = segments.next()?;
-    let parent = segments.next();
-    Some(match name {
-        "kdamonds" => Child::Kdamond,
-        "contexts" => Child::Context,
-        "targets" => Child::Target,
-        // `tried_regions/` of a scheme are the kernel's, not created by a count.
-        "regions" if parent.is_some_and(|p| p.parse::<usize>().is_ok()) => Child::Region,
-        "schemes" => Child::Scheme,
-        "goals" => Child::Goal,
-        "filters" | "core_filters" | "ops_filters" => Child::Filter,
-        "dests" => Child::Dest,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

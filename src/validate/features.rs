@@ -1,6 +1,7 @@
 //! Kernel-feature rules: every field or keyword of a policy that the target kernel lacks is
 //! an error naming the release that introduced it, so a policy is refused before any write
-//! rather than half-applied.
+//! rather than half-applied. Releases and the names of fields come from the kernel table
+//! ([`crate::kernel::features`]) and the keywords' own releases.
 
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Feature, Version};
@@ -25,6 +26,9 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
             );
         }
     };
+    let need_feature = |ctx: &mut Ctx<'_>, feature: Feature, path: KeyPath| {
+        need(ctx, feature.described().to_owned(), feature.since(), path);
+    };
     need(
         ctx,
         format!("operations set `{}`", policy.ops.keyword()),
@@ -32,12 +36,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
         key_path!["target", "ops"],
     );
     if wire.monitoring.as_ref().is_some_and(|m| m.autotune.is_some()) {
-        need(
-            ctx,
-            "interval autotuning".into(),
-            Feature::IntervalsGoal.since(),
-            key_path!["monitoring", "autotune"],
-        );
+        need_feature(ctx, Feature::IntervalsGoal, key_path!["monitoring", "autotune"]);
     }
     for (i, scheme) in wire.scheme.iter().enumerate() {
         let path = key_path!["scheme", i];
@@ -48,28 +47,13 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
             path.join("action"),
         );
         if scheme.apply_interval.is_some() {
-            need(
-                ctx,
-                "`apply_interval`".into(),
-                Feature::ApplyInterval.since(),
-                path.join("apply_interval"),
-            );
+            need_feature(ctx, Feature::ApplyInterval, path.join("apply_interval"));
         }
         if scheme.target_node.is_some() {
-            need(
-                ctx,
-                "`target_node`".into(),
-                Feature::TargetNid.since(),
-                path.join("target_node"),
-            );
+            need_feature(ctx, Feature::TargetNid, path.join("target_node"));
         }
         if scheme.destinations.is_some() {
-            need(
-                ctx,
-                "`destinations`".into(),
-                Feature::Dests.since(),
-                path.join("destinations"),
-            );
+            need_feature(ctx, Feature::Dests, path.join("destinations"));
         }
         if let Some(quota) = &scheme.quota {
             let qp = path.join("quota");
@@ -82,24 +66,14 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
                     gp.join("metric"),
                 );
                 if goal.node.is_some() {
-                    need(ctx, "a goal's `node`".into(), Feature::GoalNid.since(), gp.join("node"));
+                    need_feature(ctx, Feature::GoalNid, gp.join("node"));
                 }
                 if goal.cgroup.is_some() {
-                    need(
-                        ctx,
-                        "a goal's `cgroup`".into(),
-                        Feature::GoalPath.since(),
-                        gp.join("cgroup"),
-                    );
+                    need_feature(ctx, Feature::GoalPath, gp.join("cgroup"));
                 }
             }
             if quota.goal_tuner.is_some() {
-                need(
-                    ctx,
-                    "`goal_tuner`".into(),
-                    Feature::GoalTuner.since(),
-                    qp.join("goal_tuner"),
-                );
+                need_feature(ctx, Feature::GoalTuner, qp.join("goal_tuner"));
             }
         }
         for (f, filter) in scheme.filter.iter().enumerate() {
@@ -111,12 +85,7 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
                 fp.join("type"),
             );
             if filter.allow == Some(true) {
-                need(
-                    ctx,
-                    "`allow = true` (filters that allow)".into(),
-                    Feature::FilterAllow.since(),
-                    fp.join("allow"),
-                );
+                need_feature(ctx, Feature::FilterAllow, fp.join("allow"));
             }
         }
     }

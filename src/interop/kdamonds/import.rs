@@ -15,7 +15,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::diag::{Code, Diagnostic};
-use crate::kernel::{FilterType, Metric, MetricUnit, Ops};
+use crate::kernel::keywords::and_list;
+use crate::kernel::{FilterType, GoalTuner, Metric, MetricUnit, Ops};
 use crate::model::units::UnitError;
 use crate::model::wire::{
     self as model, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region,
@@ -272,16 +273,18 @@ fn context(ctx: &mut Ctx, context: &Node<format::Context>, path: &str, name: &st
         "Imported by `damo-policy import` from {} ({path}).",
         ctx.file.display_path()
     ));
-    let ops = match context.ops.as_ref().and_then(DamoValue::as_str) {
-        Some("vaddr") => Ops::Vaddr,
-        Some("fvaddr") => Ops::Fvaddr,
-        Some("paddr") => Ops::Paddr,
-        other => {
-            let found = other.map_or_else(|| "none".to_owned(), |o| format!("`{o}`"));
+    let ops_name = context.ops.as_ref().and_then(DamoValue::as_str);
+    let ops = match ops_name.map(str::parse::<Ops>) {
+        Some(Ok(ops)) => ops,
+        unknown => {
+            let message = match unknown {
+                Some(Err(error)) => error.to_string(),
+                _ => "unknown operations set none".to_owned(),
+            };
             ctx.error(
                 &format!("{path}.ops"),
-                format!("unknown operations set {found}"),
-                "the operations sets are vaddr, fvaddr and paddr",
+                message,
+                &format!("the operations sets are {}", and_list(Ops::keywords())),
             );
             return None;
         }
@@ -706,13 +709,13 @@ fn quota(ctx: &mut Ctx, v: Option<&Node<format::Quotas>>, path: &str) -> Option<
     }
     let goal_tuner = match v.goal_tuner.as_ref().and_then(DamoValue::as_str) {
         None | Some("consist") => None,
-        Some(other) => match serde_json::from_value(Value::String(other.to_owned())) {
+        Some(other) => match other.parse::<GoalTuner>() {
             Ok(tuner) => Some(tuner),
-            Err(_) => {
+            Err(error) => {
                 ctx.error(
                     &p("goal_tuner"),
-                    format!("unknown goal tuner `{other}`"),
-                    "the goal tuners are consist and temporal",
+                    error.to_string(),
+                    &format!("the goal tuners are {}", and_list(GoalTuner::keywords())),
                 );
                 return None;
             }
@@ -752,7 +755,7 @@ fn goal(ctx: &mut Ctx, v: &Node<format::Goal>, path: &str) -> Option<model::Goal
     } else {
         v.metric.as_ref().and_then(DamoValue::as_str)
     };
-    let metric: Metric = match metric_name.and_then(|m| serde_json::from_value(Value::String(m.to_owned())).ok()) {
+    let metric: Metric = match metric_name.and_then(|m| m.parse().ok()) {
         Some(metric) => metric,
         None => {
             ctx.error(
@@ -849,11 +852,11 @@ fn filters(ctx: &mut Ctx, v: Option<&List<Node<format::Filter>>>, path: &str) ->
         let fp = format!("{path}[{f}]");
         let item = keys(Some(item));
         let kind_name = item.filter_type.as_ref().and_then(DamoValue::as_str).unwrap_or("");
-        let Ok(kind) = serde_json::from_value::<FilterType>(Value::String(kind_name.to_owned())) else {
+        let Ok(kind) = kind_name.parse::<FilterType>() else {
             ctx.error(
                 &format!("{fp}.filter_type"),
                 format!("filter type `{kind_name}` cannot be expressed in a policy"),
-                "the filter types are anon, memcg, young, hugepage_size, unmapped, active, addr and target",
+                &format!("the filter types are {}", and_list(FilterType::keywords())),
             );
             return None;
         };

@@ -328,7 +328,7 @@ fn weight(text: &str) -> Result<u32, UnitError> {
 /// refused unknown ones only when the scheme was installed. Here they are errors.
 pub fn action(text: &str) -> Result<Action, UnitError> {
     let lower = text.to_lowercase();
-    serde_json::from_value(serde_json::Value::String(lower.clone())).map_err(|_| {
+    lower.parse().map_err(|_| {
         let hint = if lower == "hot" {
             " (`hot` of damo 1.3.1-1.3.3 became `lru_prio`)"
         } else {
@@ -347,8 +347,7 @@ migrate_hot, migrate_cold and stat (any case)"
 pub fn metric(text: &str) -> Result<Option<WatermarkMetric>, UnitError> {
     match text.to_lowercase().as_str() {
         "none" => Ok(None),
-        "free_mem_rate" => Ok(Some(WatermarkMetric::FreeMemRate)),
-        _ => Err(UnitError {
+        lower => lower.parse::<WatermarkMetric>().map(Some).map_err(|_| UnitError {
             message: format!("unknown watermark metric `{text}`"),
             help: "the watermark metrics are `none` (always active) and `free_mem_rate`".into(),
         }),

@@ -53,6 +53,16 @@ pub enum Mode {
     Observe,
 }
 
+impl Mode {
+    /// The word a policy file writes.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Observe => "observe",
+        }
+    }
+}
+
 /// What memory the policy monitors; exactly one selector.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
