@@ -180,6 +180,14 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
             DURATION_HELP,
         ));
     }
+    // humantime reads a number without a unit inside a sum (`1000 1000s`) as if the digits
+    // ran on; the schema (and anyone reading it) takes every number to need its unit.
+    if number_without_unit(trimmed) {
+        return Err(UnitError::new(
+            format!("`{text}` is not a duration: every number needs its unit, as in \"1m 30s\""),
+            DURATION_HELP,
+        ));
+    }
     let duration = humantime::parse_duration(trimmed)
         .map_err(|err| UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP))?;
     if duration.subsec_nanos() % 1000 != 0 {
@@ -191,6 +199,27 @@ pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
     u64::try_from(duration.as_micros())
         .map(Bound::Value)
         .map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration"))
+}
+
+/// Whether a run of digits in `text` is followed (after spaces) by another number instead of
+/// its unit (a number without a unit at the end humantime reports itself).
+fn number_without_unit(text: &str) -> bool {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            continue;
+        }
+        while chars.peek().is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            return true;
+        }
+    }
+    false
 }
 
 /// A single decimal duration such as `"1.5ms"` or `"0.25 s"`, which humantime does not read
@@ -411,6 +440,13 @@ mod tests {
         assert!(parse_size("-4K").is_err());
         assert!(parse_size("1.").is_err());
         assert!(parse_size("99999999999999999999999999999999999999999K").is_err());
+    }
+
+    #[test]
+    fn every_number_of_a_sum_needs_its_unit() {
+        assert!(parse_duration_us("1000 1000s").is_err());
+        assert!(parse_duration_us("1m 30s").is_ok());
+        assert!(parse_age("5 5s").is_err());
     }
 
     #[test]
