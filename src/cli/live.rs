@@ -8,7 +8,7 @@ use clap::Args;
 use super::HostArgs;
 use crate::host::HostPaths;
 use crate::kernel::Version;
-use crate::kernel::probe::{self, KernelInfo};
+use crate::kernel::probe::{self, KernelInfo, ProbeError};
 use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
 use crate::sysfs::fake::FakeKernel;
@@ -99,7 +99,8 @@ impl LiveArgs {
         let boot_id = host.boot_id().map_err(|e| format!("cannot read the boot id: {e}"))?;
         let store = StateStore::new(&self.state_dir);
         let key = ProbeKey::new(&boot_id, &release, &self.host.sysfs_root, &self.module_root);
-        let info = cached_probe(&store, &key, || probe::probe(sysfs, &release, &self.module_root))?;
+        let info = cached_probe(&store, &key, || probe::probe(sysfs, &release, &self.module_root))
+            .map_err(|e| e.to_string())?;
         super::warn_if_newer(info.version, "the running kernel");
         let state = store
             .load(&boot_id)
@@ -149,8 +150,8 @@ impl ProbeKey {
 fn cached_probe(
     store: &StateStore,
     key: &ProbeKey,
-    probe: impl FnOnce() -> Result<KernelInfo, String>,
-) -> Result<KernelInfo, String> {
+    probe: impl FnOnce() -> Result<KernelInfo, ProbeError>,
+) -> Result<KernelInfo, ProbeError> {
     #[derive(serde::Serialize, serde::Deserialize)]
     struct Cached {
         key: ProbeKey,

@@ -165,7 +165,8 @@ impl TargetArgs {
     /// is no fault of the policies, and must not fail `--deny-warnings`.
     pub(crate) fn check(&self, paths: &[PathBuf]) -> Result<Checked, String> {
         let choice = self.kernel.clone().unwrap_or(KernelChoice::Default);
-        let checked = pipeline::check_paths(paths, &choice, &self.host.host(), &self.host.sysfs_root)?;
+        let checked = pipeline::check_paths(paths, &choice, &self.host.host(), &self.host.sysfs_root)
+            .map_err(|e| e.to_string())?;
         warn_if_newer(checked.kernel, &checked.kernel_source);
         Ok(checked)
     }

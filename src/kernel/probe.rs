@@ -38,6 +38,18 @@ impl ModuleState {
     }
 }
 
+/// Why a kernel's DAMON features could not be told.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("no DAMON sysfs interface at {tree} (is CONFIG_DAMON_SYSFS enabled?)")]
+    NoSysfs { tree: String },
+    /// No scheme to inspect, and a release that is no version.
+    #[error("cannot tell the DAMON features of kernel `{release}`")]
+    Unknown { release: String },
+    #[error("cannot read the running kernel's release: {0}")]
+    Release(std::io::Error),
+}
+
 /// What a live kernel offers.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct KernelInfo {
@@ -67,21 +79,18 @@ pub fn modules(module_root: &Path) -> Vec<ModuleState> {
 }
 
 /// Probes the kernel behind `sysfs`. `release` is the running kernel's release string.
-pub fn probe(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, String> {
+pub fn probe(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, ProbeError> {
     probe_with(sysfs, release, module_root, true)
 }
 
 /// Probes without writing anything: only the kdamonds already in the tree are inspected.
-pub fn probe_readonly(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, String> {
+pub fn probe_readonly(sysfs: &dyn Sysfs, release: &str, module_root: &Path) -> Result<KernelInfo, ProbeError> {
     probe_with(sysfs, release, module_root, false)
 }
 
-fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: bool) -> Result<KernelInfo, String> {
+fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: bool) -> Result<KernelInfo, ProbeError> {
     if !sysfs.exists("kdamonds/nr_kdamonds") {
-        return Err(format!(
-            "no DAMON sysfs interface at {} (is CONFIG_DAMON_SYSFS enabled?)",
-            sysfs.describe()
-        ));
+        return Err(ProbeError::NoSysfs { tree: sysfs.describe() });
     }
     let released: Option<Version> = release.parse().ok();
     let nr: usize = read_retrying(sysfs, "kdamonds/nr_kdamonds")
@@ -101,7 +110,11 @@ fn probe_with(sysfs: &dyn Sysfs, release: &str, module_root: &Path, may_stage: b
         }
         (Some((level, _)), _) => (level, format!("its DAMON files (those of {level})")),
         (None, Some(rel)) => (rel, format!("release {release} (no scheme to inspect)")),
-        (None, None) => return Err(format!("cannot tell the DAMON features of kernel `{release}`")),
+        (None, None) => {
+            return Err(ProbeError::Unknown {
+                release: release.into(),
+            });
+        }
     };
     Ok(KernelInfo {
         release: release.into(),

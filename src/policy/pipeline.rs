@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
 use crate::host::HostPaths;
+use crate::kernel::probe::ProbeError;
 use crate::kernel::{self, Version};
 use crate::model::resolved::Policy;
 use crate::policy::load::{self, IO_CODES};
@@ -73,13 +74,14 @@ impl Checked {
     }
 }
 
-/// Loads and validates `paths`.
+/// Loads and validates `paths`; fails only when the running kernel is to be validated against
+/// and cannot be probed (every other problem is a diagnostic).
 pub fn check_paths(
     paths: &[PathBuf],
     choice: &KernelChoice,
     host: &HostPaths,
     sysfs_root: &Path,
-) -> Result<Checked, String> {
+) -> Result<Checked, ProbeError> {
     let loaded = load::load_paths(paths);
     let mut general = loaded.diagnostics;
     let (pins, project_errors) = project::read_pins(&loaded.dirs);

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::Foreign;
 use super::apply::{Applied, Failed};
-use crate::kernel::probe::ModuleState;
+use crate::kernel::probe::{ModuleState, ProbeError};
 use crate::policy::perms::Insecure;
 use crate::sysfs::SysfsError;
 
@@ -49,9 +49,9 @@ impl Outcome {
 /// What could not be read, so that nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum Unreadable {
-    /// A policy path named on the command line (or the service's directory) is missing.
-    #[error("{0}")]
-    Paths(String),
+    /// The running kernel, against which the policies are validated, cannot be probed.
+    #[error(transparent)]
+    Probe(ProbeError),
     /// Some policy files could not be read (their diagnostics say which and why).
     #[error("policy files could not be read")]
     PolicyFiles,

@@ -130,7 +130,7 @@ pub fn once(
     let choice = KernelChoice::Probed(info.version);
     let mut checked = match pipeline::check_paths(&settings.paths, &choice, &settings.host, &settings.sysfs_root) {
         Ok(checked) => checked,
-        Err(message) => return Report::stop(None, Outcome::Unreadable(Unreadable::Paths(message))),
+        Err(error) => return Report::stop(None, Outcome::Unreadable(Unreadable::Probe(error))),
     };
     // An existing directory without policies is a valid desired state: no kdamonds.
     checked.general.retain(|d| d.code != Code::NoPolicies);
