@@ -52,6 +52,13 @@ pub enum RestoreError {
         /// Those of them that ran before the apply (and are off now).
         ran: Vec<usize>,
     },
+    /// Policies whose configuration an earlier version recorded (in a form this one does
+    /// not read) were touched: their files cannot be put back.
+    #[error(
+        "the configuration of {} was recorded by an earlier version of damo-policy and cannot be put back; fix the refused change and apply again to rewrite it",
+        policies.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Unrecorded { policies: Vec<String> },
     /// Everything is back but modules that the apply disabled.
     #[error(transparent)]
     Modules(ReenableError),
@@ -185,7 +192,7 @@ fn read_op(file: File, value: &str) -> Op {
 /// `done`: the operations written before the failure (an `nr_kdamonds` write among them
 /// rewrote every kdamond).
 pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), RestoreError> {
-    restore_recorded(sysfs, prior, plan)?;
+    restore_recorded(sysfs, prior, plan, done)?;
     let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
     let touched: Vec<usize> = plan
         .taken_over
@@ -204,7 +211,10 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op])
     Err(RestoreError::TakenOver { touched, ran })
 }
 
-fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Result<(), RestoreError> {
+fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), RestoreError> {
+    let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
+    let touched = |slot: usize| regrown || done.iter().any(|op| op.file.node.kdamond() == Some(slot));
+    let mut unrecorded = Vec::new();
     let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
         let state = File::state(*slot);
@@ -214,15 +224,23 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Resu
     }
     for (name, own) in &prior.policies {
         let state_path = File::state(own.slot);
-        let recorded = kdamond_writes(&own.applied, own.slot, plan.layout);
+        let Some(applied) = &own.applied else {
+            // Recorded by an earlier version: untouched, it is as it was; touched, its
+            // files cannot be put back.
+            if touched(own.slot) {
+                unrecorded.push(name.clone());
+            }
+            continue;
+        };
+        let recorded = kdamond_writes(applied, own.slot, plan.layout);
         let changes = diff(sysfs, plan.layout, &recorded, name)?;
         for op in &changes {
             write_retrying(sysfs, op.file, &op.new)?;
         }
         let running = read_retrying(sysfs, state_path).is_ok_and(|s| s == "on");
         // Whichever configuration runs now, a commit must not wait for watermarks.
-        let mut may_run = vec![&own.applied];
-        may_run.extend(plan.desired.get(&own.slot).map(|d| &d.kdamond));
+        let mut may_run = vec![Some(applied)];
+        may_run.extend(plan.desired.get(&own.slot).map(|d| Some(&d.kdamond)));
         let commit_would_block = commit_would_block(plan.layout, &may_run);
         match (running, changes.is_empty()) {
             (true, true) => {}
@@ -243,5 +261,9 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan) -> Resu
             (false, _) => {}
         }
     }
-    Ok(())
+    if unrecorded.is_empty() {
+        Ok(())
+    } else {
+        Err(RestoreError::Unrecorded { policies: unrecorded })
+    }
 }

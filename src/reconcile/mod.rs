@@ -295,7 +295,13 @@ pub fn plan(
         let rewrites = slots
             .iter()
             .map(|(slot, kdamond)| (*slot, *kdamond))
-            .chain(kept_running.iter().map(|(_, own)| (own.slot, &own.applied)));
+            // A kept policy whose configuration an earlier version recorded cannot be
+            // rewritten: its kdamond stays off until its targets resolve again.
+            .chain(
+                kept_running
+                    .iter()
+                    .filter_map(|(_, own)| Some((own.slot, own.applied.as_ref()?))),
+            );
         let mut starts = Vec::new();
         for (slot, kdamond) in rewrites {
             let writes = kdamond_writes(kdamond, slot, layout);
@@ -341,7 +347,7 @@ pub fn plan(
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
             let commit_would_block = owned
                 .get(kdamond.policy.as_str())
-                .is_some_and(|own| commit_would_block(layout, &[&own.applied]));
+                .is_some_and(|own| commit_would_block(layout, &[own.applied.as_ref()]));
             let (effect, reason) = match (is_running, changes.is_empty()) {
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
                 (true, false) if commit_would_block => (
@@ -388,7 +394,12 @@ pub fn plan(
             Owned {
                 slot: *slot,
                 hash: hash_writes(&desired[slot].writes),
-                applied: (*kdamond).clone(),
+                file: kdamond.file.clone(),
+                // The slot it runs in, not its place in the compiled configuration.
+                applied: Some(Kdamond {
+                    index: *slot,
+                    ..(*kdamond).clone()
+                }),
                 pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid),
             },
         );
@@ -419,9 +430,13 @@ const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme
 and every scheme of the running configuration waits for its watermarks";
 
 /// Whether a `commit` could block on this kernel: one of the configurations that may be
-/// running has every scheme waiting for watermarks.
-pub fn commit_would_block(layout: Layout, running: &[&Kdamond]) -> bool {
-    layout.commit_needs_active_scheme() && running.iter().any(|kdamond| kdamond.every_scheme_gated())
+/// running has every scheme waiting for watermarks (`None`: a configuration an earlier
+/// version recorded, which may).
+pub fn commit_would_block(layout: Layout, running: &[Option<&Kdamond>]) -> bool {
+    layout.commit_needs_active_scheme()
+        && running
+            .iter()
+            .any(|kdamond| kdamond.is_none_or(Kdamond::every_scheme_gated))
 }
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).

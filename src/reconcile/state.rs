@@ -27,11 +27,15 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Owned {
     pub slot: usize,
+    /// The policy file it was applied from.
+    pub file: String,
     /// Hash of the files `applied` became, to tell changed configurations at a glance.
     pub hash: String,
     /// The last configuration applied successfully (its files follow from it and the
-    /// kernel's layout, see [`crate::compile::sysfs::kdamond_writes`]).
-    pub applied: Kdamond,
+    /// kernel's layout, see [`crate::compile::sysfs::kdamond_writes`]); `None` when an
+    /// earlier version recorded it in a form this one does not read (see [`StateStore::load`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Kdamond>,
     /// The kdamond's pid when last seen running after an apply: a running kdamond in this
     /// slot with another pid was started by someone else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,11 +43,6 @@ pub struct Owned {
 }
 
 impl Owned {
-    /// The policy file it was applied from.
-    pub fn file(&self) -> &str {
-        &self.applied.file
-    }
-
     /// The pid of another tool's kdamond that runs in this slot now, if one does: a running
     /// kdamond whose pid is not the one recorded was started after ours stopped (its
     /// processes exited, or `stop`). An unreadable pid proves nothing: the slot stays ours.
@@ -165,13 +164,21 @@ the next apply takes them for another tool's: apply with --takeover once to adop
                 ..Default::default()
             });
         }
-        if header.format != RECORD_FORMAT {
-            return Err(damaged(format!(
-                "the record has format {}, written by another version of damo-policy; this version reads format {RECORD_FORMAT}",
-                header.format
-            )));
+        match header.format {
+            RECORD_FORMAT => serde_json::from_str(&text).map_err(|e| damaged(format!("{e}: the record is damaged"))),
+            // An earlier version kept each configuration as path/value pairs: what is ours
+            // (slots, pids) still holds; the configurations are unknown until the next apply
+            // rewrites them.
+            1 => {
+                let mut state: EngineState =
+                    serde_json::from_str(&text).map_err(|e| damaged(format!("{e}: the record is damaged")))?;
+                state.format = RECORD_FORMAT;
+                Ok(state)
+            }
+            other => Err(damaged(format!(
+                "the record has format {other}, written by a newer version of damo-policy; this version reads format {RECORD_FORMAT}"
+            ))),
         }
-        serde_json::from_str(&text).map_err(|e| damaged(format!("{e}: the record is damaged")))
     }
 
     /// Takes the record's writer lock (an advisory lock on `<state-dir>/lock`, released when
@@ -262,8 +269,9 @@ mod tests {
             "p".into(),
             Owned {
                 slot: 0,
+                file: "p.toml".into(),
                 hash: hash_writes(&writes),
-                applied,
+                applied: Some(applied),
                 pid: Some(7),
             },
         );
@@ -271,21 +279,31 @@ mod tests {
         assert_eq!(store.load("boot-a").unwrap(), state);
         assert!(store.load("boot-b").unwrap().policies.is_empty());
         assert_eq!(state.owner_of(0), Some("p"));
-        assert_eq!(state.policies["p"].file(), "p.toml");
         assert_ne!(hash_writes(&[]), hash_writes(&writes));
     }
 
-    /// A record of an earlier version (format 1 kept each file as a path and a value) is
-    /// refused with what to do, not misread; another boot's is ignored whatever its shape.
+    /// A record of an earlier version (format 1 kept each file as a path and a value) still
+    /// says what is ours, with the configurations unknown; a newer format is refused with
+    /// what to do; another boot's record is ignored whatever its shape.
     #[test]
-    fn a_record_of_another_format_is_refused_with_the_fix() {
+    fn records_of_other_formats() {
         let dir = tempfile::tempdir().unwrap();
         let store = StateStore::new(dir.path());
-        let old = r#"{"boot_id": "boot-a", "policies": {"p": {"slot": 0, "file": "p.toml", "hash": "0", "writes": [["kdamonds/0/state", "on"]]}}}"#;
+        let old = r#"{"boot_id": "boot-a", "policies": {"p": {"slot": 1, "file": "p.toml", "hash": "0", "pid": 77,
+            "writes": [["kdamonds/1/state", "on"]]}}, "spare_slots": [0]}"#;
         fs::write(dir.path().join(FILE), old).unwrap();
+        let state = store.load("boot-a").unwrap();
+        let own = &state.policies["p"];
+        assert_eq!(
+            (own.slot, own.pid, own.file.as_str(), own.applied.is_none()),
+            (1, Some(77), "p.toml", true)
+        );
+        assert_eq!((state.format, state.spare_slots.first()), (RECORD_FORMAT, Some(&0)));
+        let newer = r#"{"format": 3, "boot_id": "boot-a", "policies": {}}"#;
+        fs::write(dir.path().join(FILE), newer).unwrap();
         let error = store.load("boot-a").unwrap_err().to_string();
         assert!(
-            error.contains("the record has format 1, written by another version of damo-policy"),
+            error.contains("the record has format 3, written by a newer version of damo-policy"),
             "{error}"
         );
         assert!(error.contains("apply with --takeover once"), "{error}");

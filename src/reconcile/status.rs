@@ -88,7 +88,7 @@ pub fn collect(
     layout: Layout,
     free_mem_permil: Option<u64>,
 ) -> PolicyStatus {
-    let (file, slot) = (own.file(), own.slot);
+    let (file, slot) = (own.file.as_str(), own.slot);
     let state = read_or(sysfs, File::state(slot));
     let pid = read_or(sysfs, File::kdamond(slot, "pid"));
     if let (Some(_), Some(ours)) = (own.replaced_by(state == "on", pid.parse().ok()), own.pid) {
@@ -111,7 +111,10 @@ pub fn collect(
         };
     }
     let stats_note = if state == "on" {
-        refresh_would_wait(&own.applied.schemes, layout, free_mem_permil)
+        // A configuration an earlier version recorded is unknown: refresh, as before.
+        own.applied
+            .as_ref()
+            .and_then(|applied| refresh_would_wait(&applied.schemes, layout, free_mem_permil))
     } else {
         None
     };

@@ -702,3 +702,44 @@ fn growing_keeps_a_policy_left_as_it_is_running() {
     );
     assert_eq!(plan.state_after.policies["a"], state.policies["a"]);
 }
+
+/// A record an earlier version wrote keeps what is ours but not the configurations: plans
+/// diff against the live tree as always, and a failed apply says which configuration it
+/// cannot put back instead of claiming a restore.
+#[test]
+fn a_configuration_recorded_by_an_earlier_version_is_diffed_live_and_not_restored() {
+    for version in [V6, V7] {
+        let kernel = FakeKernel::new(version);
+        let (_, mut state) = reconcile(
+            &kernel,
+            version,
+            &[reclaim("a", 11, "60s")],
+            &fresh_state(),
+            Options::default(),
+        )
+        .unwrap();
+        for own in state.policies.values_mut() {
+            own.applied = None;
+        }
+        let (plan, _) = reconcile(&kernel, version, &[reclaim("a", 11, "60s")], &state, Options::default()).unwrap();
+        assert!(plan.ops.is_empty(), "{version}: {:?}", plan.ops);
+        assert_eq!(plan.kdamonds[0].effect, Effect::Unchanged);
+        let changed = compile(&[reclaim("a", 11, "90s")], version, &HostPaths::default());
+        let plan = super::plan(
+            &kernel,
+            &changed,
+            Layout::new(version),
+            &state,
+            &BTreeSet::new(),
+            Options::default(),
+        )
+        .unwrap();
+        kernel.fail_next_write("kdamonds/0/contexts/0/schemes/0/access_pattern/age/min", errno::EINVAL);
+        let failed = apply(&kernel, &plan, &state).unwrap_err();
+        let restored = failed.restored.unwrap_err().to_string();
+        assert!(
+            restored.starts_with("the configuration of `a` was recorded by an earlier version"),
+            "{version}: {restored}"
+        );
+    }
+}
