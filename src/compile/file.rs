@@ -29,6 +29,15 @@ impl FilterDir {
             FilterDir::Ops => "ops_filters",
         }
     }
+
+    /// The count file of this directory, relative to its scheme.
+    pub fn nr_leaf(self) -> &'static str {
+        match self {
+            FilterDir::Filters => "filters/nr_filters",
+            FilterDir::Core => "core_filters/nr_filters",
+            FilterDir::Ops => "ops_filters/nr_filters",
+        }
+    }
 }
 
 /// A directory of the tree: the admin root's `kdamonds/` or one numbered directory below it.
@@ -143,17 +152,6 @@ impl Node {
     }
 }
 
-impl FilterDir {
-    /// The count file of this directory, relative to its scheme.
-    pub fn nr_leaf(self) -> &'static str {
-        match self {
-            FilterDir::Filters => "filters/nr_filters",
-            FilterDir::Core => "core_filters/nr_filters",
-            FilterDir::Ops => "ops_filters/nr_filters",
-        }
-    }
-}
-
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
@@ -224,22 +222,54 @@ impl File {
     }
 
     /// The children this file creates when written, if it is an `nr_*` count file
-    /// (`weights/nr_accesses_permil` is a leaf, `nr_regions/min` a bound).
+    /// (`weights/nr_accesses_permil` is a leaf, `nr_regions/min` a bound): the kind of the
+    /// first directory below this file's that names it as its creator.
     pub fn creates(self) -> Option<Child> {
-        let child = match (self.node, self.leaf) {
-            (Node::Kdamonds, "nr_kdamonds") => Child::Kdamond,
-            (Node::Kdamond { .. }, "contexts/nr_contexts") => Child::Context,
-            (Node::Context { .. }, "targets/nr_targets") => Child::Target,
-            (Node::Context { .. }, "schemes/nr_schemes") => Child::Scheme,
-            (Node::Target { .. }, "regions/nr_regions") => Child::Region,
-            (Node::Scheme { .. }, "quotas/goals/nr_goals") => Child::Goal,
-            (Node::Scheme { .. }, "filters/nr_filters" | "core_filters/nr_filters" | "ops_filters/nr_filters") => {
-                Child::Filter
-            }
-            (Node::Scheme { .. }, "dests/nr_dests") => Child::Dest,
-            _ => return None,
+        let candidates: &[Node] = match self.node {
+            Node::Kdamonds => &[Node::Kdamond { kdamond: 0 }],
+            Node::Kdamond { kdamond } => &[Node::Context { kdamond }],
+            Node::Context { kdamond } => &[Node::Target { kdamond, target: 0 }, Node::Scheme { kdamond, scheme: 0 }],
+            Node::Target { kdamond, target } => &[Node::Region {
+                kdamond,
+                target,
+                region: 0,
+            }],
+            Node::Scheme { kdamond, scheme } => &[
+                Node::Goal {
+                    kdamond,
+                    scheme,
+                    goal: 0,
+                },
+                Node::Filter {
+                    kdamond,
+                    scheme,
+                    dir: FilterDir::Filters,
+                    filter: 0,
+                },
+                Node::Filter {
+                    kdamond,
+                    scheme,
+                    dir: FilterDir::Core,
+                    filter: 0,
+                },
+                Node::Filter {
+                    kdamond,
+                    scheme,
+                    dir: FilterDir::Ops,
+                    filter: 0,
+                },
+                Node::Dest {
+                    kdamond,
+                    scheme,
+                    dest: 0,
+                },
+            ],
+            Node::Region { .. } | Node::Goal { .. } | Node::Filter { .. } | Node::Dest { .. } => &[],
         };
-        Some(child)
+        candidates
+            .iter()
+            .find(|child| child.created_by() == Some(self))
+            .and_then(|child| child.kind())
     }
 }
 

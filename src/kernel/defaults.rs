@@ -2,9 +2,10 @@
 //!
 //! Every `nr_*` write replaces its children with fresh ones holding the kernel's defaults.
 //! The planner leaves a fresh file alone when the desired value is its default (writing it
-//! would change nothing, and damo's staging does not write it either); the fake kernel
-//! creates its directories from the same table. The apply's read-back checks every desired
-//! file, so a default that some kernel does not share is reported, never silently kept.
+//! would change nothing, and damo's staging does not write it either). The fake kernel has
+//! a table of its own, written from the kernel's documentation, and a test holds the two
+//! equal. The apply's read-back checks every desired file, so a default that some kernel
+//! does not share is reported, never silently kept.
 
 use super::{Feature, Layout};
 use crate::compile::file::File;

@@ -393,20 +393,6 @@ pub fn watermark_activity(value: u64, high: u64, mid: u64, low: u64) -> Activity
     }
 }
 
-/// Whether watermarks may switch off every scheme of a kdamond (and with them its handling
-/// of commands, see [`super::Layout::commit_needs_active_scheme`]): it has schemes, and each
-/// has a metric.
-pub fn every_scheme_gated<'a>(metrics: impl IntoIterator<Item = &'a str>) -> bool {
-    let mut any = false;
-    for metric in metrics {
-        if metric == "none" {
-            return false;
-        }
-        any = true;
-    }
-    any
-}
-
 keyword_enum!(Ops, "operations set");
 keyword_enum!(Action, "action");
 keyword_enum!(FilterType, "filter type");

@@ -4,7 +4,8 @@
 //! here: files in the table of [`features`], keywords in [`keywords`], which releases the
 //! engine takes in [`releases`]. Validation asks "does the target kernel have X?" and the
 //! compiler asks "which files does the target kernel's tree have?" through [`Version`] and
-//! [`Layout`] alone. The sysfs file names themselves live in [`crate::compile::sysfs`].
+//! [`Layout`] alone. Where each file sits in the tree is [`crate::compile::file`]'s; which
+//! files compile writes, [`crate::compile::sysfs`]'s.
 
 pub mod defaults;
 pub mod features;

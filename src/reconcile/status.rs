@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::compile::file::{File, Node};
 use crate::host::{HostPaths, ProcessMemory};
-use crate::kernel::Layout;
 use crate::kernel::keywords::Activity;
+use crate::kernel::{Layout, Ops};
 use crate::model::resolved::Scheme;
 use crate::reconcile::state::Owned;
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
@@ -130,7 +130,8 @@ pub fn collect(
         }
     }
     let ctx = Node::Context { kdamond: slot };
-    let ops = read_or(sysfs, ctx.file("operations"));
+    // Physical memory has regions, not processes (an unreadable operations set shows pids).
+    let physical = read_or(sysfs, ctx.file("operations")).parse::<Ops>() == Ok(Ops::Paddr);
     let mut processes = Vec::new();
     let targets = (0..count(sysfs, ctx.file("targets/nr_targets")))
         .map(|t| {
@@ -138,16 +139,15 @@ pub fn collect(
                 kdamond: slot,
                 target: t,
             };
-            match ops.as_str() {
-                "paddr" => format!(
+            if physical {
+                format!(
                     "physical, {} region(s)",
                     count(sysfs, target.file("regions/nr_regions"))
-                ),
-                _ => {
-                    let pid_text = read_or(sysfs, target.file("pid_target"));
-                    processes.extend(pid_text.parse().ok().and_then(|pid| host.process_memory(pid)));
-                    format!("pid {pid_text}")
-                }
+                )
+            } else {
+                let pid_text = read_or(sysfs, target.file("pid_target"));
+                processes.extend(pid_text.parse().ok().and_then(|pid| host.process_memory(pid)));
+                format!("pid {pid_text}")
             }
         })
         .collect();
@@ -171,7 +171,7 @@ pub fn collect(
         })
         .collect();
     let note = (state != "on").then(|| {
-        if ops == "paddr" {
+        if physical {
             "off: stopped (run `damo-policy apply` to start it)".to_owned()
         } else {
             "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()

@@ -14,7 +14,6 @@ use std::sync::Mutex;
 
 use super::{Sysfs, SysfsError, errno};
 use crate::kernel::Version;
-use crate::kernel::keywords::every_scheme_gated;
 use tree::Dir;
 
 const EACCES: i32 = 13;
@@ -414,14 +413,14 @@ impl FakeKernel {
     fn note_gating(&self, st: &mut State, k: usize) {
         let schemes = format!("kdamonds/{k}/contexts/0/schemes");
         let nr = count(&st.files, &format!("{schemes}/nr_schemes"));
-        let metrics: Vec<&str> = (0..nr)
-            .map(|s| {
+        // Watermarks may switch off every scheme when there are schemes and each has a metric.
+        let gated = nr > 0
+            && (0..nr).all(|s| {
                 st.files
                     .get(&format!("{schemes}/{s}/watermarks/metric"))
-                    .map_or("none", String::as_str)
-            })
-            .collect();
-        if every_scheme_gated(metrics) {
+                    .is_some_and(|metric| metric != "none")
+            });
+        if gated {
             st.gated.insert(k);
         } else {
             st.gated.remove(&k);
