@@ -5,12 +5,12 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 
 use super::Foreign;
 use super::apply::{Applied, Failed};
 use crate::kernel::probe::{ModuleState, ProbeError};
 use crate::policy::perms::Insecure;
+use crate::reconcile::state::StateError;
 use crate::sysfs::SysfsError;
 
 /// How far a reconcile got.
@@ -57,13 +57,13 @@ pub enum Unreadable {
     PolicyFiles,
     /// The state record's lock could not be taken.
     #[error("the state record: {0}")]
-    Lock(io::Error),
+    Lock(StateError),
     /// The kernel's DAMON tree could not be read.
     #[error(transparent)]
     Kernel(SysfsError),
     /// The kernel took everything but the record of it could not be saved.
-    #[error("applied, but cannot record it in {}: {error}", dir.display())]
-    NotRecorded { dir: PathBuf, error: io::Error },
+    #[error("applied, but cannot record it: {0}")]
+    NotRecorded(StateError),
 }
 
 /// Why the kernel was not asked to change anything.

@@ -262,10 +262,7 @@ pub fn once(
             state.note_pids(sysfs);
             match store.save(state) {
                 Ok(()) => Outcome::Applied(applied),
-                Err(error) => Outcome::Unreadable(Unreadable::NotRecorded {
-                    dir: store.dir().to_owned(),
-                    error,
-                }),
+                Err(error) => Outcome::Unreadable(Unreadable::NotRecorded(error)),
             }
         }
         Err(mut failed) => {

@@ -111,6 +111,25 @@ impl EngineState {
     }
 }
 
+/// Why the record could not be read, locked or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    /// The record is damaged or of a newer format: what to do is part of the message.
+    #[error(
+        "{}: {why}. Remove it; if this boot's kdamonds of damo-policy still run, the next apply takes them for another tool's: apply with --takeover once to adopt them again",
+        path.display()
+    )]
+    Unreadable { path: PathBuf, why: String },
+    /// Another writer has held the lock for the whole wait.
+    #[error(
+        "{}: another damo-policy has been applying for {waited_s} s; wait for it, or stop it if it hangs",
+        path.display()
+    )]
+    Busy { path: PathBuf, waited_s: u64 },
+}
+
 /// Where the record lives.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -127,7 +146,7 @@ impl StateStore {
     }
 
     /// The record for this boot; a missing file or another boot's record owns nothing.
-    pub fn load(&self, boot_id: &str) -> io::Result<EngineState> {
+    pub fn load(&self, boot_id: &str) -> Result<EngineState, StateError> {
         let path = self.dir.join(FILE);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -137,17 +156,11 @@ impl StateStore {
                     ..Default::default()
                 });
             }
-            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+            Err(source) => return Err(StateError::Io { path, source }),
         };
-        let damaged = |why: String| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{}: {why}. Remove it; if this boot's kdamonds of damo-policy still run, \
-the next apply takes them for another tool's: apply with --takeover once to adopt them again",
-                    path.display()
-                ),
-            )
+        let damaged = |why: String| StateError::Unreadable {
+            path: path.clone(),
+            why,
         };
         // The boot and the format first: another boot's record owns nothing whatever its
         // shape, and a record of another format is not read as this one.
@@ -185,15 +198,21 @@ the next apply takes them for another tool's: apply with --takeover once to adop
     /// the guard drops or the process dies): a CLI `apply` or `stop` beside the watching
     /// service, or two cron runs, must not interleave their read–plan–write–record cycles,
     /// or one would lose the other's record and then take its kdamonds for another tool's.
-    pub fn lock(&self) -> io::Result<StateLock> {
-        fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
+    pub fn lock(&self) -> Result<StateLock, StateError> {
+        fs::create_dir_all(&self.dir).map_err(|source| StateError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
         let path = self.dir.join(LOCK_FILE);
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+            .map_err(|source| StateError::Io {
+                path: path.clone(),
+                source,
+            })?;
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         loop {
             match file.try_lock() {
@@ -202,30 +221,29 @@ the next apply takes them for another tool's: apply with --takeover once to adop
                     std::thread::sleep(std::time::Duration::from_millis(50))
                 }
                 Err(fs::TryLockError::WouldBlock) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WouldBlock,
-                        format!(
-                            "{}: another damo-policy has been applying for {} s; wait for it, or stop it if it hangs",
-                            path.display(),
-                            LOCK_WAIT.as_secs()
-                        ),
-                    ));
+                    return Err(StateError::Busy {
+                        path,
+                        waited_s: LOCK_WAIT.as_secs(),
+                    });
                 }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display())));
-                }
+                Err(fs::TryLockError::Error(source)) => return Err(StateError::Io { path, source }),
             }
         }
     }
 
     /// Saves atomically (a temporary file renamed over the record), so a crash never leaves
     /// a half-written record.
-    pub fn save(&self, state: &EngineState) -> io::Result<()> {
-        fs::create_dir_all(&self.dir).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", self.dir.display())))?;
-        crate::files::atomic::write_with(&self.dir.join(FILE), |out| {
+    pub fn save(&self, state: &EngineState) -> Result<(), StateError> {
+        fs::create_dir_all(&self.dir).map_err(|source| StateError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        let path = self.dir.join(FILE);
+        crate::files::atomic::write_with(&path, |out| {
             serde_json::to_writer_pretty(&mut *out, state)?;
             out.write_all(b"\n")
         })
+        .map_err(|source| StateError::Io { path, source })
     }
 }
 
