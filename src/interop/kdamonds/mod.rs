@@ -1,4 +1,4 @@
-//! damo's kdamonds tree (`{"kdamonds": [...]}`), described once as types ([`format`]):
+//! damo's kdamonds tree (`{"kdamonds": [...]}`), described once as types ([`mod@format`]):
 //! written from compiled policies ([`export`]) and read into policy files ([`import`]), from
 //! JSON or YAML ([`document`], with [`yaml`] reading YAML as damo reads it).
 
