@@ -50,7 +50,7 @@ impl Kernel {
             return Ok(Kernel::Real(RealSysfs::new(root)));
         };
         let (version, file) = spec.split_once(':').ok_or("write a fake kernel as fake:VERSION:FILE")?;
-        let version: Version = version.parse()?;
+        let version: Version = version.parse().map_err(|e: crate::kernel::NotAVersion| e.to_string())?;
         let file = PathBuf::from(file);
         let kernel = FakeKernel::open(version, &file).map_err(|e| format!("{}: {e}", file.display()))?;
         Ok(Kernel::Fake {

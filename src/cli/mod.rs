@@ -173,8 +173,8 @@ impl TargetArgs {
 }
 
 /// `--kernel VERSION` of the commands that take no `running`: the releases `check` takes.
-pub(crate) fn kernel_version(text: &str) -> Result<crate::kernel::Version, String> {
-    crate::kernel::releases::supported(text.parse()?).map_err(|unsupported| unsupported.to_string())
+pub(crate) fn kernel_version(text: &str) -> Result<crate::kernel::Version, crate::policy::pipeline::BadKernelChoice> {
+    Ok(crate::kernel::releases::supported(text.parse()?)?)
 }
 
 pub(crate) fn warn_if_newer(version: crate::kernel::Version, source: &str) {

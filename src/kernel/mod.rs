@@ -57,8 +57,15 @@ impl<'de> serde::Deserialize<'de> for Version {
     }
 }
 
+/// A text that is no kernel version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12")]
+pub struct NotAVersion {
+    pub text: String,
+}
+
 impl FromStr for Version {
-    type Err = String;
+    type Err = NotAVersion;
 
     /// Accepts `6.12`, `6.12.117`, `6.12.117+deb12-amd64`: only major and minor matter.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
@@ -67,9 +74,7 @@ impl FromStr for Version {
         let minor = parts.next().and_then(|p| p.parse().ok());
         match (major, minor) {
             (Some(major), Some(minor)) => Ok(Version { major, minor }),
-            _ => Err(format!(
-                "`{text}` is not a kernel version; write it as MAJOR.MINOR, e.g. 6.12"
-            )),
+            _ => Err(NotAVersion { text: text.to_owned() }),
         }
     }
 }

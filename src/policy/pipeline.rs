@@ -24,17 +24,24 @@ pub enum KernelChoice {
     Probed(Version),
 }
 
+/// Why a `--kernel` value names no kernel to validate for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadKernelChoice {
+    #[error(transparent)]
+    NotAVersion(#[from] kernel::NotAVersion),
+    #[error(transparent)]
+    Unsupported(#[from] kernel::releases::Unsupported),
+}
+
 impl std::str::FromStr for KernelChoice {
-    type Err = String;
+    type Err = BadKernelChoice;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         if text == "running" {
             return Ok(KernelChoice::Running);
         }
         let version = text.parse()?;
-        kernel::releases::supported(version)
-            .map(KernelChoice::Version)
-            .map_err(|unsupported| unsupported.to_string())
+        Ok(KernelChoice::Version(kernel::releases::supported(version)?))
     }
 }
 

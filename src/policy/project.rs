@@ -63,8 +63,8 @@ pub fn read_pins(dirs: &[PathBuf]) -> (Vec<Pin>, Vec<Diagnostic>) {
                             .at(&file, Some(kernel.span())),
                     ),
                 },
-                Err(message) => diagnostics.push(
-                    Diagnostic::error(Code::ProjectFile, message)
+                Err(not_a_version) => diagnostics.push(
+                    Diagnostic::error(Code::ProjectFile, not_a_version.to_string())
                         .label("not a kernel version")
                         .help("write the fleet's kernel as `kernel = \"6.12\"`")
                         .at(&file, Some(kernel.span())),
