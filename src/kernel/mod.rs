@@ -18,6 +18,35 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use features::Feature;
+
+/// What a kdamond's `state` file takes (besides its readable states `on` and `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    On,
+    Off,
+    /// Apply the staged configuration to the running kdamond.
+    Commit,
+    UpdateSchemesStats,
+    UpdateSchemesEffectiveQuotas,
+}
+
+impl Command {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Command::On => "on",
+            Command::Off => "off",
+            Command::Commit => "commit",
+            Command::UpdateSchemesStats => "update_schemes_stats",
+            Command::UpdateSchemesEffectiveQuotas => "update_schemes_effective_quotas",
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
 pub use keywords::{Action, FilterType, GoalTuner, Metric, MetricUnit, Ops, WatermarkMetric};
 
 /// A kernel release, compared by major and minor number.

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::{Desired, Op, Plan, commit_would_block, diff};
 use crate::compile::file::File;
 use crate::compile::sysfs::kdamond_writes;
+use crate::kernel::Command;
 use crate::reconcile::outcome::ReenableError;
 use crate::reconcile::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
@@ -124,7 +125,7 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
 
 /// After `on` or `commit`, the kdamond must be running.
 fn check_state(sysfs: &dyn Sysfs, op: &Op) -> Result<(), SysfsError> {
-    if !op.file.is_state() || !matches!(op.new.as_str(), "on" | "commit") {
+    if !matches!(op.command, Some(Command::On | Command::Commit)) {
         return Ok(());
     }
     let state = read_retrying(sysfs, op.file)?;
@@ -182,6 +183,7 @@ fn read_op(file: File, value: &str) -> Op {
         new: value.into(),
         policy: None,
         scheme: None,
+        command: None,
     }
 }
 
@@ -219,7 +221,7 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
         let state = File::state(*slot);
         if read_retrying(sysfs, state).is_ok_and(|s| s == "on") {
-            write_retrying(sysfs, state, "off")?;
+            write_retrying(sysfs, state, Command::Off.keyword())?;
         }
     }
     for (name, own) in &prior.policies {
@@ -245,15 +247,15 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &
         match (running, changes.is_empty()) {
             (true, true) => {}
             (true, false) if commit_would_block => {
-                write_retrying(sysfs, state_path, "off")?;
-                write_retrying(sysfs, state_path, "on").map_err(|error| RestoreError::Restart {
+                write_retrying(sysfs, state_path, Command::Off.keyword())?;
+                write_retrying(sysfs, state_path, Command::On.keyword()).map_err(|error| RestoreError::Restart {
                     policy: name.clone(),
                     error,
                 })?;
             }
-            (true, false) => write_retrying(sysfs, state_path, "commit")?,
+            (true, false) => write_retrying(sysfs, state_path, Command::Commit.keyword())?,
             (false, _) if plan.running_before.contains(&own.slot) => {
-                write_retrying(sysfs, state_path, "on").map_err(|error| RestoreError::Restart {
+                write_retrying(sysfs, state_path, Command::On.keyword()).map_err(|error| RestoreError::Restart {
                     policy: name.clone(),
                     error,
                 })?;

@@ -8,6 +8,7 @@ use super::apply::Failed;
 use super::{Desired, Op, Plan};
 use crate::compile::file::Node;
 use crate::host::HostPaths;
+use crate::kernel::Command;
 use crate::kernel::probe::ModuleState;
 use crate::sysfs::{SysfsError, errno};
 
@@ -62,9 +63,9 @@ pub fn describe(failed: &Failed, plan: &Plan, modules: &[ModuleState], host: &Ho
 /// The likely cause of a failed write, with the fix.
 pub fn cause(op: &Op, error: &SysfsError, ctx: &Context<'_>) -> String {
     let file = op.file.name();
-    let command = op.file.is_state().then_some(op.new.as_str());
+    let command = op.command;
     match (error.errno, command) {
-        (Some(errno::EBUSY), Some("on")) => match ctx.modules.iter().find(|m| m.enabled) {
+        (Some(errno::EBUSY), Some(Command::On)) => match ctx.modules.iter().find(|m| m.enabled) {
             Some(module) => format!(
                 "the DAMON module `{}` is enabled, and the kernel runs no sysfs kdamond beside it; \
 run again with --disable-modules, or write N to {}",
@@ -75,7 +76,7 @@ run again with --disable-modules, or write N to {}",
         },
         // Kernels before 6.15 report a refused commit by stopping the kdamond, which
         // reaches here as EINVAL too: look for either cause.
-        (Some(errno::ENOMEM | errno::EINVAL), Some("on" | "commit")) => {
+        (Some(errno::ENOMEM | errno::EINVAL), Some(Command::On | Command::Commit)) => {
             missing_cgroups(ctx).or_else(|| dead_processes(ctx)).unwrap_or_else(|| {
                 "the kernel refused the configuration: check that the monitored processes run, \
 that the operations set is available (`damo-policy kernel`), the memcg filter paths, and the \
@@ -85,7 +86,7 @@ filter address and size ranges"
         }
         // `off` for a kdamond that is not running: it stopped by itself (its processes
         // exited) or another program stopped it in between.
-        (Some(errno::EPERM | errno::EINVAL), Some("off")) => {
+        (Some(errno::EPERM | errno::EINVAL), Some(Command::Off)) => {
             "the kdamond was not running any more (its processes exited, or another program stopped it); run apply again".into()
         }
         (Some(errno::EINVAL), Some(other)) => format!("the kernel does not accept the command `{other}` here"),
@@ -140,7 +141,6 @@ fn dead_processes(ctx: &Context<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::file::File;
     use crate::kernel::{Layout, Version};
 
     fn error(errno: i32) -> SysfsError {
@@ -160,7 +160,7 @@ mod tests {
             proc_root: Path::new("/nonexistent"),
             desired: None,
         };
-        let off = Op::new(File::state(1), None, "off".into(), Some("p"));
+        let off = Op::command(1, "on", Command::Off, "p");
         let cause = cause(&off, &error(errno::EPERM), &ctx);
         assert!(cause.starts_with("the kdamond was not running any more"), "{cause}");
         let kdamond = crate::compile::tests::kdamond(
@@ -174,7 +174,7 @@ mod tests {
             desired: Some(&desired),
             ..ctx
         };
-        let commit = Op::new(File::state(0), None, "commit".into(), Some("p"));
+        let commit = Op::command(0, "on", Command::Commit, "p");
         let cause = super::cause(&commit, &error(errno::ENOMEM), &ctx);
         assert!(cause.starts_with("cgroup `/no-such.slice` not found"), "{cause}");
     }

@@ -22,8 +22,8 @@ use serde::Serialize;
 use crate::compile::file::{File, Node};
 use crate::compile::sysfs::{Write, kdamond_writes};
 use crate::compile::{Compiled, Kdamond};
-use crate::kernel::Layout;
 use crate::kernel::defaults::fresh_value;
+use crate::kernel::{Command, Layout};
 use crate::reconcile::outcome::ForeignBlock;
 use crate::reconcile::state::{EngineState, Owned, hash_writes};
 use crate::sysfs::{Sysfs, SysfsError, read_briefly, read_retrying};
@@ -63,6 +63,9 @@ pub struct Op {
     pub policy: Option<String>,
     /// The scheme index it configures, if any.
     pub scheme: Option<usize>,
+    /// The command, when this writes one to a kdamond's `state`.
+    #[serde(skip)]
+    pub command: Option<Command>,
 }
 
 impl Op {
@@ -74,6 +77,20 @@ impl Op {
             new,
             policy: policy.map(str::to_owned),
             scheme: file.node.scheme(),
+            command: None,
+        }
+    }
+
+    /// `command` written to the `state` of the kdamond in `slot`, which is `old` now.
+    pub fn command(slot: usize, old: &str, command: Command, policy: &str) -> Self {
+        Op {
+            command: Some(command),
+            ..Op::new(
+                File::state(slot),
+                Some(old.into()),
+                command.keyword().into(),
+                Some(policy),
+            )
         }
     }
 }
@@ -212,7 +229,7 @@ pub fn plan(
         }
         free.insert(own.slot);
         if running[own.slot] {
-            ops.push(state_op(own.slot, "on", "off", name));
+            ops.push(state_op(own.slot, "on", Command::Off, name));
         }
         plans.push(KdamondPlan {
             slot: own.slot,
@@ -225,7 +242,7 @@ pub fn plan(
         for f in &foreign {
             free.insert(f.slot);
             if f.running {
-                ops.push(state_op(f.slot, "on", "off", TAKEN_OVER));
+                ops.push(state_op(f.slot, "on", Command::Off, TAKEN_OVER));
                 plans.push(KdamondPlan {
                     slot: f.slot,
                     policy: TAKEN_OVER.into(),
@@ -277,7 +294,7 @@ pub fn plan(
         let mut stopped = Vec::new();
         let still_running: Vec<usize> = (0..nr).filter(|k| running[*k] && !free_was_stopped(&ops, *k)).collect();
         for k in still_running {
-            ops.push(state_op(k, "on", "off", owner_at(k).unwrap_or("(running)")));
+            ops.push(state_op(k, "on", Command::Off, owner_at(k).unwrap_or("(running)")));
             stopped.push(k);
         }
         ops.push(Op::new(
@@ -320,7 +337,7 @@ pub fn plan(
             starts.push((slot, kdamond.policy.clone()));
         }
         for (slot, policy) in starts {
-            ops.push(state_op(slot, "off", "on", &policy));
+            ops.push(state_op(slot, "off", Command::On, &policy));
             // A restart only for a policy that ran in this very slot; a freed slot's new
             // policy starts.
             let (effect, reason) = if stopped.contains(&slot) && owner_at(slot) == Some(policy.as_str()) {
@@ -363,11 +380,11 @@ pub fn plan(
             };
             ops.extend(changes);
             match effect {
-                Effect::Commit => ops.push(state_op(*slot, "on", "commit", &kdamond.policy)),
-                Effect::Start => ops.push(state_op(*slot, "off", "on", &kdamond.policy)),
+                Effect::Commit => ops.push(state_op(*slot, "on", Command::Commit, &kdamond.policy)),
+                Effect::Start => ops.push(state_op(*slot, "off", Command::On, &kdamond.policy)),
                 Effect::Restart => {
-                    ops.push(state_op(*slot, "on", "off", &kdamond.policy));
-                    ops.push(state_op(*slot, "off", "on", &kdamond.policy));
+                    ops.push(state_op(*slot, "on", Command::Off, &kdamond.policy));
+                    ops.push(state_op(*slot, "off", Command::On, &kdamond.policy));
                 }
                 _ => {}
             }
@@ -441,11 +458,12 @@ pub fn commit_would_block(layout: Layout, running: &[Option<&Kdamond>]) -> bool 
 
 /// Whether the plan already stops `slot` (a removed policy's slot reused by a new one).
 fn free_was_stopped(ops: &[Op], slot: usize) -> bool {
-    ops.iter().any(|op| op.file == File::state(slot) && op.new == "off")
+    ops.iter()
+        .any(|op| op.file == File::state(slot) && op.command == Some(Command::Off))
 }
 
-fn state_op(slot: usize, old: &str, new: &str, policy: &str) -> Op {
-    Op::new(File::state(slot), Some(old.into()), new.into(), Some(policy))
+fn state_op(slot: usize, old: &str, command: Command, policy: &str) -> Op {
+    Op::command(slot, old, command, policy)
 }
 
 /// The writes of `desired` whose files differ, reading each file at most once; below an
@@ -514,7 +532,9 @@ pub fn stop_owned<'a>(
             let result = if read_retrying(sysfs, state).is_ok_and(|s| s == "on") {
                 match own.replaced_by(true, kdamond_pid(sysfs, own.slot)) {
                     Some(pid) => Ok(Stopped::Foreign { pid }),
-                    None => crate::sysfs::write_retrying(sysfs, state, "off").map(|()| Stopped::Stopped),
+                    None => {
+                        crate::sysfs::write_retrying(sysfs, state, Command::Off.keyword()).map(|()| Stopped::Stopped)
+                    }
                 }
             } else {
                 Ok(Stopped::NotRunning)

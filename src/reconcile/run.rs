@@ -12,8 +12,8 @@ use super::{Options, Plan, PlanError, plan};
 use crate::compile::{self, Compiled};
 use crate::diag::{Code, Diagnostic};
 use crate::host::HostPaths;
-use crate::kernel::Layout;
 use crate::kernel::probe::{KernelInfo, ModuleState};
+use crate::kernel::{Command, Layout};
 use crate::policy::pipeline::{self, Checked, KernelChoice};
 use crate::reconcile::state::{EngineState, StateStore};
 use crate::sysfs::Sysfs;
@@ -63,7 +63,7 @@ impl Report {
 /// The enabled modules that block starting a kdamond, if the plan starts one (each of
 /// them runs an exclusive kdamond, so all of them must go).
 pub fn blocking_modules<'a>(plan: &Plan, modules: &'a [ModuleState]) -> Vec<&'a ModuleState> {
-    let starts = plan.ops.iter().any(|op| op.file.is_state() && op.new == "on");
+    let starts = plan.ops.iter().any(|op| op.command == Some(Command::On));
     if starts {
         modules.iter().filter(|m| m.enabled).collect()
     } else {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::compile::file::{File, Node};
 use crate::host::{HostPaths, ProcessMemory};
 use crate::kernel::keywords::Activity;
-use crate::kernel::{Layout, Ops};
+use crate::kernel::{Command, Layout, Ops};
 use crate::model::resolved::Scheme;
 use crate::reconcile::state::Owned;
 use crate::sysfs::{Sysfs, read_briefly, read_retrying, write_retrying};
@@ -120,13 +120,17 @@ pub fn collect(
     };
     if state == "on" && stats_note.is_none() {
         // Statistics are stale until the kernel is asked to refresh them.
-        let _ = write_retrying(sysfs, File::state(slot), "update_schemes_stats");
+        let _ = write_retrying(sysfs, File::state(slot), Command::UpdateSchemesStats.keyword());
         let first_scheme = Node::Scheme {
             kdamond: slot,
             scheme: 0,
         };
         if sysfs.exists(&first_scheme.file("quotas/effective_bytes").to_string()) {
-            let _ = write_retrying(sysfs, File::state(slot), "update_schemes_effective_quotas");
+            let _ = write_retrying(
+                sysfs,
+                File::state(slot),
+                Command::UpdateSchemesEffectiveQuotas.keyword(),
+            );
         }
     }
     let ctx = Node::Context { kdamond: slot };
