@@ -195,13 +195,7 @@ fn read_op(file: File, value: &str) -> Op {
 /// rewrote every kdamond).
 pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), RestoreError> {
     restore_recorded(sysfs, prior, plan, done)?;
-    let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
-    let touched: Vec<usize> = plan
-        .taken_over
-        .iter()
-        .copied()
-        .filter(|s| regrown || done.iter().any(|op| op.file.node.kdamond() == Some(*s)))
-        .collect();
+    let touched: Vec<usize> = plan.taken_over.iter().copied().filter(|s| touched(done, *s)).collect();
     if touched.is_empty() {
         return Ok(());
     }
@@ -213,9 +207,14 @@ pub fn restore(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op])
     Err(RestoreError::TakenOver { touched, ran })
 }
 
+/// Whether the operations `done` changed the kdamond in `slot`: one of them is below it, or
+/// `nr_kdamonds` was written (which recreates every kdamond).
+fn touched(done: &[Op], slot: usize) -> bool {
+    done.iter()
+        .any(|op| op.file == File::NR_KDAMONDS || op.file.node.kdamond() == Some(slot))
+}
+
 fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &[Op]) -> Result<(), RestoreError> {
-    let regrown = done.iter().any(|op| op.file == File::NR_KDAMONDS);
-    let touched = |slot: usize| regrown || done.iter().any(|op| op.file.node.kdamond() == Some(slot));
     let mut unrecorded = Vec::new();
     let prior_slots: BTreeMap<usize, &str> = prior.policies.iter().map(|(n, o)| (o.slot, n.as_str())).collect();
     for slot in plan.desired.keys().filter(|s| !prior_slots.contains_key(s)) {
@@ -229,7 +228,7 @@ fn restore_recorded(sysfs: &dyn Sysfs, prior: &EngineState, plan: &Plan, done: &
         let Some(applied) = &own.applied else {
             // Recorded by an earlier version: untouched, it is as it was; touched, its
             // files cannot be put back.
-            if touched(own.slot) {
+            if touched(done, own.slot) {
                 unrecorded.push(name.clone());
             }
             continue;
