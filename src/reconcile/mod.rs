@@ -229,7 +229,7 @@ pub fn plan(
         }
         free.insert(own.slot);
         if running[own.slot] {
-            ops.push(state_op(own.slot, "on", Command::Off, name));
+            ops.push(Op::command(own.slot, "on", Command::Off, name));
         }
         plans.push(KdamondPlan {
             slot: own.slot,
@@ -242,7 +242,7 @@ pub fn plan(
         for f in &foreign {
             free.insert(f.slot);
             if f.running {
-                ops.push(state_op(f.slot, "on", Command::Off, TAKEN_OVER));
+                ops.push(Op::command(f.slot, "on", Command::Off, TAKEN_OVER));
                 plans.push(KdamondPlan {
                     slot: f.slot,
                     policy: TAKEN_OVER.into(),
@@ -294,7 +294,7 @@ pub fn plan(
         let mut stopped = Vec::new();
         let still_running: Vec<usize> = (0..nr).filter(|k| running[*k] && !free_was_stopped(&ops, *k)).collect();
         for k in still_running {
-            ops.push(state_op(k, "on", Command::Off, owner_at(k).unwrap_or("(running)")));
+            ops.push(Op::command(k, "on", Command::Off, owner_at(k).unwrap_or("(running)")));
             stopped.push(k);
         }
         ops.push(Op::new(
@@ -337,7 +337,7 @@ pub fn plan(
             starts.push((slot, kdamond.policy.clone()));
         }
         for (slot, policy) in starts {
-            ops.push(state_op(slot, "off", Command::On, &policy));
+            ops.push(Op::command(slot, "off", Command::On, &policy));
             // A restart only for a policy that ran in this very slot; a freed slot's new
             // policy starts.
             let (effect, reason) = if stopped.contains(&slot) && owner_at(slot) == Some(policy.as_str()) {
@@ -380,11 +380,11 @@ pub fn plan(
             };
             ops.extend(changes);
             match effect {
-                Effect::Commit => ops.push(state_op(*slot, "on", Command::Commit, &kdamond.policy)),
-                Effect::Start => ops.push(state_op(*slot, "off", Command::On, &kdamond.policy)),
+                Effect::Commit => ops.push(Op::command(*slot, "on", Command::Commit, &kdamond.policy)),
+                Effect::Start => ops.push(Op::command(*slot, "off", Command::On, &kdamond.policy)),
                 Effect::Restart => {
-                    ops.push(state_op(*slot, "on", Command::Off, &kdamond.policy));
-                    ops.push(state_op(*slot, "off", Command::On, &kdamond.policy));
+                    ops.push(Op::command(*slot, "on", Command::Off, &kdamond.policy));
+                    ops.push(Op::command(*slot, "off", Command::On, &kdamond.policy));
                 }
                 _ => {}
             }
@@ -460,10 +460,6 @@ pub fn commit_would_block(layout: Layout, running: &[Option<&Kdamond>]) -> bool 
 fn free_was_stopped(ops: &[Op], slot: usize) -> bool {
     ops.iter()
         .any(|op| op.file == File::state(slot) && op.command == Some(Command::Off))
-}
-
-fn state_op(slot: usize, old: &str, command: Command, policy: &str) -> Op {
-    Op::command(slot, old, command, policy)
 }
 
 /// The writes of `desired` whose files differ, reading each file at most once; below an
