@@ -4,15 +4,15 @@
 //! ([`crate::kernel::features`]) and the keywords' own releases.
 
 use crate::diag::{Code, Diagnostic};
-use crate::kernel::{Feature, Version};
+use crate::kernel::{Feature, Ops, Version};
 use crate::key_path;
-use crate::model::resolved::Policy;
 use crate::model::wire as model;
 use crate::policy::source::KeyPath;
 
 use super::Ctx;
 
-pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kernel: Version) {
+/// `ops` is `None` when the target does not say which memory is monitored.
+pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, ops: Option<Ops>, kernel: Version) {
     let need = |ctx: &mut Ctx<'_>, what: String, since: Version, path: KeyPath| {
         if kernel < since {
             ctx.report(
@@ -29,12 +29,14 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy, kerne
     let need_feature = |ctx: &mut Ctx<'_>, feature: Feature, path: KeyPath| {
         need(ctx, feature.described().to_owned(), feature.since(), path);
     };
-    need(
-        ctx,
-        format!("operations set `{}`", policy.ops.keyword()),
-        policy.ops.since(),
-        key_path!["target", "ops"],
-    );
+    if let Some(ops) = ops {
+        need(
+            ctx,
+            format!("operations set `{}`", ops.keyword()),
+            ops.since(),
+            key_path!["target", "ops"],
+        );
+    }
     if wire.monitoring.as_ref().is_some_and(|m| m.autotune.is_some()) {
         need_feature(ctx, Feature::IntervalsGoal, key_path!["monitoring", "autotune"]);
     }

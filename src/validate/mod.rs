@@ -1,11 +1,14 @@
 //! Validation of policy files, in layers, collecting every finding before reporting:
-//! TOML syntax → the committed JSON schema → typed model → rules on the file as written
-//! ([`rules`]) → units and defaults ([`resolve`], which only converts) → rules on the
-//! resolved policy ([`rules`]) → features of the target kernel ([`features`]) → rules across
-//! the files of a directory (unique names). What shape a part needs to be converted at all
-//! is [`shape`], read by both resolve and the rules.
+//! TOML syntax → the committed JSON schema → typed model of the parts the schema did not
+//! reject ([`readable`]) → rules on the file as written ([`rules`]) → units and defaults
+//! ([`resolve`], which only converts) → rules on each resolved part ([`rules`]) → features
+//! of the target kernel ([`features`]) → rules across the files of a directory (unique
+//! names). Only a syntax error stops a file; a later layer skips just the parts an earlier
+//! one could not read. What shape a part needs to be converted at all is [`shape`], read by
+//! both resolve and the rules.
 
 mod features;
+mod readable;
 mod resolve;
 mod rules;
 pub mod schema;
@@ -14,13 +17,11 @@ mod shape;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::Version;
 use crate::model::resolved::Policy;
-use crate::model::wire::PolicyFile;
 use crate::policy::source::{self, KeyPath, SourceFile, SpanIndex};
+use readable::{Reading, Unread};
 
 /// What validation learnt about one file.
 pub struct FileOutcome {
@@ -38,20 +39,32 @@ pub struct FileOutcome {
 pub(crate) struct Ctx<'a> {
     pub file: &'a Arc<SourceFile>,
     pub index: &'a SpanIndex<'a>,
+    /// Which parts of the file the wire model holds, and where they are in the file.
+    pub reading: &'a Reading,
     pub diags: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
     /// Reports a finding about the value at `path`.
     pub fn report(&mut self, diagnostic: Diagnostic, path: &KeyPath) {
-        let span = self.index.value(path);
+        let span = self.span(path);
         self.diags.push(diagnostic.at(self.file, span));
     }
 
     /// Reports a finding about the key at `path` (a field that should not be there).
     pub fn report_key(&mut self, diagnostic: Diagnostic, path: &KeyPath) {
-        let span = self.index.key(path);
+        let span = self.index.key(&self.reading.in_file(path));
         self.diags.push(diagnostic.at(self.file, span));
+    }
+
+    /// The span of the value at `path` of the wire model.
+    pub fn span(&self, path: &KeyPath) -> Option<std::ops::Range<usize>> {
+        self.index.value(&self.reading.in_file(path))
+    }
+
+    /// The number of the wire model's scheme `i` in the file (from 0), as findings name it.
+    pub fn scheme_number(&self, i: usize) -> usize {
+        self.reading.scheme_index.get(i).copied().unwrap_or(i)
     }
 
     pub fn has_errors(&self) -> bool {
@@ -59,7 +72,9 @@ impl Ctx<'_> {
     }
 }
 
-/// Validates one file's text for a target kernel.
+/// Validates one file's text for a target kernel. A TOML syntax error stops there; otherwise
+/// the schema's findings are reported with the semantic rules' on every part of the file the
+/// schema did not reject ([`readable`]).
 pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let text = Arc::clone(&file.text);
     let parsed = match source::parse(&text) {
@@ -78,46 +93,38 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
             };
         }
     };
-    let mut schema_errors = crate::validate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
-    schema_errors.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
-    if !schema_errors.is_empty() {
-        return FileOutcome {
-            file,
-            policy: None,
-            diagnostics: schema_errors,
-            name: None,
-            name_span: None,
-        };
-    }
+    let schema_errors = crate::validate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
     let name_span = parsed.table.get_ref().get("name").map(|name| name.span());
-    let wire = match PolicyFile::deserialize(toml::de::Deserializer::from(parsed.table)) {
-        Ok(wire) => wire,
-        Err(error) => {
-            let diagnostics = vec![data_error(&file, &error)];
+    let (wire, reading) = match readable::read(parsed.table, &schema_errors) {
+        Ok(read) => read,
+        Err(unread) => {
+            let mut diagnostics = schema_errors;
+            if let (Unread::Data(error), true) = (unread, diagnostics.is_empty()) {
+                diagnostics.push(data_error(&file, &error));
+            }
             return FileOutcome {
                 file,
                 policy: None,
-                diagnostics,
+                diagnostics: sorted(diagnostics),
                 name: None,
                 name_span,
             };
         }
     };
-    let name = Some(wire.name.clone().unwrap_or_else(|| file.stem()));
+    let name = reading.name.then(|| wire.name.clone().unwrap_or_else(|| file.stem()));
     let mut ctx = Ctx {
         file: &file,
         index: &parsed.index,
-        diags: Vec::new(),
+        reading: &reading,
+        diags: schema_errors,
     };
     rules::check_written(&mut ctx, &wire);
-    let policy = resolve::policy(&mut ctx, &wire);
-    if let Some(policy) = &policy {
-        rules::check(&mut ctx, &wire, policy);
-        features::check(&mut ctx, &wire, policy, kernel);
-    }
-    let policy = policy.filter(|_| !ctx.has_errors());
-    let mut diagnostics = ctx.diags;
-    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    let parts = resolve::policy(&mut ctx, &wire);
+    rules::check(&mut ctx, &wire, &parts);
+    features::check(&mut ctx, &wire, parts.ops, kernel);
+    let has_errors = ctx.has_errors();
+    let diagnostics = sorted(ctx.diags);
+    let policy = parts.policy(file.display_path()).filter(|_| !has_errors);
     FileOutcome {
         file,
         policy,
@@ -125,6 +132,12 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         name,
         name_span,
     }
+}
+
+/// Findings in the order of the file (stable: findings at one place keep their order).
+fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    diagnostics
 }
 
 /// A TOML error, coded by the stage that found it: `toml-syntax` for the parser,
@@ -218,6 +231,8 @@ pub fn check_across(outcomes: &mut [FileOutcome]) {
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::*;
 
     /// Integers the wire model cannot hold are out of range, in words, whatever serde says.

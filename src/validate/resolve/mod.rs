@@ -15,38 +15,78 @@ mod target;
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::Ops;
 use crate::model::defaults;
-use crate::model::resolved::{Policy, Range, Selector};
+use crate::model::resolved::{Monitoring, Policy, Range, Scheme, Target};
 use crate::model::units::{self, Bound, UnitError};
-use crate::model::wire::{self as model, Raw};
+use crate::model::wire::{self as model, Mode, Raw};
 use crate::policy::source::KeyPath;
 
 use super::Ctx;
+use super::shape::{self, Selected};
 
-/// Resolves a whole policy; `None` when something could not be resolved at all.
-pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Option<Policy> {
+/// What of a policy resolved: each part of the file that was read and converts. Rules judge
+/// every part here, so a value that does not convert hides only the findings that depend on
+/// it.
+pub struct Parts {
+    pub name: String,
+    pub enabled: bool,
+    pub mode: Mode,
+    /// The operations set, once the target says which memory is monitored.
+    pub ops: Option<Ops>,
+    pub target: Option<Target>,
+    pub monitoring: Option<Monitoring>,
+    /// Each scheme of the wire model, in its order.
+    pub schemes: Vec<Option<Scheme>>,
+}
+
+impl Parts {
+    /// The whole policy, when every part resolved.
+    pub fn policy(self, file: String) -> Option<Policy> {
+        Some(Policy {
+            name: self.name,
+            file,
+            enabled: self.enabled,
+            mode: self.mode,
+            ops: self.ops?,
+            target: self.target?,
+            monitoring: self.monitoring?,
+            schemes: self.schemes.into_iter().collect::<Option<Vec<_>>>()?,
+        })
+    }
+}
+
+/// Resolves every part of a policy that was read.
+pub fn policy(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) -> Parts {
     let name = wire.name.clone().unwrap_or_else(|| ctx.file.stem());
-    let target = target::target(ctx, &wire.target);
-    let ops = wire.target.ops.unwrap_or(match target.as_ref().map(|t| &t.selector) {
-        Some(Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions) => Ops::Paddr,
-        _ => Ops::Vaddr,
-    });
-    let monitoring = monitoring::monitoring(ctx, wire.monitoring.as_ref().unwrap_or(&Default::default()));
-    let schemes: Vec<_> = wire
+    let target_read = ctx.reading.target;
+    let target = target_read.then(|| target::target(ctx, &wire.target)).flatten();
+    let ops = target_read
+        .then(|| {
+            wire.target.ops.or(match shape::selected(&wire.target)? {
+                Selected::Physical(_) => Some(Ops::Paddr),
+                _ => Some(Ops::Vaddr),
+            })
+        })
+        .flatten();
+    let monitoring = ctx
+        .reading
+        .monitoring
+        .then(|| monitoring::monitoring(ctx, wire.monitoring.as_ref().unwrap_or(&Default::default())))
+        .flatten();
+    let schemes = wire
         .scheme
         .iter()
         .enumerate()
         .map(|(i, s)| scheme::scheme(ctx, s, i, monitoring.as_ref()))
         .collect();
-    Some(Policy {
+    Parts {
         name,
-        file: ctx.file.display_path(),
         enabled: wire.enabled.unwrap_or(defaults::ENABLED),
         mode: wire.mode.unwrap_or(defaults::MODE),
         ops,
-        target: target?,
-        monitoring: monitoring?,
-        schemes: schemes.into_iter().collect::<Option<Vec<_>>>()?,
-    })
+        target,
+        monitoring,
+        schemes,
+    }
 }
 
 /// An address as written, or `None` when it is not one below 2^64.

@@ -24,14 +24,8 @@ pub(super) fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Opt
         size.and_then(|r| r.max.as_ref()),
         &at.join("size"),
     );
-    // Counts depend on the monitoring intervals: without them there is nothing to count in.
-    let (nr_accesses, age_aggrs) = match mon {
-        Some(mon) => (
-            access_range(ctx, pattern.access_rate.as_ref(), mon, &at.join("access_rate")),
-            age_range(ctx, pattern.age.as_ref(), mon, &at.join("age")),
-        ),
-        None => (None, None),
-    };
+    let nr_accesses = access_range(ctx, pattern.access_rate.as_ref(), mon, &at.join("access_rate"));
+    let age_aggrs = age_range(ctx, pattern.age.as_ref(), mon, &at.join("age"));
     let apply_interval_us = duration_us(
         ctx,
         wire.apply_interval.as_ref(),
@@ -59,7 +53,7 @@ pub(super) fn scheme(ctx: &mut Ctx<'_>, wire: &model::Scheme, i: usize, mon: Opt
         })
         .collect();
     Some(Scheme {
-        name: wire.name.clone().unwrap_or_else(|| i.to_string()),
+        name: wire.name.clone().unwrap_or_else(|| ctx.scheme_number(i).to_string()),
         action: wire.action,
         sz_bytes: sz_bytes?,
         nr_accesses: nr_accesses?,
@@ -123,10 +117,12 @@ fn count_range<T>(
     Some(Range { min: lo?, max: hi? })
 }
 
+/// Percentages count samples, which depend on the monitoring intervals: without them
+/// (`mon` is `None` when they do not convert) such a bound has no value, without a word.
 fn access_range(
     ctx: &mut Ctx<'_>,
     wire: Option<&model::RangeOf<model::AccessRate>>,
-    mon: &Monitoring,
+    mon: Option<&Monitoring>,
     path: &KeyPath,
 ) -> Option<Range> {
     count_range(ctx, wire, path, |ctx, text, at| {
@@ -140,6 +136,7 @@ fn access_range(
                 checked_count(ctx, u128::from(n), true, &text.0, "samples".into(), at)
             }
             Bound::Value(units::AccessRate::Percent(pct)) => {
+                let mon = mon?;
                 let (samples, exact) = units::percent_to_samples(pct, mon.sample_us.max(1), mon.aggr_us);
                 let note = format!("samples per aggregation interval (1 sample = {})", sample_share(mon));
                 checked_count(ctx, samples, exact, &text.0, note, at)
@@ -158,10 +155,12 @@ fn sample_share(mon: &Monitoring) -> String {
     format!("{}.{:02}%", hundredths / 100, hundredths % 100)
 }
 
+/// Durations count aggregation intervals: without the intervals (`mon` is `None`) such a
+/// bound has no value, without a word.
 fn age_range(
     ctx: &mut Ctx<'_>,
     wire: Option<&model::RangeOf<model::Age>>,
-    mon: &Monitoring,
+    mon: Option<&Monitoring>,
     path: &KeyPath,
 ) -> Option<Range> {
     count_range(ctx, wire, path, |ctx, text, at| {
@@ -173,6 +172,7 @@ fn age_range(
                 checked_count(ctx, u128::from(n), true, &text.0, "aggregation intervals".into(), at)
             }
             Bound::Value(units::Age::Micros(us)) => {
+                let mon = mon?;
                 let (aggrs, exact) = units::floor_ratio(u128::from(us), u128::from(mon.aggr_us.max(1)));
                 let note = format!(
                     "aggregation intervals (1 interval = {})",

@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::{FilterType, Ops};
-use crate::model::resolved::{FilterArg, Policy, Scheme, Selector};
+use crate::model::resolved::{FilterArg, Scheme, Selector, Target};
 use crate::model::wire as model;
 use crate::policy::source::KeyPath;
 use crate::validate::shape;
@@ -50,14 +50,17 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) {
     ranges::address_filter(ctx, wire, path);
 }
 
-pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
-    let ops = policy.ops;
+/// `target` and `ops` are `None` when the target does not resolve.
+pub(super) fn check(ctx: &mut Ctx<'_>, target: Option<&Target>, ops: Option<Ops>, scheme: &Scheme, path: &KeyPath) {
     for (f, filter) in scheme.filters.iter().enumerate() {
         let fp = path.join("filter").join(f);
-        if let FilterArg::Target(index) = filter.arg {
-            target_index(ctx, policy, index, &fp.join("target"));
+        if let (FilterArg::Target(index), Some(target)) = (&filter.arg, target) {
+            target_index(ctx, target, *index, &fp.join("target"));
         }
-        if !filter.kind.is_core() && ops != Ops::Paddr {
+        if let Some(ops) = ops
+            && !filter.kind.is_core()
+            && ops != Ops::Paddr
+        {
             ctx.report(
                 Diagnostic::warning(
                     Code::FilterOps,
@@ -87,8 +90,8 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
 /// processes come and go: an index beyond today's count may be meant for a busier moment, so
 /// it is accepted without a warning that would fire on legitimate policies. Only an index no
 /// number of processes reaches (there are fewer than `PID_MAX` of them) is refused there.
-fn target_index(ctx: &mut Ctx<'_>, policy: &Policy, index: u32, at: &KeyPath) {
-    let (count, what) = match &policy.target.selector {
+fn target_index(ctx: &mut Ctx<'_>, target: &Target, index: u32, at: &KeyPath) {
+    let (count, what) = match &target.selector {
         Selector::Pids(pids) => (
             pids.len(),
             format!(

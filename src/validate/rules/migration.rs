@@ -13,7 +13,7 @@ use super::Ctx;
 
 /// A migrating scheme needs exactly one of `target_node` and `destinations`; other actions
 /// take neither.
-pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
+pub fn check(ctx: &mut Ctx<'_>, ops: Option<Ops>, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
     let has_dest = wire.target_node.is_some() || wire.destinations.is_some();
     if scheme.action.is_migration() {
         if !has_dest {
@@ -39,7 +39,7 @@ pub fn check(ctx: &mut Ctx<'_>, ops: Ops, scheme: &Scheme, wire: &model::Scheme,
         // Physical memory migrates every folio to `target_nid` (`damon_pa_migrate()` in
         // mm/damon/paddr.c); only the virtual address operations read `dests/`. Written for
         // paddr, the destinations would be ignored and `target_nid` stay -1: nothing moves.
-        if ops == Ops::Paddr && wire.destinations.is_some() && wire.target_node.is_none() {
+        if ops == Some(Ops::Paddr) && wire.destinations.is_some() && wire.target_node.is_none() {
             ctx.report_key(
                 Diagnostic::error(
                     Code::MigrateDestination,
@@ -97,7 +97,7 @@ fn destinations(ctx: &mut Ctx<'_>, scheme: &Scheme, path: &KeyPath) {
         )
         .label("listed again")
         .help("list each node once; to give a node a larger share, raise its `weight` instead");
-        if let Some(span) = ctx.index.value(&path.join(earlier).join("node")) {
+        if let Some(span) = ctx.span(&path.join(earlier).join("node")) {
             diagnostic.related.push((span, "first listed here".to_owned()));
         }
         ctx.report(diagnostic, &path.join(d).join("node"));

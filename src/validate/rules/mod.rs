@@ -20,16 +20,20 @@ use std::collections::HashMap;
 
 use crate::diag::{Code, Diagnostic};
 use crate::key_path;
-use crate::model::resolved::Policy;
 use crate::model::wire as model;
 use crate::policy::source::KeyPath;
 
 use super::Ctx;
+use super::resolve::Parts;
 
 /// Rules on the file as written: they hold whether or not its values convert.
 pub fn check_written(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
-    name(ctx, wire);
-    target::written(ctx, &wire.target);
+    if ctx.reading.name {
+        name(ctx, wire);
+    }
+    if ctx.reading.target {
+        target::written(ctx, &wire.target);
+    }
     for (i, scheme) in wire.scheme.iter().enumerate() {
         let path = key_path!["scheme", i];
         quota::written_goals(ctx, scheme, &path);
@@ -39,24 +43,34 @@ pub fn check_written(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
     }
 }
 
-/// Rules on the resolved policy.
-pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, policy: &Policy) {
-    monitoring::check(ctx, policy);
-    target::ops(ctx, policy);
+/// Rules on the resolved parts of a policy: each rule judges the parts it needs, whichever
+/// others did not resolve.
+pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, parts: &Parts) {
+    if let Some(mon) = &parts.monitoring {
+        monitoring::check(ctx, mon);
+    }
+    if let (Some(target), Some(ops)) = (&parts.target, parts.ops) {
+        target::ops(ctx, target, ops);
+    }
     cgroup::check(ctx, wire);
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    for (i, (scheme, wire_scheme)) in policy.schemes.iter().zip(&wire.scheme).enumerate() {
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for (i, wire_scheme) in wire.scheme.iter().enumerate() {
         let path = key_path!["scheme", i];
-        if let Some(first) = names.insert(&scheme.name, i) {
-            scheme::duplicate_name(ctx, scheme, first, &path);
+        let number = ctx.scheme_number(i);
+        let name = wire_scheme.name.clone().unwrap_or_else(|| number.to_string());
+        if let Some(first) = names.insert(name.clone(), number) {
+            scheme::duplicate_name(ctx, &name, first, &path);
         }
+        let Some(scheme) = &parts.schemes[i] else { continue };
         ranges::access_pattern(ctx, scheme, &path);
-        scheme::never_matches(ctx, policy, scheme, &path);
-        scheme::action_fits_ops(ctx, policy.ops, scheme, &path);
-        migration::check(ctx, policy.ops, scheme, wire_scheme, &path);
-        quota::check(ctx, policy, scheme, &path);
+        scheme::never_matches(ctx, parts.monitoring.as_ref(), scheme, &path);
+        if let Some(ops) = parts.ops {
+            scheme::action_fits_ops(ctx, ops, scheme, &path);
+        }
+        migration::check(ctx, parts.ops, scheme, wire_scheme, &path);
+        quota::check(ctx, parts.ops, scheme, &path);
         scheme::watermarks(ctx, scheme, &path);
-        filter::check(ctx, policy, scheme, &path);
+        filter::check(ctx, parts.target.as_ref(), parts.ops, scheme, &path);
     }
 }
 

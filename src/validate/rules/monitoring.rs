@@ -5,15 +5,14 @@ use std::time::Duration;
 use crate::diag::{Code, Diagnostic};
 use crate::key_path;
 use crate::model::defaults;
-use crate::model::resolved::Policy;
+use crate::model::resolved::Monitoring;
 
 use super::{Ctx, ranges};
 
 /// The fewest regions DAMON works with (`damon_set_attrs()` refuses fewer).
 const MIN_NR_REGIONS: u64 = 3;
 
-pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy) {
-    let mon = &policy.monitoring;
+pub(super) fn check(ctx: &mut Ctx<'_>, mon: &Monitoring) {
     let path = key_path!["monitoring"];
     if mon.sample_us == 0 {
         let default = humantime::format_duration(Duration::from_micros(defaults::SAMPLE_INTERVAL_US));

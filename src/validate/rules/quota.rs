@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Metric, MetricUnit, Ops};
 use crate::model::defaults;
-use crate::model::resolved::{Policy, Scheme};
+use crate::model::resolved::Scheme;
 use crate::model::wire as model;
 use crate::policy::source::KeyPath;
 use crate::validate::shape;
@@ -41,7 +41,8 @@ pub(super) fn written_goals(ctx: &mut Ctx<'_>, wire: &model::Scheme, path: &KeyP
     }
 }
 
-pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
+/// `ops` is `None` when the target does not say which memory is monitored.
+pub(super) fn check(ctx: &mut Ctx<'_>, ops: Option<Ops>, scheme: &Scheme, path: &KeyPath) {
     let q = &scheme.quota;
     let at = path.join("quota");
     if (q.ms > 0 || q.bytes > 0 || !q.goals.is_empty()) && q.reset_interval_ms == 0 {
@@ -90,7 +91,7 @@ pub(super) fn check(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &
                 &gp.join("cgroup"),
             );
         }
-        if goal.metric == Metric::NodeEligibleMemBp && policy.ops != Ops::Paddr {
+        if goal.metric == Metric::NodeEligibleMemBp && ops.is_some_and(|ops| ops != Ops::Paddr) {
             ctx.report(
                 Diagnostic::error(
                     Code::GoalArgument,

@@ -3,7 +3,7 @@
 
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Action, Ops};
-use crate::model::resolved::{Policy, Scheme};
+use crate::model::resolved::{Monitoring, Scheme};
 use crate::policy::source::KeyPath;
 
 use super::Ctx;
@@ -15,21 +15,26 @@ const PAGE_SIZE: u64 = 4096;
 const WATERMARK_PERMIL_MAX: u64 = 1000;
 
 /// A scheme name used by an earlier scheme of the policy, `first` its index.
-pub(super) fn duplicate_name(ctx: &mut Ctx<'_>, scheme: &Scheme, first: usize, path: &KeyPath) {
+pub(super) fn duplicate_name(ctx: &mut Ctx<'_>, name: &str, first: usize, path: &KeyPath) {
     ctx.report(
         Diagnostic::error(
             Code::DuplicateName,
-            format!("scheme name `{}` is already used by scheme {first}", scheme.name),
+            format!("scheme name `{name}` is already used by scheme {first}"),
         )
         .help("give each scheme of a policy a unique `name`"),
         &path.join("name"),
     );
 }
 
-pub(super) fn never_matches(ctx: &mut Ctx<'_>, policy: &Policy, scheme: &Scheme, path: &KeyPath) {
+/// `mon` is `None` when the monitoring intervals do not convert: access rates are then not
+/// judged.
+pub(super) fn never_matches(ctx: &mut Ctx<'_>, mon: Option<&Monitoring>, scheme: &Scheme, path: &KeyPath) {
     let at = path.join("access_pattern");
-    let samples_per_aggr = policy.monitoring.aggr_us / policy.monitoring.sample_us.max(1);
-    if scheme.nr_accesses.min > samples_per_aggr && scheme.nr_accesses.min <= scheme.nr_accesses.max {
+    if let Some(mon) = mon
+        && let samples_per_aggr = mon.aggr_us / mon.sample_us.max(1)
+        && scheme.nr_accesses.min > samples_per_aggr
+        && scheme.nr_accesses.min <= scheme.nr_accesses.max
+    {
         ctx.report(
             Diagnostic::warning(Code::NeverMatches, format!(
                 "scheme `{}` can never match: `access_rate.min` is {} samples but an aggregation interval has only {samples_per_aggr}",

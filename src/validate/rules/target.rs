@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::Ops;
 use crate::key_path;
-use crate::model::resolved::{Policy, Selector};
+use crate::model::resolved::{Selector, Target};
 use crate::model::wire::{self as model, Physical};
 use crate::validate::shape::{self, PhysicalShape, Selected};
 
@@ -90,7 +90,7 @@ fn unique_pids(ctx: &mut Ctx<'_>, pids: &[u32]) {
         )
         .label("listed again")
         .help("remove the repeated pid: DAMON would monitor the process twice, as two targets over one address space");
-        if let Some(span) = ctx.index.value(&path.join(earlier)) {
+        if let Some(span) = ctx.span(&path.join(earlier)) {
             diagnostic.related.push((span, "first listed here".to_owned()));
         }
         ctx.report(diagnostic, &path.join(i));
@@ -98,26 +98,23 @@ fn unique_pids(ctx: &mut Ctx<'_>, pids: &[u32]) {
 }
 
 /// The operations set monitors the memory the target selects.
-pub(super) fn ops(ctx: &mut Ctx<'_>, policy: &Policy) {
+pub(super) fn ops(ctx: &mut Ctx<'_>, target: &Target, ops: Ops) {
     let physical = matches!(
-        policy.target.selector,
+        target.selector,
         Selector::PhysicalWhole | Selector::PhysicalNode(_) | Selector::PhysicalRegions
     );
     let ops_path = key_path!["target", "ops"];
-    if physical && policy.ops != Ops::Paddr {
+    if physical && ops != Ops::Paddr {
         ctx.report(
             Diagnostic::error(
                 Code::OpsTarget,
-                format!(
-                    "physical memory is monitored by `paddr`, not `{}`",
-                    policy.ops.keyword()
-                ),
+                format!("physical memory is monitored by `paddr`, not `{}`", ops.keyword()),
             )
             .help("remove `ops`, or select processes instead of `physical`"),
             &ops_path,
         );
     }
-    if !physical && policy.ops == Ops::Paddr {
+    if !physical && ops == Ops::Paddr {
         ctx.report(
             Diagnostic::error(
                 Code::OpsTarget,
@@ -127,7 +124,7 @@ pub(super) fn ops(ctx: &mut Ctx<'_>, policy: &Policy) {
             &ops_path,
         );
     }
-    if policy.ops == Ops::Fvaddr && policy.target.regions.is_empty() {
+    if ops == Ops::Fvaddr && target.regions.is_empty() {
         ctx.report(
             Diagnostic::error(
                 Code::FvaddrRegions,
