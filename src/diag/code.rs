@@ -110,6 +110,22 @@ codes! {
     NeverMigrates = "never-migrates",
     /// A value the kernel floors to zero.
     RoundsToZero = "rounds-to-zero",
+    /// A NUMA node id the kernel cannot read (it parses node ids as `int`).
+    NodeId = "node-id",
+    /// A size quota the kernel cannot use: below one page, or 0 (which means no limit).
+    QuotaSize = "quota-size",
+    /// A time quota longer than its reset interval, which it can never reach.
+    QuotaTime = "quota-time",
+    /// A process name no process can have (`comm` holds 15 bytes).
+    ProcessName = "process-name",
+    /// An interval autotuning target outside what access rates can be.
+    AutotuneTarget = "autotune-target",
+    /// An apply interval the kernel rounds to whole sampling intervals.
+    ApplyInterval = "apply-interval",
+    /// Schemes that undo each other on the same memory (`hugepage` and `nohugepage`).
+    ContradictorySchemes = "contradictory-schemes",
+    /// A policy without schemes: it monitors and does nothing with what it sees.
+    NoSchemes = "no-schemes",
     /// Something the target kernel lacks.
     KernelFeature = "kernel-feature",
     // damo's formats.

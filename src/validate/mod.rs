@@ -33,6 +33,8 @@ pub struct FileOutcome {
     name: Option<String>,
     /// Span of the policy's `name` key, when it has one.
     name_span: Option<std::ops::Range<usize>>,
+    /// Span of each scheme's `action`, for findings across files.
+    action_spans: Vec<Option<std::ops::Range<usize>>>,
 }
 
 /// Locates findings in one file.
@@ -90,11 +92,13 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
                 diagnostics,
                 name: None,
                 name_span: None,
+                action_spans: Vec::new(),
             };
         }
     };
     let schema_errors = crate::validate::schema::validate(&file, parsed.table.get_ref(), &parsed.index);
     let name_span = parsed.table.get_ref().get("name").map(|name| name.span());
+    let action_spans = readable::action_spans(parsed.table.get_ref());
     let (wire, reading) = match readable::read(parsed.table, &schema_errors) {
         Ok(read) => read,
         Err(unread) => {
@@ -108,6 +112,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
                 diagnostics: sorted(diagnostics),
                 name: None,
                 name_span,
+                action_spans,
             };
         }
     };
@@ -122,6 +127,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let parts = resolve::policy(&mut ctx, &wire);
     rules::check(&mut ctx, &wire, &parts);
     features::check(&mut ctx, &wire, parts.ops, kernel);
+    rules::no_schemes(&mut ctx, &wire, &parts);
     let has_errors = ctx.has_errors();
     let diagnostics = sorted(ctx.diags);
     let policy = parts.policy(file.display_path()).filter(|_| !has_errors);
@@ -131,6 +137,7 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
         diagnostics,
         name,
         name_span,
+        action_spans,
     }
 }
 
@@ -198,7 +205,8 @@ fn data_error(file: &Arc<SourceFile>, error: &toml::de::Error) -> Diagnostic {
         .at(file, Some(span))
 }
 
-/// Rules that need every file: policy names are unique across the set.
+/// Rules that need every file: policy names are unique across the set, and no two policies
+/// of the same processes undo each other's schemes.
 pub fn check_across(outcomes: &mut [FileOutcome]) {
     let mut first_by_name: HashMap<String, usize> = HashMap::new();
     for i in 0..outcomes.len() {
@@ -227,6 +235,8 @@ pub fn check_across(outcomes: &mut [FileOutcome]) {
             }
         }
     }
+    // Among the policies that remain valid.
+    rules::contradictions_across(outcomes);
 }
 
 #[cfg(test)]

@@ -158,6 +158,21 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
     Ok((wire, reading))
 }
 
+/// The span of each scheme's `action` value, by the scheme's position in the file: where
+/// findings across files point.
+pub fn action_spans(document: &DeTable<'_>) -> Vec<Option<Range<usize>>> {
+    let Some(DeValue::Array(schemes)) = document.get("scheme").map(Spanned::get_ref) else {
+        return Vec::new();
+    };
+    schemes
+        .iter()
+        .map(|scheme| match scheme.get_ref() {
+            DeValue::Table(table) => table.get("action").map(Spanned::span),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A node of the document: its path, and the spans of its key (when it has one) and value.
 struct Node {
     path: KeyPath,

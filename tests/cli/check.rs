@@ -286,3 +286,12 @@ fn a_project_file_named_on_its_own_is_read_as_one() {
     let alone = run(&dirs, &["check", "pinned-6.12/damo-policy.toml"]);
     assert_eq!(alone.code, 0, "{}", alone.transcript());
 }
+
+/// Two policies of the same processes whose schemes undo each other: a warning on the
+/// later file naming the earlier policy, scheme and place.
+#[test]
+fn contradictory_schemes_across_policies() {
+    let result = run(&fixtures().join("dirs"), &["check", "contradictory-schemes"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    insta::assert_snapshot!(result.transcript());
+}

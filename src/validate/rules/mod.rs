@@ -8,9 +8,11 @@
 //! [`migration`], [`cgroup`]; [`ranges`] owns every rule on the order of a range.
 
 mod cgroup;
+mod contradiction;
 mod filter;
 mod migration;
 mod monitoring;
+mod node;
 mod quota;
 mod ranges;
 mod scheme;
@@ -26,6 +28,10 @@ use crate::policy::source::KeyPath;
 use super::Ctx;
 use super::resolve::Parts;
 
+/// The smallest region DAMON can have, and the unit it charges quotas in: one page
+/// (`DAMON_MIN_REGION`).
+const PAGE_SIZE: u64 = 4096;
+
 /// Rules on the file as written: they hold whether or not its values convert.
 pub fn check_written(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
     if ctx.reading.name {
@@ -37,6 +43,7 @@ pub fn check_written(ctx: &mut Ctx<'_>, wire: &model::PolicyFile) {
     for (i, scheme) in wire.scheme.iter().enumerate() {
         let path = key_path!["scheme", i];
         quota::written_goals(ctx, scheme, &path);
+        node::written(ctx, scheme, &path);
         for (f, filter) in scheme.filter.iter().enumerate() {
             filter::written(ctx, filter, &path.join("filter").join(f));
         }
@@ -68,10 +75,39 @@ pub fn check(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, parts: &Parts) {
             scheme::action_fits_ops(ctx, ops, scheme, &path);
         }
         migration::check(ctx, parts.ops, scheme, wire_scheme, &path);
-        quota::check(ctx, parts.ops, scheme, &path);
+        quota::check(ctx, parts.ops, scheme, wire_scheme, &path);
         scheme::watermarks(ctx, scheme, &path);
         filter::check(ctx, parts.target.as_ref(), parts.ops, scheme, &path);
+        if let Some(mon) = &parts.monitoring {
+            scheme::apply_interval(ctx, mon, scheme, &path);
+        }
     }
+    contradiction::within(ctx, parts);
+}
+
+pub use contradiction::across as contradictions_across;
+
+/// A policy without schemes starts a kdamond that monitors its target and does nothing
+/// with what it sees: `status` has no statistics to show and nothing is acted on. Such a
+/// kdamond is only of use to record accesses, which damo-policy does not do; a policy that
+/// records will not take this warning. Judged on a policy that is otherwise valid (and
+/// enabled): it is about what the policy does when it runs.
+pub fn no_schemes(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, parts: &Parts) {
+    if !wire.scheme.is_empty() || !ctx.reading.every_scheme || !parts.enabled || ctx.has_errors() {
+        return;
+    }
+    ctx.report_key(
+        Diagnostic::warning(
+            Code::NoSchemes,
+            format!(
+                "policy `{}` has no schemes: it monitors its target and acts on nothing",
+                parts.name
+            ),
+        )
+        .label("monitored, never acted on")
+        .help("add a [[scheme]] with the action to take (`action = \"stat\"` only counts the memory that matches); monitoring alone is of use only to record accesses, which damo-policy does not do"),
+        &key_path!["target"],
+    );
 }
 
 /// A policy named after its file needs a file name that is a policy name.
@@ -172,7 +208,12 @@ mod tests {
 
     #[test]
     fn cgroup_paths() {
-        let target = |cgroup: &str| findings(&format!("[target]\ncgroup = {cgroup:?}\n"));
+        // With a scheme: a policy without one is warned about.
+        let target = |cgroup: &str| {
+            findings(&format!(
+                "[target]\ncgroup = {cgroup:?}\n[[scheme]]\naction = \"stat\"\n"
+            ))
+        };
         let memcg = |cgroup: &str| {
             findings(&format!(
                 "[target]\nphysical = true\n[[scheme]]\naction = \"stat\"\n[[scheme.filter]]\ntype = \"memcg\"\ncgroup = {cgroup:?}\n"

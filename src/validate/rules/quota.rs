@@ -11,7 +11,7 @@ use crate::model::wire as model;
 use crate::policy::source::KeyPath;
 use crate::validate::shape;
 
-use super::Ctx;
+use super::{Ctx, PAGE_SIZE};
 
 /// 100% in basis points, the most a `*_bp` goal metric can measure.
 const BP_MAX: u64 = 10_000;
@@ -42,9 +42,27 @@ pub(super) fn written_goals(ctx: &mut Ctx<'_>, wire: &model::Scheme, path: &KeyP
 }
 
 /// `ops` is `None` when the target does not say which memory is monitored.
-pub(super) fn check(ctx: &mut Ctx<'_>, ops: Option<Ops>, scheme: &Scheme, path: &KeyPath) {
+pub(super) fn check(ctx: &mut Ctx<'_>, ops: Option<Ops>, scheme: &Scheme, wire: &model::Scheme, path: &KeyPath) {
     let q = &scheme.quota;
     let at = path.join("quota");
+    if wire.quota.as_ref().is_some_and(|quota| quota.size.is_some()) {
+        size(ctx, q.bytes, &at.join("size"));
+    }
+    if q.ms > q.reset_interval_ms && q.reset_interval_ms > 0 {
+        let time = humantime::format_duration(Duration::from_millis(q.ms));
+        let reset = humantime::format_duration(Duration::from_millis(q.reset_interval_ms));
+        ctx.report(
+            Diagnostic::warning(
+                Code::QuotaTime,
+                format!("the time quota ({time}) is longer than its reset interval ({reset}): it can never be reached, so it limits nothing"),
+            )
+            .label("longer than `reset_interval`")
+            .help(format!(
+                "the quota is the time the action may take per reset interval, which is at most the interval itself: write a `time` below {reset}, or omit `time` for no time limit"
+            )),
+            &at.join("time"),
+        );
+    }
     if (q.ms > 0 || q.bytes > 0 || !q.goals.is_empty()) && q.reset_interval_ms == 0 {
         let default = humantime::format_duration(Duration::from_millis(defaults::QUOTA_RESET_INTERVAL_MS));
         ctx.report(
@@ -128,6 +146,36 @@ pub(super) fn check(ctx: &mut Ctx<'_>, ops: Option<Ops>, scheme: &Scheme, path: 
     }
 }
 
+/// A size quota as written. The kernel charges whole pages: once what is left of the quota
+/// is less than a page, it rounds it down to 0 and applies nothing (`damos_apply_scheme()`
+/// in mm/damon/core.c), so a quota below one page never lets the scheme act: a warning, as
+/// for schemes that can never match (the kernel takes it). A quota of 0 is no quota at all
+/// (`quota->sz` 0 is unlimited): written out, it reads as "nothing" and means "everything",
+/// and omitting `size` says the same without the ambiguity, so it is refused.
+fn size(ctx: &mut Ctx<'_>, bytes: u64, at: &KeyPath) {
+    if bytes == 0 {
+        ctx.report(
+            Diagnostic::error(
+                Code::QuotaSize,
+                "a size quota of 0 bytes is no limit to the kernel, not a limit of nothing",
+            )
+            .label("means unlimited")
+            .help("omit `size` for no size limit; to keep the scheme from acting, remove it or set the policy's `mode = \"observe\"`"),
+            at,
+        );
+    } else if bytes < PAGE_SIZE {
+        ctx.report(
+            Diagnostic::warning(
+                Code::QuotaSize,
+                format!("a size quota of {bytes} bytes is less than one page ({PAGE_SIZE} bytes): the kernel rounds it down to 0 and the scheme never acts"),
+            )
+            .label("below one page")
+            .help("the kernel applies actions to whole pages: write at least \"4KiB\" (sizes without a unit are bytes: \"128MiB\", not 128), or omit `size` for no size limit"),
+            at,
+        );
+    }
+}
+
 /// Basis points as the percentage a user writes: 15000 → `150%`, 10050 → `100.5%`.
 pub(super) fn percent_of_bp(bp: u64) -> String {
     let fraction = format!("{:02}", bp % 100);
@@ -136,5 +184,37 @@ pub(super) fn percent_of_bp(bp: u64) -> String {
         format!("{}%", bp / 100)
     } else {
         format!("{}.{fraction}%", bp / 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::findings;
+
+    fn quota(fields: &str) -> Vec<String> {
+        findings(&format!(
+            "[target]\nprocess = \"a\"\n[[scheme]]\naction = \"pageout\"\nquota = {{ {fields} }}\n"
+        ))
+    }
+
+    #[test]
+    fn size_quotas_are_at_least_a_page_and_never_zero() {
+        assert!(quota("size = \"4KiB\"").is_empty());
+        assert!(quota("size = 4096").is_empty());
+        assert!(quota("size = \"max\"").is_empty());
+        assert!(quota("time = \"10ms\"").is_empty());
+        assert_eq!(quota("size = 4095"), ["W:quota-size"]);
+        assert_eq!(quota("size = \"1KiB\""), ["W:quota-size"]);
+        // 0 is no limit to the kernel: omitting `size` says so.
+        assert_eq!(quota("size = 0"), ["E:quota-size"]);
+        assert_eq!(quota("size = \"min\""), ["E:quota-size"]);
+    }
+
+    #[test]
+    fn time_quotas_fit_their_reset_interval() {
+        assert!(quota("time = \"1s\", reset_interval = \"1s\"").is_empty());
+        assert_eq!(quota("time = \"2s\", reset_interval = \"1s\""), ["W:quota-time"]);
+        // The default reset interval is 1s.
+        assert_eq!(quota("time = \"1500ms\""), ["W:quota-time"]);
     }
 }

@@ -49,8 +49,39 @@ pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Target) {
             }
             self::physical(ctx, physical);
         }
-        Selected::Process(_) | Selected::Cgroup(_) => {}
+        Selected::Process(name) => process_name(ctx, name),
+        Selected::Cgroup(_) => {}
     }
+}
+
+/// The most bytes of a process name: `comm` is `TASK_COMM_LEN` (16) bytes with its NUL.
+const COMM_MAX_BYTES: usize = 15;
+
+/// A process is found by its `comm`, which the kernel cuts to 15 bytes: a longer name (in
+/// bytes: a non-ASCII character takes 2 to 4) is the name of no process.
+fn process_name(ctx: &mut Ctx<'_>, name: &str) {
+    if name.len() <= COMM_MAX_BYTES {
+        return;
+    }
+    let mut cut = COMM_MAX_BYTES;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    ctx.report(
+        Diagnostic::error(
+            Code::ProcessName,
+            format!(
+                "the process name is {} bytes; the kernel keeps at most {COMM_MAX_BYTES} bytes of a name (`comm`), so no process has this one",
+                name.len()
+            ),
+        )
+        .label(format!("longer than {COMM_MAX_BYTES} bytes"))
+        .help(format!(
+            "write the name as /proc/<pid>/comm shows it, cut to {COMM_MAX_BYTES} bytes (a non-ASCII character takes 2 to 4): \"{}\"",
+            name[..cut].escape_debug()
+        )),
+        &key_path!["target", "process"],
+    );
 }
 
 fn physical(ctx: &mut Ctx<'_>, wire: &Physical) {
@@ -133,5 +164,24 @@ pub(super) fn ops(ctx: &mut Ctx<'_>, target: &Target, ops: Ops) {
             .help("add `regions = [{ start = \"0x…\", end = \"0x…\" }]`, or use `vaddr`"),
             &ops_path,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::findings;
+
+    #[test]
+    fn process_names_are_at_most_15_bytes() {
+        let process = |name: &str| {
+            findings(&format!(
+                "[target]\nprocess = {name:?}\n[[scheme]]\naction = \"stat\"\n"
+            ))
+        };
+        assert!(process("kworker-abcdefg").is_empty());
+        assert!(process("éééééé").is_empty());
+        // 15 characters, 30 bytes: longer than any `comm`.
+        assert_eq!(process("ééééééééééééééé"), ["E:process-name"]);
+        assert_eq!(process("aaaaaaaaaaaaaaé"), ["E:process-name"]);
     }
 }
