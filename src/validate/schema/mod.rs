@@ -236,13 +236,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .collect();
             vec![at(unknown_keyword(&name, &shown, value, &choices))]
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            let (noun, help) =
-                scalar::pattern_meaning(pattern).unwrap_or(("valid here", "see the schema's description of this key"));
-            vec![at(Diagnostic::error(Code::BadValue, format!("{shown} is not {noun}"))
-                .label(format!("expected {noun}"))
-                .help(help))]
-        }
+        ValidationErrorKind::Pattern { pattern } => vec![at(pattern_mismatch(pattern, &shown, value))],
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             vec![at(Diagnostic::error(
                 Code::WrongType,
@@ -289,6 +283,31 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .help("see the schema's description of this key (`damo-policy schema`)"))]
         }
     }
+}
+
+/// A string that does not match its pattern, in the words of the parser `check` converts it
+/// with: why the value is wrong (`0.5B` is not a whole number of bytes), not only that it is.
+fn pattern_mismatch(pattern: &str, shown: &str, value: Option<&serde_json::Value>) -> Diagnostic {
+    let Some(grammar) = scalar::Grammar::of_pattern(pattern) else {
+        return Diagnostic::error(Code::BadValue, format!("{shown} is not valid here"))
+            .label("not a valid form")
+            .help("see the schema's description of this key (`damo-policy schema`)");
+    };
+    let noun = grammar.noun();
+    let reason = match (grammar, value.and_then(|v| v.as_str())) {
+        (scalar::Grammar::PolicyName, _) | (_, None) => None,
+        (_, Some(text)) => grammar.judge(text).err(),
+    };
+    // The parser's reason names what is wrong, so the label only points at the value.
+    let (message, label, help) = match reason {
+        Some(error) => (error.message, "here".to_owned(), error.help),
+        None => (
+            format!("{shown} is not {noun}"),
+            format!("expected {noun}"),
+            grammar.help().to_owned(),
+        ),
+    };
+    Diagnostic::error(Code::BadValue, message).label(label).help(help)
 }
 
 /// How to bring an out-of-range integer into range, from the kind of key it is.
