@@ -322,6 +322,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn long_values_are_echoed_cut() {
+        assert_eq!(echo("4KiB"), "`4KiB`");
+        let long = "9".repeat(100_000);
+        assert_eq!(echo(&long), format!("`{}…` (100000 characters)", "9".repeat(40)));
+        assert!(parse_size(&long).unwrap_err().message.len() < 100);
+    }
+
+    #[test]
     fn sizes_are_1024_based_and_exact() {
         assert_eq!(parse_size("4K"), Ok(Bound::Value(4096)));
         assert_eq!(parse_size("4KB"), Ok(Bound::Value(4096)));
