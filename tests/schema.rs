@@ -1,6 +1,9 @@
 //! The committed JSON schema matches the wire model, and `damo-policy schema` prints it;
 //! the quick reading of it that valid documents pass accepts only what the full validator
-//! accepts.
+//! accepts; the schema and `check` agree on the values of every field kind ([`agreement`]).
+
+#[path = "schema/agreement.rs"]
+mod agreement;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -17,7 +17,7 @@ pub struct UnitError {
 }
 
 impl UnitError {
-    fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             help: help.into(),
@@ -29,6 +29,20 @@ impl fmt::Display for UnitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
+}
+
+/// Characters of a value a message shows before cutting it short.
+const ECHO_CHARS: usize = 40;
+
+/// A value as a message shows it, between backticks: in full when short, else its first
+/// characters and its length, so that a hostile 100,000-digit value does not flood the output.
+pub fn echo(text: &str) -> String {
+    let length = text.chars().count();
+    if length <= ECHO_CHARS {
+        return format!("`{text}`");
+    }
+    let head: String = text.chars().take(ECHO_CHARS).collect();
+    format!("`{head}…` ({length} characters)")
 }
 
 pub const SIZE_HELP: &str = "write a size as integer bytes or a string such as \"4KiB\", \"1.5GiB\", \"128M\" \
@@ -92,7 +106,7 @@ pub enum Inexact {
 }
 
 /// Splits `"12.5 KiB"` into the number and the trimmed unit text.
-fn split_number(text: &str) -> (&str, &str) {
+pub(crate) fn split_number(text: &str) -> (&str, &str) {
     let end = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
@@ -109,6 +123,7 @@ pub enum Bound<T> {
 
 /// Parses a size: integer bytes or `"<decimal>[ ]<unit>"`, all units 1024-based.
 pub fn parse_size(text: &str) -> Result<Bound<u64>, UnitError> {
+    let shown = echo(text);
     let trimmed = text.trim();
     match trimmed {
         "min" => return Ok(Bound::Min),
@@ -116,23 +131,24 @@ pub fn parse_size(text: &str) -> Result<Bound<u64>, UnitError> {
         _ => {}
     }
     let (number, unit) = split_number(trimmed);
-    let bad = || UnitError::new(format!("`{text}` is not a size"), SIZE_HELP);
+    let bad = || UnitError::new(format!("{shown} is not a size"), SIZE_HELP);
     let value = Decimal::parse(number).ok_or_else(bad)?;
     let shift = size_unit_shift(unit)
-        .ok_or_else(|| UnitError::new(format!("`{unit}` is not a size unit in `{text}`"), SIZE_HELP))?;
+        .ok_or_else(|| UnitError::new(format!("{} is not a size unit in {shown}", echo(unit)), SIZE_HELP))?;
     match value.times_exact(1u128 << shift) {
         Ok(bytes) => u64::try_from(bytes).map(Bound::Value).map_err(|_| size_overflow(text)),
         Err(Inexact::Overflow) => Err(size_overflow(text)),
         Err(Inexact::Fraction) => Err(UnitError::new(
-            format!("`{text}` is not a whole number of bytes"),
+            format!("{shown} is not a whole number of bytes"),
             "use a smaller unit or a value that is a whole number of bytes (\"1.5KiB\" is 1536 bytes)",
         )),
     }
 }
 
 fn size_overflow(text: &str) -> UnitError {
+    let shown = echo(text);
     UnitError::new(
-        format!("`{text}` is larger than the largest size (2^64 - 1 bytes)"),
+        format!("{shown} is larger than the largest size (2^64 - 1 bytes)"),
         "use a smaller value, or \"max\" for an unbounded size",
     )
 }
@@ -161,114 +177,9 @@ fn size_unit_shift(unit: &str) -> Option<u32> {
     Some(shift)
 }
 
-/// Parses a duration (humantime grammar) into whole microseconds.
-pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
-    let trimmed = text.trim();
-    match trimmed {
-        "min" => return Ok(Bound::Min),
-        "max" => return Ok(Bound::Max),
-        _ => {}
-    }
-    if let Some(us) = decimal_duration_us(trimmed, text) {
-        return us.map(Bound::Value);
-    }
-    // humantime also reads fractions inside a sum (`1s 1.5ms`), which the schema refuses and
-    // whose exactness nothing here checks: a fraction is for a single value only.
-    if trimmed.contains('.') && split_number(trimmed).1.contains(|c: char| c.is_ascii_digit()) {
-        return Err(UnitError::new(
-            format!("`{text}` is not a duration: only a single value may have a fraction, as in \"1.5ms\""),
-            DURATION_HELP,
-        ));
-    }
-    // humantime reads a number without a unit inside a sum (`1000 1000s`) as if the digits
-    // ran on; the schema (and anyone reading it) takes every number to need its unit.
-    if number_without_unit(trimmed) {
-        return Err(UnitError::new(
-            format!("`{text}` is not a duration: every number needs its unit, as in \"1m 30s\""),
-            DURATION_HELP,
-        ));
-    }
-    let duration = humantime::parse_duration(trimmed)
-        .map_err(|err| UnitError::new(format!("`{text}` is not a duration: {err}"), DURATION_HELP))?;
-    if duration.subsec_nanos() % 1000 != 0 {
-        return Err(UnitError::new(
-            format!("`{text}` is not a whole number of microseconds"),
-            "the kernel counts time in microseconds; use \"us\" or a larger unit",
-        ));
-    }
-    u64::try_from(duration.as_micros())
-        .map(Bound::Value)
-        .map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration"))
-}
+mod duration;
 
-/// Whether a run of digits in `text` is followed (after spaces) by another number instead of
-/// its unit (a number without a unit at the end humantime reports itself).
-fn number_without_unit(text: &str) -> bool {
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !c.is_ascii_digit() {
-            continue;
-        }
-        while chars.peek().is_some_and(|c| c.is_ascii_digit() || *c == '.') {
-            chars.next();
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek().is_some_and(char::is_ascii_digit) {
-            return true;
-        }
-    }
-    false
-}
-
-/// A single decimal duration such as `"1.5ms"` or `"0.25 s"`, which humantime does not read
-/// (sizes take decimals, so durations do too): `None` if `trimmed` is not of that shape.
-fn decimal_duration_us(trimmed: &str, text: &str) -> Option<Result<u64, UnitError>> {
-    let (number, unit) = split_number(trimmed);
-    if !number.contains('.') {
-        return None;
-    }
-    let value = Decimal::parse(number)?;
-    // Nanoseconds per unit; microseconds are what the kernel keeps.
-    let ns_per_unit: u128 = match unit {
-        "ns" | "nsec" => 1,
-        "us" | "µs" | "usec" => 1_000,
-        "ms" | "msec" => 1_000_000,
-        "s" | "sec" | "second" | "seconds" => 1_000_000_000,
-        "m" | "min" | "minute" | "minutes" => 60_000_000_000,
-        "h" | "hr" | "hour" | "hours" => 3_600_000_000_000,
-        "d" | "day" | "days" => 86_400_000_000_000,
-        _ => return None,
-    };
-    Some(match value.times_exact(ns_per_unit) {
-        Ok(ns) if ns % 1000 != 0 => Err(UnitError::new(
-            format!("`{text}` is not a whole number of microseconds"),
-            "the kernel counts time in microseconds; use \"us\" or a larger unit",
-        )),
-        Ok(ns) => u64::try_from(ns / 1000)
-            .map_err(|_| UnitError::new(format!("`{text}` is too long"), "use a shorter duration")),
-        Err(Inexact::Overflow) => Err(UnitError::new(
-            format!("`{text}` is too long"),
-            "use a shorter duration",
-        )),
-        Err(Inexact::Fraction) => Err(UnitError::new(
-            format!("`{text}` is not a whole number of nanoseconds"),
-            "the kernel counts time in microseconds; use \"us\" or a larger unit",
-        )),
-    })
-}
-
-/// Converts microseconds to whole milliseconds for the kernel files kept in ms.
-pub fn us_to_ms_exact(us: u64, text: &str) -> Result<u64, UnitError> {
-    if !us.is_multiple_of(1000) {
-        return Err(UnitError::new(
-            format!("`{text}` is not a whole number of milliseconds"),
-            "the kernel keeps this value in milliseconds; use \"ms\" or a larger unit",
-        ));
-    }
-    Ok(us / 1000)
-}
+pub use duration::{TIME_UNITS, parse_duration_us, us_to_ms_exact};
 
 /// An access-rate bound as written: a percentage of the samples, or samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,13 +190,14 @@ pub enum AccessRate {
 
 /// Parses `"N%"`, `"N samples"`, `"min"`, `"max"`.
 pub fn parse_access_rate(text: &str) -> Result<Bound<AccessRate>, UnitError> {
+    let shown = echo(text);
     let trimmed = text.trim();
     match trimmed {
         "min" => return Ok(Bound::Min),
         "max" => return Ok(Bound::Max),
         _ => {}
     }
-    let bad = || UnitError::new(format!("`{text}` is not an access rate"), ACCESS_RATE_HELP);
+    let bad = || UnitError::new(format!("{shown} is not an access rate"), ACCESS_RATE_HELP);
     let (number, unit) = split_number(trimmed);
     match unit {
         "%" => Decimal::parse(number)
@@ -305,6 +217,7 @@ pub enum Age {
 
 /// Parses a duration, `"N aggregations"`, `"min"`, `"max"`.
 pub fn parse_age(text: &str) -> Result<Bound<Age>, UnitError> {
+    let shown = echo(text);
     let trimmed = text.trim();
     let (number, unit) = split_number(trimmed);
     if matches!(unit, "aggregation" | "aggregations" | "aggr" | "aggrs") {
@@ -321,28 +234,30 @@ pub fn parse_age(text: &str) -> Result<Bound<Age>, UnitError> {
         Err(e) => {
             let why = e
                 .message
-                .strip_prefix(&format!("`{text}` is not a duration: "))
+                .strip_prefix(&format!("{shown} is not a duration: "))
                 .unwrap_or(&e.message);
-            let why = why.strip_prefix(&format!("`{text}` ")).unwrap_or(why);
-            Err(UnitError::new(format!("`{text}` is not an age: {why}"), AGE_HELP))
+            let why = why.strip_prefix(&format!("{shown} ")).unwrap_or(why);
+            Err(UnitError::new(format!("{shown} is not an age: {why}"), AGE_HELP))
         }
     }
 }
 
 fn parse_whole(number: &str, text: &str) -> Result<u64, UnitError> {
+    let shown = echo(text);
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return Err(UnitError::new(
-            format!("`{text}` needs a whole number"),
+            format!("{shown} needs a whole number"),
             "counts of samples and aggregations are whole numbers",
         ));
     }
     number
         .parse::<u64>()
-        .map_err(|_| UnitError::new(format!("`{text}` is too large"), "use a value below 2^64"))
+        .map_err(|_| UnitError::new(format!("{shown} is too large"), "use a value below 2^64"))
 }
 
 /// Parses `"N%"` into units of `1/scale_per_percent` percent: 10 → permil, 100 → basis points.
 pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
+    let shown = echo(text);
     let unit_name = if per_percent == 10 {
         "permil (0.1%)"
     } else {
@@ -352,18 +267,18 @@ pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
     let (number, unit) = split_number(trimmed);
     let value = match (unit, Decimal::parse(number)) {
         ("%", Some(value)) => value,
-        _ => return Err(UnitError::new(format!("`{text}` is not a percentage"), PERCENT_HELP)),
+        _ => return Err(UnitError::new(format!("{shown} is not a percentage"), PERCENT_HELP)),
     };
     match value.times_exact(u128::from(per_percent)) {
         Ok(v) => {
-            u64::try_from(v).map_err(|_| UnitError::new(format!("`{text}` is too large"), "use a smaller percentage"))
+            u64::try_from(v).map_err(|_| UnitError::new(format!("{shown} is too large"), "use a smaller percentage"))
         }
         Err(Inexact::Overflow) => Err(UnitError::new(
-            format!("`{text}` is too large"),
+            format!("{shown} is too large"),
             "use a smaller percentage",
         )),
         Err(Inexact::Fraction) => Err(UnitError::new(
-            format!("`{text}` cannot be represented exactly in {unit_name}"),
+            format!("{shown} cannot be represented exactly in {unit_name}"),
             format!(
                 "the kernel keeps this value in {unit_name}; use at most {} decimal place{}",
                 if per_percent == 10 { 1 } else { 2 },
@@ -375,6 +290,7 @@ pub fn parse_percent(text: &str, per_percent: u64) -> Result<u64, UnitError> {
 
 /// Parses an address: decimal digits, or `0x` and hex digits; no sign, no separators.
 pub fn parse_address(text: &str) -> Result<u64, UnitError> {
+    let shown = echo(text);
     let trimmed = text.trim();
     let (digits, radix) = match trimmed.strip_prefix("0x") {
         Some(hex) => (hex, 16),
@@ -382,10 +298,10 @@ pub fn parse_address(text: &str) -> Result<u64, UnitError> {
     };
     // `from_str_radix` alone would also take a leading `+`, which the schema refuses.
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return Err(UnitError::new(format!("`{text}` is not an address"), ADDRESS_HELP));
+        return Err(UnitError::new(format!("{shown} is not an address"), ADDRESS_HELP));
     }
     u64::from_str_radix(digits, radix)
-        .map_err(|_| UnitError::new(format!("`{text}` is not an address below 2^64"), ADDRESS_HELP))
+        .map_err(|_| UnitError::new(format!("{shown} is not an address below 2^64"), ADDRESS_HELP))
 }
 
 /// `floor(numerator / denominator)` on u128, and whether the division was exact.
@@ -404,6 +320,14 @@ pub fn percent_to_samples(pct: Decimal, sample_us: u64, aggr_us: u64) -> (u128, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_are_echoed_cut() {
+        assert_eq!(echo("4KiB"), "`4KiB`");
+        let long = "9".repeat(100_000);
+        assert_eq!(echo(&long), format!("`{}…` (100000 characters)", "9".repeat(40)));
+        assert!(parse_size(&long).unwrap_err().message.len() < 100);
+    }
 
     #[test]
     fn sizes_are_1024_based_and_exact() {

@@ -150,7 +150,7 @@ fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// A TOML error, coded by the stage that found it: `toml-syntax` for the parser,
 /// `wrong-type` for reading a well-formed document into the model (`code`).
 fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error, code: Code) -> Diagnostic {
-    let message = error.message().trim_end().to_owned();
+    let message = plain_toml_message(error.message().trim_end(), file, error.span());
     let help = if message.contains("recurs") {
         "the document nests too deeply; policy files nest only a few levels"
     } else if message.contains("unknown field") {
@@ -166,6 +166,23 @@ fn syntax_error(file: &Arc<SourceFile>, error: &toml::de::Error, code: Code) -> 
         .label("here")
         .help(help)
         .at(file, Some(span))
+}
+
+/// The TOML parser's message in a user's words where its own wording is about the parser:
+/// what it expected next ("expected nothing", "expected literal string" after a bare `=`) or
+/// a key it does not name.
+fn plain_toml_message(message: &str, file: &SourceFile, span: Option<std::ops::Range<usize>>) -> String {
+    let at = span.and_then(|span| file.text.get(span)).unwrap_or_default().trim();
+    match message {
+        "duplicate key" if !at.is_empty() => {
+            format!("duplicate key {}", crate::model::units::echo(at))
+        }
+        "string values must be quoted, expected literal string" if at.is_empty() => {
+            "a value is missing after `=`".to_owned()
+        }
+        "invalid basic string, expected `\"`" => "unclosed string: a closing `\"` is missing".to_owned(),
+        other => other.strip_suffix(", expected nothing").unwrap_or(other).to_owned(),
+    }
 }
 
 /// A value the schema passed but the wire model cannot hold. The schema states every bound

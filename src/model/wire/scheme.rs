@@ -4,7 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::scalar::{AccessRate, Address, Age, Duration, GoalTarget, Percent, Size};
+use super::scalar::{
+    AccessRate, Address, Age, Duration, GoalTarget, MillisecondDuration, Percent, Size, WatermarkPercent,
+};
 use crate::kernel::{Action, FilterType, GoalTuner, Metric, WatermarkMetric};
 
 /// A DAMOS scheme: apply `action` to the regions whose access pattern matches.
@@ -74,10 +76,12 @@ pub struct Destination {
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// CPU time the action may use per reset interval (kept in ms). Default: no limit.
+    #[schemars(with = "Option<MillisecondDuration>")]
     pub time: Option<Duration>,
     /// Bytes the action may apply to per reset interval. Default: no limit.
     pub size: Option<Size>,
     /// Window over which `time` and `size` are charged (kept in ms). Default: `1s`.
+    #[schemars(with = "Option<MillisecondDuration>")]
     pub reset_interval: Option<Duration>,
     /// Which regions go first when the quota cannot cover all. Default (table omitted):
     /// 1 / 1 / 1; inside the table an omitted weight is 0.
@@ -131,10 +135,13 @@ pub struct Watermarks {
     /// How often the metric is checked. Default: `5s`.
     pub interval: Option<Duration>,
     /// Turn off above this value, e.g. "80%".
+    #[schemars(with = "WatermarkPercent")]
     pub high: Percent,
     /// Turn on below this value (when off), e.g. "50%".
+    #[schemars(with = "WatermarkPercent")]
     pub mid: Percent,
     /// Turn off below this value, e.g. "5%".
+    #[schemars(with = "WatermarkPercent")]
     pub low: Percent,
 }
 

@@ -13,41 +13,65 @@ use super::{Ctx, ranges};
 /// A filter as written: the arguments its type takes, present, and no others.
 pub(super) fn written(ctx: &mut Ctx<'_>, wire: &model::Filter, path: &KeyPath) {
     let kind = wire.kind.keyword();
+    let a_filter = a_filter(kind);
     let takes = shape::filter_takes(wire.kind);
     for key in shape::stray_filter_arguments(wire) {
         let fix = if takes.is_empty() {
-            format!("a `{kind}` filter takes no arguments; remove `{key}`")
+            format!("{a_filter} takes no arguments; remove `{key}`")
         } else {
             let takes: Vec<String> = takes.iter().map(|k| format!("`{k}`")).collect();
-            format!("a `{kind}` filter takes {}; remove `{key}`", takes.join(" and "))
+            format!("{a_filter} takes {}; remove `{key}`", takes.join(" and "))
         };
         ctx.report_key(
             Diagnostic::error(
                 Code::FilterArgument,
-                format!("`{key}` is not an argument of a `{kind}` filter"),
+                format!("`{key}` is not an argument of {a_filter}"),
             )
             .label("not for this filter type")
             .help(fix),
             &path.join(key),
         );
     }
-    let missing = match wire.kind {
-        FilterType::Memcg if wire.cgroup.is_none() => Some(("cgroup", "\"system.slice/app.service\"")),
-        FilterType::Addr if wire.start.is_none() => Some(("start", "\"0x100000000\"")),
-        FilterType::Addr if wire.end.is_none() => Some(("end", "\"0x200000000\"")),
-        FilterType::Target if wire.target.is_none() => Some(("target", "0")),
-        FilterType::HugepageSize if wire.min.is_none() && wire.max.is_none() => Some(("min", "\"2MiB\"")),
-        _ => None,
+    let missing: &[(&str, &str)] = match wire.kind {
+        FilterType::Memcg if wire.cgroup.is_none() => &[("cgroup", "\"system.slice/app.service\"")],
+        FilterType::Addr => match (&wire.start, &wire.end) {
+            (None, None) => &[("start", "\"0x100000000\""), ("end", "\"0x200000000\"")],
+            (None, Some(_)) => &[("start", "\"0x100000000\"")],
+            (Some(_), None) => &[("end", "\"0x200000000\"")],
+            (Some(_), Some(_)) => &[],
+        },
+        FilterType::Target if wire.target.is_none() => &[("target", "0")],
+        FilterType::HugepageSize if wire.min.is_none() && wire.max.is_none() => &[("min", "\"2MiB\"")],
+        _ => &[],
     };
-    if let Some((key, example)) = missing {
+    if !missing.is_empty() {
+        let keys: Vec<String> = missing.iter().map(|(key, _)| format!("`{key}`")).collect();
+        let adds: Vec<String> = missing
+            .iter()
+            .map(|(key, example)| format!("`{key} = {example}`"))
+            .collect();
+        let keys = keys.join(" and ");
         ctx.report_key(
-            Diagnostic::error(Code::FilterArgument, format!("a `{kind}` filter needs `{key}`"))
-                .label(format!("`{key}` is missing"))
-                .help(format!("add `{key} = {example}`")),
+            Diagnostic::error(Code::FilterArgument, format!("{a_filter} needs {keys}"))
+                .label(format!(
+                    "{keys} {} missing",
+                    if missing.len() == 1 { "is" } else { "are" }
+                ))
+                .help(format!("add {}", adds.join(" and "))),
             path,
         );
     }
     ranges::address_filter(ctx, wire, path);
+}
+
+/// "a `memcg` filter", "an `addr` filter": the article the keyword's first sound takes.
+fn a_filter(kind: &str) -> String {
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} `{kind}` filter")
 }
 
 /// `target` and `ops` are `None` when the target does not resolve.

@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn rules_on_the_file_as_written_do_not_wait_for_resolution() {
         let text = "[target]\npids = [7, 7]\nregions = [{ start = 8192, end = 4096 }]\n\
-                    [monitoring]\nsample_interval = \"5 fortnights\"\n\
+                    [monitoring]\nsample_interval = \"1s 500ns\"\n\
                     [[scheme]]\naction = \"stat\"\n\
                     quota.goals = [{ metric = \"user_input\", target = \"10ms\" }]\n\
                     [[scheme.filter]]\ntype = \"addr\"\nstart = 8192\nend = 4096\n\

@@ -3,6 +3,7 @@
 //! what users' editors check and what `check` enforces are the same reviewed file.
 
 mod accept;
+mod fix;
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,6 +12,7 @@ use schemars::generate::SchemaSettings;
 use toml::de::DeTable;
 
 use crate::diag::{Code, Diagnostic};
+use crate::model::units::echo;
 use crate::model::wire::{PolicyFile, scalar};
 use crate::policy::source::{KeyPath, Seg, SourceFile, SpanIndex};
 
@@ -206,7 +208,7 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 format!("{name} must be {}, not {found}", type_words(kind)),
             )
             .label(format!("this is {found}"))
-            .help(type_help(path, kind)))]
+            .help(fix::type_help(path, kind, value)))]
         }
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
@@ -236,22 +238,17 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .collect();
             vec![at(unknown_keyword(&name, &shown, value, &choices))]
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            let (noun, help) =
-                scalar::pattern_meaning(pattern).unwrap_or(("valid here", "see the schema's description of this key"));
-            vec![at(Diagnostic::error(Code::BadValue, format!("{shown} is not {noun}"))
-                .label(format!("expected {noun}"))
-                .help(help))]
-        }
+        ValidationErrorKind::Pattern { pattern } => vec![at(pattern_mismatch(pattern, &shown, value))],
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
             vec![at(Diagnostic::error(
                 Code::WrongType,
                 format!("{shown} is not valid for {name}"),
             )
             .label("not a valid form")
-            .help(type_help(
+            .help(fix::type_help(
                 path,
                 &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object),
+                value,
             )))]
         }
         ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => {
@@ -289,6 +286,31 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 .help("see the schema's description of this key (`damo-policy schema`)"))]
         }
     }
+}
+
+/// A string that does not match its pattern, in the words of the parser `check` converts it
+/// with: why the value is wrong (`0.5B` is not a whole number of bytes), not only that it is.
+fn pattern_mismatch(pattern: &str, shown: &str, value: Option<&serde_json::Value>) -> Diagnostic {
+    let Some(grammar) = scalar::Grammar::of_pattern(pattern) else {
+        return Diagnostic::error(Code::BadValue, format!("{shown} is not valid here"))
+            .label("not a valid form")
+            .help("see the schema's description of this key (`damo-policy schema`)");
+    };
+    let noun = grammar.noun();
+    let reason = match (grammar, value.and_then(|v| v.as_str())) {
+        (scalar::Grammar::PolicyName, _) | (_, None) => None,
+        (_, Some(text)) => grammar.judge(text).err(),
+    };
+    // The parser's reason names what is wrong, so the label only points at the value.
+    let (message, label, help) = match reason {
+        Some(error) => (error.message, "here".to_owned(), error.help),
+        None => (
+            format!("{shown} is not {noun}"),
+            format!("expected {noun}"),
+            grammar.help().to_owned(),
+        ),
+    };
+    Diagnostic::error(Code::BadValue, message).label(label).help(help)
 }
 
 /// How to bring an out-of-range integer into range, from the kind of key it is.
@@ -340,12 +362,10 @@ fn plural(n: u64) -> &'static str {
 
 fn show(value: &serde_json::Value) -> String {
     match value {
-        serde_json::Value::String(s) => format!("`\"{s}\"`"),
-        other if let Some(text) = other.get(crate::policy::source::BIG_INTEGER).and_then(|t| t.as_str()) => {
-            format!("`{text}`")
-        }
+        serde_json::Value::String(s) => echo(&format!("\"{s}\"")),
+        other if let Some(text) = other.get(crate::policy::source::BIG_INTEGER).and_then(|t| t.as_str()) => echo(text),
         other if other.get("$__toml_datetime").is_some() => "a date-time".to_owned(),
-        other => format!("`{other}`"),
+        other => echo(&other.to_string()),
     }
 }
 
@@ -381,44 +401,12 @@ fn type_words(kind: &jsonschema::error::TypeKind) -> String {
     }
 }
 
-/// Help for a value of the wrong type, from the kind of key it is.
-fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
-    let last = path.0.iter().rev().find_map(|s| match s {
-        Seg::Key(k) => Some(k.as_ref()),
-        Seg::Index(_) => None,
-    });
-    match last {
-        Some("physical") => "write `physical = true`, `physical = { numa_node = 0 }` or \
-`physical = { regions = [{ start = \"0x100000000\", end = \"0x200000000\" }] }`"
-            .to_owned(),
-        Some("size") if path.0.len() > 2 => crate::model::units::SIZE_HELP.to_owned(),
-        Some("min" | "max") => "write the bound in the unit of its range, as a string: \"4KiB\", \
-\"5%\", \"60s\", or \"min\" / \"max\""
-            .to_owned(),
-        Some(
-            "sample_interval"
-            | "aggregation_interval"
-            | "update_interval"
-            | "apply_interval"
-            | "time"
-            | "reset_interval"
-            | "interval"
-            | "min_sample_interval"
-            | "max_sample_interval",
-        ) => format!("durations are strings: {}", crate::model::units::DURATION_HELP),
-        Some("high" | "mid" | "low" | "access") => {
-            format!("percentages are strings: {}", crate::model::units::PERCENT_HELP)
-        }
-        Some("scheme") => "each scheme is a `[[scheme]]` table".to_owned(),
-        Some("filter") => "each filter is a `[[scheme.filter]]` table".to_owned(),
-        _ => "see the schema's description of this key".to_owned(),
-    }
-}
-
 fn known_keys_help(path: &KeyPath, unexpected: &str) -> String {
-    let schema: serde_json::Value = serde_json::from_str(COMMITTED).unwrap_or_default();
-    let keys = properties_at(&schema, &schema, &path.0);
-    if keys.is_empty() {
+    let keys = properties_at(fix::schema(), &path.0);
+    let top_level = properties_at(fix::schema(), &[]);
+    if !path.0.is_empty() && top_level.contains(&format!("`{unexpected}`")) {
+        format!("`{unexpected}` is a key of the top level of the file: move it above the first `[table]` header")
+    } else if keys.is_empty() {
         "remove it".to_owned()
     } else if let Some(guess) = closest(unexpected, &keys) {
         format!("did you mean {guess}? (known keys: {})", keys.join(", "))
@@ -427,39 +415,17 @@ fn known_keys_help(path: &KeyPath, unexpected: &str) -> String {
     }
 }
 
-/// The property names the schema allows at a path, following `$ref`s and `anyOf`s.
-fn properties_at(root: &serde_json::Value, node: &serde_json::Value, path: &[Seg]) -> Vec<String> {
-    let node = resolve_ref(root, node);
-    if let Some(branches) = node.get("anyOf").and_then(|a| a.as_array()) {
-        return branches.iter().flat_map(|b| properties_at(root, b, path)).collect();
-    }
-    match path.split_first() {
-        None => node
-            .get("properties")
-            .and_then(|p| p.as_object())
-            .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
-            .unwrap_or_default(),
-        Some((Seg::Key(k), rest)) => node
-            .get("properties")
-            .and_then(|p| p.get(k.as_ref()))
-            .map(|child| properties_at(root, child, rest))
-            .unwrap_or_default(),
-        Some((Seg::Index(_), rest)) => node
-            .get("items")
-            .map(|child| properties_at(root, child, rest))
-            .unwrap_or_default(),
-    }
-}
-
-fn resolve_ref<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a serde_json::Value {
-    match node
-        .get("$ref")
-        .and_then(|r| r.as_str())
-        .and_then(|r| r.strip_prefix('#'))
-    {
-        Some(pointer) => root.pointer(pointer).map_or(node, |n| resolve_ref(root, n)),
-        None => node,
-    }
+/// The property names the schema allows at a path.
+fn properties_at(root: &serde_json::Value, path: &[Seg]) -> Vec<String> {
+    let mut nodes = Vec::new();
+    fix::nodes_at(root, root, path, &mut nodes);
+    let mut keys: Vec<String> = nodes
+        .iter()
+        .filter_map(|node| node.get("properties").and_then(|p| p.as_object()))
+        .flat_map(|p| p.keys().map(|k| format!("`{k}`")))
+        .collect();
+    keys.dedup();
+    keys
 }
 
 /// The choice closest to `word` by edit distance, if it is close enough to be a typo.
