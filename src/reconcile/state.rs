@@ -70,6 +70,12 @@ pub struct EngineState {
     /// Slots the engine created that no policy uses now (free for the next new policy).
     #[serde(default)]
     pub spare_slots: std::collections::BTreeSet<usize>,
+    /// Slots an apply is changing: saved before its first write, cleared by the record it
+    /// saves once done. Found in a record, they tell of an apply that died mid-way (or could
+    /// not put everything back): what runs there is the engine's whatever its pid, and its
+    /// files may hold values never committed, so the next apply adopts and commits them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub applying: std::collections::BTreeSet<usize>,
 }
 
 fn format_1() -> u32 {
@@ -83,6 +89,7 @@ impl Default for EngineState {
             boot_id: String::new(),
             policies: BTreeMap::new(),
             spare_slots: std::collections::BTreeSet::new(),
+            applying: std::collections::BTreeSet::new(),
         }
     }
 }
