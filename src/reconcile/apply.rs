@@ -13,6 +13,52 @@ use crate::reconcile::outcome::ReenableError;
 use crate::reconcile::state::EngineState;
 use crate::sysfs::{Sysfs, SysfsError, read_retrying, write_retrying};
 
+/// A seam for crash tests, in debug builds only (release builds compile it to nothing):
+/// with `DAMO_POLICY_PAUSE_AFTER_WRITES=N` in its environment, the process stops before its
+/// N+1-th kernel write of an apply (counted over all its applies, so that a service's reload
+/// can be reached; N = the apply's write count stops it between its last write and its
+/// record), says so on stderr (`paused after N kernel write(s)`) and waits to be killed.
+/// The VM suite's crash scenario (`tests/vm/guest/scenarios/95-crash.sh`) sends it SIGKILL
+/// there, at an exact point of a real apply.
+mod crash_point {
+    #[cfg(debug_assertions)]
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Kernel writes of applies this process made.
+    #[cfg(debug_assertions)]
+    static WRITES_DONE: AtomicU64 = AtomicU64::new(0);
+
+    /// Before a write, and after an apply's last one: pauses if this is the point asked for.
+    #[cfg(debug_assertions)]
+    pub fn reached() {
+        use std::io::Write as _;
+        static PAUSE_AFTER: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+        let pause_after = PAUSE_AFTER.get_or_init(|| {
+            std::env::var("DAMO_POLICY_PAUSE_AFTER_WRITES")
+                .ok()
+                .and_then(|n| n.trim().parse().ok())
+        });
+        let done = WRITES_DONE.load(Ordering::Relaxed);
+        if *pause_after == Some(done) {
+            let _ = writeln!(std::io::stderr(), "paused after {done} kernel write(s)");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+    }
+
+    #[cfg(debug_assertions)]
+    pub fn wrote() {
+        WRITES_DONE.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[cfg(not(debug_assertions))]
+    pub fn reached() {}
+
+    #[cfg(not(debug_assertions))]
+    pub fn wrote() {}
+}
+
 /// What a successful apply did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -98,7 +144,9 @@ fn taken_over_text(touched: &[usize], ran: &[usize]) -> String {
 pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Applied, Box<Failed>> {
     let mut writes = 0;
     for op in &plan.ops {
+        crash_point::reached();
         let result = write_retrying(sysfs, op.file, &op.new).and_then(|()| check_state(sysfs, op));
+        crash_point::wrote();
         writes += 1;
         if let Err(error) = result {
             let restored = restore(sysfs, prior, plan, &plan.ops[..writes]);
@@ -110,6 +158,7 @@ pub fn apply(sysfs: &dyn Sysfs, plan: &Plan, prior: &EngineState) -> Result<Appl
             }));
         }
     }
+    crash_point::reached();
     if let Err(failure) = verify(sysfs, &plan.desired) {
         let (op, error) = *failure;
         let restored = restore(sysfs, prior, plan, &plan.ops);

@@ -135,6 +135,18 @@ pub struct Plan {
     pub taken_over: BTreeSet<usize>,
 }
 
+impl Plan {
+    /// The kdamond slots its operations change: those they write below, and every slot up to
+    /// the new count when they write `nr_kdamonds` (which recreates them all).
+    pub fn touched_slots(&self) -> BTreeSet<usize> {
+        let mut slots: BTreeSet<usize> = self.ops.iter().filter_map(|op| op.file.node.kdamond()).collect();
+        for op in self.ops.iter().filter(|op| op.file == File::NR_KDAMONDS) {
+            slots.extend(0..op.new.parse().unwrap_or(0));
+        }
+        slots
+    }
+}
+
 /// Why no plan could be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -175,7 +187,12 @@ pub fn plan(
     for k in 0..nr {
         running.push(read_retrying(sysfs, File::state(k))? == "on");
     }
-    let still_ours = |o: &Owned| !running[o.slot] || o.replaced_by(true, kdamond_pid(sysfs, o.slot)).is_none();
+    // Slots an apply that did not finish was changing: whatever runs there, it started
+    // (a restart gives a kdamond a pid the record does not know).
+    let interrupted: BTreeSet<usize> = state.applying.iter().copied().filter(|s| *s < nr).collect();
+    let still_ours = |o: &Owned| {
+        interrupted.contains(&o.slot) || !running[o.slot] || o.replaced_by(true, kdamond_pid(sysfs, o.slot)).is_none()
+    };
     let owned: BTreeMap<&str, &Owned> = state
         .policies
         .iter()
@@ -183,14 +200,26 @@ pub fn plan(
         .map(|(n, o)| (n.as_str(), o))
         .collect();
     // A spare slot is one the engine stopped; if a kdamond runs there now, another tool
-    // started it, and it is not ours to reuse.
+    // started it, and it is not ours to reuse. The interrupted apply's slots that no recorded
+    // policy owns are spare too, running or not: it may have started a new policy there.
+    let owned_policy_slots: BTreeSet<usize> = owned.values().map(|o| o.slot).collect();
+    let unrecorded: BTreeSet<usize> = interrupted
+        .iter()
+        .copied()
+        .filter(|s| !owned_policy_slots.contains(s))
+        .collect();
     let spare: BTreeSet<usize> = state
         .spare_slots
         .iter()
         .copied()
         .filter(|s| *s < nr && !running[*s])
+        .chain(unrecorded.iter().copied())
         .collect();
-    let owned_slots: BTreeSet<usize> = owned.values().map(|o| o.slot).chain(spare.iter().copied()).collect();
+    let owned_slots: BTreeSet<usize> = owned_policy_slots
+        .iter()
+        .copied()
+        .chain(spare.iter().copied())
+        .collect();
     let foreign: Vec<Foreign> = (0..nr)
         .filter(|k| !owned_slots.contains(k))
         .map(|k| describe_foreign(sysfs, k, running[k]))
@@ -216,6 +245,17 @@ pub fn plan(
         ..Default::default()
     };
 
+    // A kdamond the interrupted apply started for a policy it never recorded: its
+    // configuration is not known for sure, so it stops, and its slot is free again.
+    for slot in unrecorded.iter().copied().filter(|s| running[*s]) {
+        ops.push(Op::command(slot, "on", Command::Off, INTERRUPTED));
+        plans.push(KdamondPlan {
+            slot,
+            policy: INTERRUPTED.into(),
+            effect: Effect::Stop,
+            reason: "started by an apply that did not finish, which never recorded it".into(),
+        });
+    }
     // Policies that no longer want a kdamond: stop theirs, free the slot (pending and kept
     // policies keep theirs, so they come back where they were).
     let mut free: BTreeSet<usize> = spare.clone();
@@ -362,10 +402,19 @@ pub fn plan(
             let writes = kdamond_writes(kdamond, *slot, layout);
             let changes = diff(sysfs, layout, &writes, &kdamond.policy)?;
             let is_running = running[*slot] && !free_was_stopped(&ops, *slot);
-            let commit_would_block = owned
-                .get(kdamond.policy.as_str())
-                .is_some_and(|own| commit_would_block(layout, &[own.applied.as_ref()]));
+            // After an interrupted apply the kdamond may run either configuration, and its
+            // files may already hold the new one without a `commit` having taken it.
+            let uncommitted = is_running && interrupted.contains(slot);
+            let commit_would_block = owned.get(kdamond.policy.as_str()).is_some_and(|own| {
+                let mut may_run = vec![own.applied.as_ref()];
+                may_run.extend(uncommitted.then_some(Some(*kdamond)));
+                commit_would_block(layout, &may_run)
+            });
             let (effect, reason) = match (is_running, changes.is_empty()) {
+                (true, true) if uncommitted && commit_would_block => {
+                    (Effect::Restart, format!("{UNCOMMITTED}; {RESTART_NOT_COMMIT}"))
+                }
+                (true, true) if uncommitted => (Effect::Commit, UNCOMMITTED.to_owned()),
                 (true, true) => (Effect::Unchanged, "up to date".to_owned()),
                 (true, false) if commit_would_block => (
                     Effect::Restart,
@@ -441,6 +490,13 @@ pub fn plan(
 
 /// The policy label of another tool's kdamond that `--takeover` stops.
 pub const TAKEN_OVER: &str = "(taken over)";
+
+/// The policy label of a kdamond that an apply which did not finish started and never
+/// recorded.
+pub const INTERRUPTED: &str = "(interrupted apply)";
+
+/// Why a kdamond whose files are up to date still takes a `commit`.
+const UNCOMMITTED: &str = "an apply that did not finish may have written files it never committed";
 
 /// Why a changed kdamond restarts instead of taking a `commit` on older kernels.
 const RESTART_NOT_COMMIT: &str = "this kernel takes `commit` only while a scheme is active (before Linux 6.16), \
@@ -552,5 +608,7 @@ fn describe_foreign(sysfs: &dyn Sysfs, slot: usize, running: bool) -> Foreign {
     }
 }
 
+#[cfg(test)]
+mod crash_tests;
 #[cfg(test)]
 mod tests;

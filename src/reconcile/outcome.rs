@@ -64,6 +64,10 @@ pub enum Unreadable {
     /// The kernel took everything but the record of it could not be saved.
     #[error("applied, but cannot record it: {0}")]
     NotRecorded(StateError),
+    /// The record could not be told which kdamonds the apply was to change: without that, a
+    /// crash mid-way would leave kdamonds no record names, so nothing was written.
+    #[error("cannot record the kdamonds this apply would change, so nothing was written: {0}")]
+    NoIntent(StateError),
 }
 
 /// Why the kernel was not asked to change anything.

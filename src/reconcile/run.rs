@@ -243,6 +243,17 @@ pub fn once(
         report.outcome = Outcome::Refused(Refusal::Modules { modules });
         return report;
     }
+    // Before the first write, the record names every slot the apply changes: if the process
+    // dies mid-way, the next apply knows what runs there as its own, not another tool's.
+    let touched = planned.touched_slots();
+    if !touched.is_empty() {
+        let mut intent = state.clone();
+        intent.applying.extend(touched.iter().copied());
+        if let Err(error) = store.save(&intent) {
+            report.outcome = Outcome::Unreadable(Unreadable::NoIntent(error));
+            return report;
+        }
+    }
     for module in blocking {
         if let Err(error) = module.disable() {
             let undone = reenable_modules(&report.disabled_modules, &info.modules).err();
@@ -279,6 +290,10 @@ pub fn once(
                 .map(|o| o.slot)
                 .chain(planned.state_after.spare_slots.iter().copied());
             state.spare_slots.extend(staged.filter(|slot| !recorded.contains(slot)));
+            // What a restore could not put back stays the engine's to repair.
+            if failed.restored.is_err() {
+                state.applying.extend(touched.iter().copied());
+            }
             if let Err(modules) = reenable_modules(&report.disabled_modules, &info.modules) {
                 failed.restored = Err(match failed.restored {
                     Ok(()) => RestoreError::Modules(modules),
@@ -300,7 +315,7 @@ pub fn once(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::fs;
     use std::path::Path;
 
@@ -308,7 +323,7 @@ mod tests {
     use crate::kernel::{Ops, Version};
     use crate::sysfs::fake::FakeKernel;
 
-    fn info(version: Version, modules: Vec<ModuleState>) -> KernelInfo {
+    pub(in crate::reconcile) fn info(version: Version, modules: Vec<ModuleState>) -> KernelInfo {
         KernelInfo {
             release: version.to_string(),
             version,
@@ -318,7 +333,8 @@ mod tests {
         }
     }
 
-    fn settings(dir: &Path) -> Settings {
+    /// Settings for the policies of `dir/policies`.
+    pub(in crate::reconcile) fn settings(dir: &Path) -> Settings {
         Settings {
             paths: vec![dir.join("policies")],
             host: HostPaths::default(),

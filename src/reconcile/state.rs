@@ -70,6 +70,12 @@ pub struct EngineState {
     /// Slots the engine created that no policy uses now (free for the next new policy).
     #[serde(default)]
     pub spare_slots: std::collections::BTreeSet<usize>,
+    /// Slots an apply is changing: saved before its first write, cleared by the record it
+    /// saves once done. Found in a record, they tell of an apply that died mid-way (or could
+    /// not put everything back): what runs there is the engine's whatever its pid, and its
+    /// files may hold values never committed, so the next apply adopts and commits them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub applying: std::collections::BTreeSet<usize>,
 }
 
 fn format_1() -> u32 {
@@ -83,6 +89,7 @@ impl Default for EngineState {
             boot_id: String::new(),
             policies: BTreeMap::new(),
             spare_slots: std::collections::BTreeSet::new(),
+            applying: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -114,7 +121,7 @@ impl EngineState {
 /// Why the record could not be read, locked or saved.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}{}", path.display(), io_fix(source))]
     Io { path: PathBuf, source: io::Error },
     /// The record is damaged or of a newer format: what to do is part of the message.
     #[error(
@@ -128,6 +135,22 @@ pub enum StateError {
         path.display()
     )]
     Busy { path: PathBuf, waited_s: u64 },
+}
+
+/// What to do about an error of the state directory that the user can fix there.
+fn io_fix(error: &io::Error) -> &'static str {
+    match error.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            "; free space there, or choose another state directory with --state-dir (DAMO_POLICY_STATE_DIR)"
+        }
+        io::ErrorKind::ReadOnlyFilesystem => {
+            "; the state directory must be writable: remount it read-write, or choose another with --state-dir (DAMO_POLICY_STATE_DIR)"
+        }
+        io::ErrorKind::PermissionDenied => {
+            "; the state directory must be writable: run as a user who may write there (root), or choose another with --state-dir (DAMO_POLICY_STATE_DIR)"
+        }
+        _ => "",
+    }
 }
 
 /// Where the record lives.
@@ -326,6 +349,35 @@ mod tests {
         );
         assert!(error.contains("apply with --takeover once"), "{error}");
         assert!(store.load("boot-b").unwrap().policies.is_empty());
+    }
+
+    /// A state directory that is full or read-only: the error says what to do.
+    #[test]
+    fn errors_of_the_state_directory_say_the_fix() {
+        let error = |errno| {
+            StateError::Io {
+                path: "/var/lib/damo-policy/state.json".into(),
+                source: io::Error::from_raw_os_error(errno),
+            }
+            .to_string()
+        };
+        let full = error(28);
+        assert!(
+            full.starts_with("/var/lib/damo-policy/state.json: No space left on device")
+                && full.ends_with(
+                    "; free space there, or choose another state directory with --state-dir (DAMO_POLICY_STATE_DIR)"
+                ),
+            "{full}"
+        );
+        let read_only = error(30);
+        assert!(
+            read_only.contains("remount it read-write, or choose another with --state-dir"),
+            "{read_only}"
+        );
+        assert_eq!(
+            error(2),
+            "/var/lib/damo-policy/state.json: No such file or directory (os error 2)"
+        );
     }
 
     #[test]

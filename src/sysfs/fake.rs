@@ -41,6 +41,10 @@ struct State {
     /// Running kdamonds whose schemes all wait for watermarks (as of their last on/commit).
     #[serde(default)]
     gated: BTreeSet<usize>,
+    /// Each kdamond's files as of its last `on` or `commit`: the configuration it runs,
+    /// which files written since do not change.
+    #[serde(default)]
+    taken: BTreeMap<usize, BTreeMap<String, String>>,
 }
 
 /// The fake kernel.
@@ -140,7 +144,26 @@ impl FakeKernel {
         };
         let text = serde_json::to_string_pretty(&saved).map_err(std::io::Error::other);
         *self.lock() = saved.state;
-        std::fs::write(path, text? + "\n")
+        // Whole or not at all: a command killed while saving leaves the previous tree.
+        crate::files::atomic::write(path, (text? + "\n").as_bytes())
+    }
+
+    /// The files of running kdamond `k` whose values it has not taken (written after its
+    /// last `on` or `commit`); empty for a kdamond that is off.
+    pub fn uncommitted(&self, k: usize) -> Vec<String> {
+        let st = self.lock();
+        if st.files.get(&format!("kdamonds/{k}/state")).map(String::as_str) != Some("on") {
+            return Vec::new();
+        }
+        let taken = st.taken.get(&k).cloned().unwrap_or_default();
+        let now = configuration_files(&st.files, k);
+        let mut differ: Vec<String> = now
+            .iter()
+            .filter(|(path, value)| taken.get(*path) != Some(*value))
+            .map(|(path, _)| path.clone())
+            .collect();
+        differ.extend(taken.keys().filter(|path| !now.contains_key(*path)).cloned());
+        differ
     }
 
     fn module_enabled(&self, st: &State) -> bool {
@@ -223,6 +246,20 @@ fn count(files: &BTreeMap<String, String>, path: &str) -> usize {
 
 fn ctx_ops<'a>(files: &'a BTreeMap<String, String>, ctx: &str) -> &'a str {
     files.get(&format!("{ctx}/operations")).map_or("vaddr", String::as_str)
+}
+
+/// The files of kdamond `k` that configure it (not its state, pid or statistics).
+fn configuration_files(files: &BTreeMap<String, String>, k: usize) -> BTreeMap<String, String> {
+    let prefix = format!("kdamonds/{k}/");
+    files
+        .iter()
+        .filter(|(path, _)| {
+            path.strip_prefix(&prefix).is_some_and(|rest| {
+                rest != "state" && rest != "pid" && !rest.contains("stats/") && !rest.contains("tried_regions/")
+            })
+        })
+        .map(|(path, value)| (path.clone(), value.clone()))
+        .collect()
 }
 
 fn stop(files: &mut BTreeMap<String, String>, k: usize) {
@@ -363,7 +400,7 @@ impl FakeKernel {
                 let pid = st.next_pid.to_string();
                 st.files.insert(path.into(), "on".into());
                 st.files.insert(format!("kdamonds/{k}/pid"), pid);
-                self.note_gating(st, k);
+                self.take_configuration(st, k);
                 Ok(())
             }
             "off" if on => {
@@ -383,7 +420,7 @@ impl FakeKernel {
             }),
             "commit" => match self.validate_context(st, k) {
                 Ok(()) => {
-                    self.note_gating(st, k);
+                    self.take_configuration(st, k);
                     Ok(())
                 }
                 // Before then a bad commit returned 0 and terminated the kdamond.
@@ -410,6 +447,13 @@ impl FakeKernel {
     }
 
     /// Records whether every scheme of kdamond `k` now waits for its watermarks.
+    /// What `on` and `commit` do once the context is valid: the kdamond runs its files.
+    fn take_configuration(&self, st: &mut State, k: usize) {
+        self.note_gating(st, k);
+        let configuration = configuration_files(&st.files, k);
+        st.taken.insert(k, configuration);
+    }
+
     fn note_gating(&self, st: &mut State, k: usize) {
         let schemes = format!("kdamonds/{k}/contexts/0/schemes");
         let nr = count(&st.files, &format!("{schemes}/nr_schemes"));

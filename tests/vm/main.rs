@@ -20,6 +20,7 @@ mod suite;
 
 // One module per guest scenario, in the order the guest runs them.
 mod binary;
+mod crash;
 mod examples;
 mod feature_gate;
 mod foreign;
