@@ -71,7 +71,7 @@ pub struct Target {
     /// process) to 4194303, the largest pid Linux allocates.
     #[schemars(length(min = 1), inner(range(min = 1, max = PID_MAX)))]
     pub pids: Option<Vec<u32>>,
-    /// Every process with this name (`comm`, at most 15 characters), re-resolved over time.
+    /// Every process with this name (`comm`, at most 15 bytes), re-resolved over time.
     #[schemars(length(min = 1, max = 15))]
     pub process: Option<String>,
     /// The processes of a cgroup v2 group, as a path below the cgroup mount (`batch.slice`),

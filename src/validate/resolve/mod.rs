@@ -101,8 +101,11 @@ fn address(ctx: &mut Ctx<'_>, raw: &Raw, path: &KeyPath) -> Option<u64> {
     let parsed = address_value(raw);
     if parsed.is_none() {
         ctx.report(
-            Diagnostic::error(Code::BadValue, format!("`{raw}` is not an address below 2^64"))
-                .help(units::ADDRESS_HELP),
+            Diagnostic::error(
+                Code::BadValue,
+                format!("{} is not an address below 2^64", units::echo(&raw.to_string())),
+            )
+            .help(units::ADDRESS_HELP),
             path,
         );
     }

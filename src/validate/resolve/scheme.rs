@@ -82,7 +82,10 @@ fn checked_count(
         ctx.report(
             Diagnostic::error(
                 Code::BadValue,
-                format!("`{text}` is {count} {unit_note}, more than the kernel's largest bound ({largest})"),
+                format!(
+                    "{} is {count} {unit_note}, more than the kernel's largest bound ({largest})",
+                    units::echo(text)
+                ),
             )
             .help("use \"max\" for an unbounded range"),
             path,
@@ -91,9 +94,12 @@ fn checked_count(
     }
     if count == 0 && !exact {
         ctx.report(
-            Diagnostic::warning(Code::RoundsToZero, format!("`{text}` rounds down to 0 {unit_note}"))
-                .label("becomes 0")
-                .help("the kernel counts whole units; use a larger value or shorter monitoring intervals"),
+            Diagnostic::warning(
+                Code::RoundsToZero,
+                format!("{} rounds down to 0 {unit_note}", units::echo(text)),
+            )
+            .label("becomes 0")
+            .help("the kernel counts whole units; use a larger value or shorter monitoring intervals"),
             path,
         );
     }

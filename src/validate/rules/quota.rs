@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use crate::diag::{Code, Diagnostic};
 use crate::kernel::{Metric, MetricUnit, Ops};
-use crate::model::defaults;
 use crate::model::resolved::Scheme;
 use crate::model::wire as model;
+use crate::model::{defaults, units};
 use crate::policy::source::KeyPath;
 use crate::validate::shape;
 
@@ -32,7 +32,10 @@ pub(super) fn written_goals(ctx: &mut Ctx<'_>, wire: &model::Scheme, path: &KeyP
         ctx.report(
             Diagnostic::error(
                 Code::GoalTarget,
-                format!("`{}` is not a target for `{keyword}`", goal.target.0),
+                format!(
+                    "{} is not a target for `{keyword}`",
+                    units::echo(&goal.target.0.to_string())
+                ),
             )
             .label(format!("expected {expected}"))
             .help(format!("the target of a `{keyword}` goal is {expected}")),
