@@ -178,3 +178,26 @@ fn pid_zero_and_repeated_pids_are_refused() {
     assert!(twice.stderr.contains("pid 5 is listed twice"), "{}", twice.transcript());
     assert!(!dir.path().join("zero.toml").exists() && !dir.path().join("twice.toml").exists());
 }
+
+/// Where damo's float arithmetic rounds a value down, the policy keeps the exact value and a
+/// warning on the field names damo's (`4.1s` of age: 41 aggregation intervals, damo 40;
+/// `1.001s` of quota time: 1001 ms, damo 1000). Values damo computes exactly draw none.
+#[test]
+fn values_damo_rounds_are_kept_exact_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("rounded.damos"),
+        "# damo rounds two fields of the second scheme\n4K max min min 5s max pageout\n\
+         4K max min min 4.1s max pageout 1.001s 1G 1s 0 0 0 none 0 0 0 0\n",
+    )
+    .unwrap();
+    let result = run(dir.path(), &["translate", "rounded.damos", "--physical"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    assert!(
+        result.stdout.contains("access_pattern.age = { min = \"4100ms\" }"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stdout.contains("time = \"1001ms\""), "{}", result.stdout);
+    insta::assert_snapshot!(result.stderr);
+}

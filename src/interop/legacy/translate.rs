@@ -19,6 +19,7 @@ use crate::validate;
 
 use crate::interop::emit::{self, Comments};
 use crate::interop::legacy::parse::{self as legacy, LegacyScheme};
+use crate::interop::legacy::rounding;
 use crate::interop::scheme;
 
 /// What the translated policy monitors.
@@ -73,6 +74,7 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
                 .at(input, Some(span)),
         );
     }
+    diagnostics.extend(rounding_warnings(input, &schemes));
     let checked = if text.len() as u64 > MAX_FILE_BYTES {
         vec![too_large(input, &schemes, &starts, text.len())]
     } else {
@@ -95,6 +97,35 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
         text: ok.then_some(text),
         diagnostics,
     }
+}
+
+/// A warning on each field whose value damo's float arithmetic would have rounded: the
+/// translation keeps the exact value, damo's differs.
+fn rounding_warnings(input: &Arc<SourceFile>, schemes: &[LegacyScheme]) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for legacy in schemes {
+        for (role, field) in legacy.roles.iter().zip(&legacy.line.fields) {
+            let Some(r) = rounding::rounded(*role, &field.text, &legacy.scheme) else {
+                continue;
+            };
+            warnings.push(
+                Diagnostic::warning(
+                    Code::TranslateNote,
+                    format!(
+                        "damo computes `{}` in floating point and writes {} {}; the policy keeps the exact value, {} {}",
+                        field.text, r.damo, r.unit, r.exact, r.unit
+                    ),
+                )
+                .label(format!("damo: {}, policy: {}", r.damo, r.exact))
+                .help(format!(
+                    "the translation means what the line says; to keep damo's behaviour instead, edit the {} in the policy",
+                    role.name()
+                ))
+                .at(input, Some(field.span.clone())),
+            );
+        }
+    }
+    warnings
 }
 
 /// The refusal of a translation larger than a policy file may be: `check` and `apply` would
