@@ -201,3 +201,34 @@ fn values_damo_rounds_are_kept_exact_with_a_warning() {
     assert!(result.stdout.contains("time = \"1001ms\""), "{}", result.stdout);
     insta::assert_snapshot!(result.stderr);
 }
+
+/// damo opens the scheme file in Python's text mode, whose universal newlines end a line at
+/// `\r\n` and at a lone `\r` as at `\n`: a file with old Mac line ends is one scheme a line,
+/// as damo reads it, and findings name those lines.
+#[test]
+fn carriage_returns_end_lines_as_in_damo() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("mac.damos"),
+        "# old Mac line ends\r4K max min min 5s max pageout\r\r2M max 5 max 1s max PAGEOUT\r",
+    )
+    .unwrap();
+    let result = run(dir.path(), &["translate", "mac.damos", "--physical"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    assert_eq!(result.stdout.matches("[[scheme]]").count(), 2, "{}", result.stdout);
+    assert!(
+        result.stdout.contains("# damo: 2M max 5 max 1s max PAGEOUT\n"),
+        "{}",
+        result.stdout
+    );
+    fs::write(
+        dir.path().join("mixed.damos"),
+        "4K max min min 5s max pageout\r\n4K max min min 5s max bogus\r4K max\n",
+    )
+    .unwrap();
+    let bad = run(dir.path(), &["translate", "mixed.damos", "--physical"]);
+    assert_eq!(bad.code, 1, "{}", bad.transcript());
+    assert!(bad.stderr.contains("mixed.damos:2:23"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("mixed.damos:3:1"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("2 errors, 0 warnings"), "{}", bad.stderr);
+}

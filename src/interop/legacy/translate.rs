@@ -51,6 +51,7 @@ pub struct Translation {
 
 /// Translates the legacy schemes of `input`.
 pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
+    let input = &as_damo_reads(input);
     let (schemes, mut diagnostics) = legacy::parse(input);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Translation {
@@ -97,6 +98,17 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
         text: ok.then_some(text),
         diagnostics,
     }
+}
+
+/// The input as damo reads it: damo opens the file in Python's text mode, whose universal
+/// newlines make `\r\n` and a lone `\r` line ends like `\n`, and then splits on `\n`. A
+/// file with old Mac line ends is thus many schemes to damo, not one line of many fields.
+fn as_damo_reads(input: &Arc<SourceFile>) -> Arc<SourceFile> {
+    if !input.text.contains('\r') {
+        return Arc::clone(input);
+    }
+    let text = input.text.replace("\r\n", "\n").replace('\r', "\n");
+    Arc::new(SourceFile::new(input.path.clone(), text))
 }
 
 /// A warning on each field whose value damo's float arithmetic would have rounded: the
