@@ -145,6 +145,105 @@ fn flat(text: &str) -> String {
         .join(" ")
 }
 
+/// damo's kdamonds tree, printed for people: `contexts` contexts of `schemes` schemes, each
+/// of one target with `regions` regions; `action` is every scheme's.
+fn kdamonds(contexts: usize, schemes: usize, regions: usize, action: &str) -> String {
+    let scheme = serde_json::json!({
+        "action": action,
+        "access_pattern": {
+            "sz_bytes": {"min": "4.000 KiB", "max": "max"},
+            "nr_accesses": {"min": "0 %", "max": "0 %"},
+            "age": {"min": "5 s", "max": "max"},
+        },
+        "quotas": {
+            "time_ms": "10 ms", "sz_bytes": "1.000 GiB", "reset_interval_ms": "1 s",
+            "weights": {"sz_permil": "0 %", "nr_accesses_permil": "0 %", "age_permil": "0 %"},
+        },
+        "watermarks": {"metric": "none", "interval_us": "0 ns", "high_permil": "0 %", "mid_permil": "0 %", "low_permil": "0 %"},
+    });
+    let regions: Vec<_> = (0..regions as u64)
+        .map(|r| serde_json::json!({"start": (8192 * r).to_string(), "end": (8192 * r + 4096).to_string()}))
+        .collect();
+    let contexts: Vec<_> = (0..contexts)
+        .map(|c| {
+            serde_json::json!({
+                "ops": "vaddr",
+                "targets": [{"pid": 100 + c, "regions": regions}],
+                "intervals": {"sample_us": "5 ms", "aggr_us": "100 ms", "ops_update_us": "1 s"},
+                "nr_regions": {"min": "10", "max": "1,000"},
+                "schemes": vec![scheme.clone(); schemes],
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(
+        &serde_json::json!({"kdamonds": [{"state": "off", "pid": null, "contexts": contexts}]}),
+    )
+    .unwrap()
+}
+
+#[test]
+fn import_of_a_large_kdamonds_tree_is_linear() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = ["import", "kdamonds.json"];
+    // Many contexts (each a policy), many schemes in one context, many regions: about 1.5 MB
+    // each at 4n.
+    let (_, contexts) = linear(
+        dir.path(),
+        "kdamonds.json",
+        100,
+        |n| kdamonds(n, 5, 1, "pageout"),
+        &import,
+    );
+    assert_eq!(contexts.code, 0, "{}", tail(&contexts.stderr));
+    assert_eq!(contexts.stdout.matches("# ---- ").count(), 400);
+    let (_, schemes) = linear(
+        dir.path(),
+        "kdamonds.json",
+        600,
+        |n| kdamonds(1, n, 1, "pageout"),
+        &import,
+    );
+    assert_eq!(schemes.code, 0, "{}", tail(&schemes.stderr));
+    assert_eq!(schemes.stdout.matches("[[scheme]]").count(), 2_400);
+    let (_, regions) = linear(
+        dir.path(),
+        "kdamonds.json",
+        5_000,
+        |n| kdamonds(1, 1, n, "pageout"),
+        &import,
+    );
+    assert_eq!(regions.code, 0, "{}", tail(&regions.stderr));
+    // A finding on every scheme.
+    let (_, bad) = linear(
+        dir.path(),
+        "kdamonds.json",
+        600,
+        |n| kdamonds(1, n, 1, "bogus"),
+        &import,
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("2400 errors, 0 warnings: nothing written"),
+        "{}",
+        tail(&bad.stderr)
+    );
+}
+
+#[test]
+fn import_refuses_a_policy_larger_than_a_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("kdamonds.json"), kdamonds(1, 6_000, 1, "pageout")).unwrap();
+    let (refused, _) = timed(dir.path(), &["import", "kdamonds.json", "-o", "out"]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    assert!(!dir.path().join("out").exists());
+    let stderr = flat(&refused.stderr);
+    assert!(stderr.contains("error[file-too-large]"), "{stderr}");
+    assert!(
+        stderr.contains("(6000 schemes), larger than the 1 MiB a policy file may be"),
+        "{stderr}"
+    );
+}
+
 /// The end of a long output, for a failure message.
 fn tail(text: &str) -> &str {
     let start = text.len().saturating_sub(2_000);

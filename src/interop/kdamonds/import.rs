@@ -22,6 +22,7 @@ use crate::model::wire::{
     self as model, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region,
     RegionCount, Target,
 };
+use crate::policy::load::MAX_FILE_BYTES;
 use crate::policy::source::SourceFile;
 
 use crate::interop::damo_units::{self, MS, US};
@@ -45,6 +46,7 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
     let mut ctx = Ctx {
         file: Arc::clone(input),
         diags: Vec::new(),
+        errors: 0,
     };
     let value = match super::document::read(input) {
         Ok(value) => value,
@@ -138,10 +140,14 @@ const IMPORT_HELP: &str = "`import` reads damo's kdamonds JSON or YAML (`damo ar
 struct Ctx {
     file: Arc<SourceFile>,
     diags: Vec<Diagnostic>,
+    /// The errors among `diags`, counted as they come: a scheme asks after each whether it
+    /// drew one, which a count over `diags` would make quadratic.
+    errors: usize,
 }
 
 impl Ctx {
     fn error(&mut self, path: &str, message: String, help: &str) {
+        self.errors += 1;
         self.diags.push(
             Diagnostic::error(Code::ImportValue, format!("{path}: {message}"))
                 .help(help)
@@ -539,7 +545,7 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
             return None;
         }
     };
-    let before = ctx.diags.iter().filter(|d| d.is_error()).count();
+    let before = ctx.errors;
     let p = |key: &str| format!("{path}.{key}");
     let action = ctx.read(
         v.action.as_ref(),
@@ -620,7 +626,7 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
         target_nid,
         destinations,
     };
-    (ctx.diags.iter().filter(|d| d.is_error()).count() == before).then_some(scheme)
+    (ctx.errors == before).then_some(scheme)
 }
 
 fn small(text: &str) -> Result<u32, UnitError> {
@@ -950,8 +956,25 @@ pub fn checked_texts(
     for policy in imported {
         let text = crate::interop::emit::policy_text(&policy.policy, &policy.comments);
         let path = dir.join(format!("{}.toml", policy.name));
-        let outcome = crate::validate::validate_file(Arc::new(SourceFile::new(&path, text.clone())), kernel);
-        diags.extend(outcome.diagnostics);
+        if text.len() as u64 > MAX_FILE_BYTES {
+            // `check`, `compile` and `apply` would refuse to read it: refused here, unchecked.
+            diags.push(
+                Diagnostic::error(
+                    Code::FileTooLarge,
+                    format!(
+                        "{}: the imported policy would be {:.1} MiB ({} schemes), larger than the {} MiB a policy file may be",
+                        path.display(),
+                        text.len() as f64 / f64::from(1 << 20),
+                        policy.policy.scheme.len(),
+                        MAX_FILE_BYTES >> 20
+                    ),
+                )
+                .help("`check`, `compile` and `apply` refuse larger policy files: spread the schemes over several contexts, each of which becomes its own policy"),
+            );
+        } else {
+            let outcome = crate::validate::validate_file(Arc::new(SourceFile::new(&path, text.clone())), kernel);
+            diags.extend(outcome.diagnostics);
+        }
         texts.push((path, text));
     }
     (texts, diags)
