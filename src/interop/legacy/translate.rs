@@ -59,7 +59,19 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
             diagnostics,
         };
     }
-    let (policy, comments, notes) = policy(input, &schemes, options);
+    // Each scheme adds at least its line (the comment) and a header to the policy: when
+    // those alone pass the cap, only the schemes up to there are translated, enough to
+    // find where the policy passes it, and the rest cost no memory.
+    let mut least_bytes = 0;
+    let within = schemes
+        .iter()
+        .take_while(|s| {
+            least_bytes += s.line.span.len() + LEAST_SCHEME_BYTES;
+            least_bytes as u64 <= MAX_FILE_BYTES
+        })
+        .count();
+    let translated = &schemes[..schemes.len().min(within + 1)];
+    let (policy, comments, notes) = policy(input, translated, options);
     let (text, starts) = emit::policy_text_with_schemes(&policy, &comments);
     drop((policy, comments));
     for (i, note) in notes {
@@ -77,7 +89,13 @@ pub fn translate(input: &Arc<SourceFile>, options: &Options) -> Translation {
     }
     diagnostics.extend(rounding_warnings(input, &schemes));
     let checked = if text.len() as u64 > MAX_FILE_BYTES {
-        vec![too_large(input, &schemes, &starts, text.len())]
+        vec![too_large(
+            input,
+            &schemes,
+            &starts,
+            text.len(),
+            translated.len() < schemes.len(),
+        )]
     } else {
         let checked = validate::validate_file(Arc::new(SourceFile::new(&options.output, text.clone())), options.kernel);
         let origins = Origins {
@@ -142,7 +160,19 @@ fn rounding_warnings(input: &Arc<SourceFile>, schemes: &[LegacyScheme]) -> Vec<D
 
 /// The refusal of a translation larger than a policy file may be: `check` and `apply` would
 /// refuse to read it. Located at the first scheme that does not fit.
-fn too_large(input: &Arc<SourceFile>, schemes: &[LegacyScheme], starts: &[usize], len: usize) -> Diagnostic {
+/// The fewest bytes a scheme adds to the policy besides its line: `\n# damo: `, `\n`,
+/// `[[scheme]]\n` and `action = "stat"\n`.
+const LEAST_SCHEME_BYTES: usize = 33;
+
+/// `starts` and `len` are those of the text of the first schemes, all of them unless
+/// `partial`.
+fn too_large(
+    input: &Arc<SourceFile>,
+    schemes: &[LegacyScheme],
+    starts: &[usize],
+    len: usize,
+    partial: bool,
+) -> Diagnostic {
     let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
     let ends = starts.iter().skip(1).copied().chain(std::iter::once(len));
     let fitting = ends.take_while(|end| *end <= cap).count();
@@ -150,7 +180,8 @@ fn too_large(input: &Arc<SourceFile>, schemes: &[LegacyScheme], starts: &[usize]
     Diagnostic::error(
         Code::FileTooLarge,
         format!(
-            "the translated policy would be {:.1} MiB ({} schemes), larger than the {} MiB a policy file may be",
+            "the translated policy would be {}{:.1} MiB ({} schemes), larger than the {} MiB a policy file may be",
+            if partial { "over " } else { "" },
             len as f64 / f64::from(1 << 20),
             schemes.len(),
             MAX_FILE_BYTES >> 20
