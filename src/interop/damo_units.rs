@@ -64,7 +64,7 @@ fn to_u64(value: Option<u128>, text: &str, what: &str, help: &str) -> Result<u64
 }
 
 /// Size suffixes as damo spells them (case-sensitive), longest first.
-const SIZE_UNITS: &[(&str, u32)] = &[
+pub const SIZE_UNITS: &[(&str, u32)] = &[
     ("KiB", 10),
     ("MiB", 20),
     ("GiB", 30),

@@ -27,7 +27,14 @@ pub struct Comments {
 
 /// The policy file text.
 pub fn policy_text(policy: &PolicyFile, comments: &Comments) -> String {
+    policy_text_with_schemes(policy, comments).0
+}
+
+/// The policy file text, and where each `[[scheme]]` starts in it (by scheme index), so
+/// that a finding on the text can be traced to its scheme without parsing the whole text.
+pub fn policy_text_with_schemes(policy: &PolicyFile, comments: &Comments) -> (String, Vec<usize>) {
     let mut out = String::new();
+    let mut starts = Vec::with_capacity(policy.scheme.len());
     out.push_str(SCHEMA_COMMENT);
     out.push('\n');
     comment_lines(&mut out, &comments.header);
@@ -52,9 +59,10 @@ pub fn policy_text(policy: &PolicyFile, comments: &Comments) -> String {
     for (i, scheme) in policy.scheme.iter().enumerate() {
         out.push('\n');
         comment_lines(&mut out, comments.schemes.get(i).map_or(&[][..], Vec::as_slice));
+        starts.push(out.len());
         self::scheme(&mut out, scheme);
     }
-    out
+    (out, starts)
 }
 
 /// Comment lines, wrapped at word boundaries to keep the file readable; a line that is

@@ -163,6 +163,14 @@ fn real_damo_reads_exported_json() {
     let ours: Value = serde_json::from_str(&ex.json).unwrap();
     let theirs: Value = serde_json::from_str(&reprinted).expect("damo prints JSON");
     assert_same_values(&ours, &theirs, "");
+    // damo's raw print holds nanoseconds under `time_ms`, `reset_interval_ms` and the
+    // watermarks' `interval_us` (its printer's bug), which import recognises: the same
+    // kernel values come back.
+    assert_same_writes(
+        &ex.writes(&through_damo_json(&ex.json)),
+        &ex.writes(&through_damo_json(&reprinted)),
+        "damo's raw JSON",
+    );
     // And what damo prints for people imports back to the same kernel values.
     assert_same_writes(
         &ex.writes(&through_damo_json(&ex.json)),
@@ -267,4 +275,92 @@ fn assert_same_values(ours: &Value, theirs: &Value, path: &str) {
             }
         }
     }
+}
+
+/// The kernel values damo itself computes for one-line schemes, through its own Python
+/// (`_damo_deprecated`'s parser, `_damon.py`'s conversions to samples and aggregation
+/// intervals at 5 ms / 100 ms, truncated as `'%d' %` truncates), are the values
+/// `translate` names when it warns that damo's floats round (`4.1s` of age: 40, not 41).
+#[test]
+fn real_damo_rounds_as_translate_says() {
+    use damo_policy::interop::legacy::parse::{self as legacy, Role};
+    use damo_policy::interop::legacy::rounding;
+
+    let Some(damo) = damo() else { return };
+    let python = damo.with_file_name("python3");
+    if !python.is_file() {
+        skip("damo's Python is not beside it (a virtual environment's bin/python3)");
+        return;
+    }
+    let lines = [
+        "4K max min min 4.1s max pageout 1.001s 1G 1s 1 2 3 free_mem_rate 1.001s 800 500 100",
+        "1.1E max 35% max 0.3s 2.7s cold 0.1s 1.3K 4.1s 0 0 0 free_mem_rate 0.7ms 800 500 100",
+        "0.1K 12345.6M 12.5 99.9% 1.15 3.3m stat 1.999s 0.7G 1.1h 0 0 0 none 4.1 0 0 0",
+        "1,234 5.55G 0.05% 7.35% 123456789 0.35s stat 7 1,024 100 0 0 0 none 1.1d 0 0 0",
+    ];
+    let script = r#"
+import os, sys, damo
+sys.path.insert(0, os.path.dirname(damo.__file__))
+import _damo_deprecated, _damon
+_damo_deprecated.avoid_crashing_single_line_scheme_for_testing = True
+_damo_deprecated.avoid_crashing_v1_v3_schemes_for_testing = True
+intervals = _damon.DamonIntervals(5000, 100000, 1000000)
+for line in sys.stdin.read().splitlines():
+    s, err = _damo_deprecated.damo_single_line_scheme_to_damos(line)
+    assert err is None, err
+    ap = s.access_pattern
+    ap.convert_for_units(_damon.unit_samples, _damon.unit_aggr_intervals, intervals)
+    q, w = s.quotas, s.watermarks
+    values = [ap.sz_bytes[0], ap.sz_bytes[1], ap.nr_acc_min_max[0].samples,
+        ap.nr_acc_min_max[1].samples, ap.age_min_max[0].aggr_intervals,
+        ap.age_min_max[1].aggr_intervals, q.time_ms, q.sz_bytes, q.reset_interval_ms,
+        w.interval_us]
+    print(' '.join('%d' % v for v in values))
+"#;
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run damo's Python");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.join("\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let roles = [
+        Role::MinSize,
+        Role::MaxSize,
+        Role::MinAccess,
+        Role::MaxAccess,
+        Role::MinAge,
+        Role::MaxAge,
+        Role::QuotaTime,
+        Role::QuotaSize,
+        Role::ResetInterval,
+        Role::Interval,
+    ];
+    let mut rounded = 0;
+    for (line, values) in lines.iter().zip(printed.lines()) {
+        let file = std::sync::Arc::new(damo_policy::policy::source::SourceFile::new("t.damos", *line));
+        let (schemes, diagnostics) = legacy::parse(&file);
+        assert!(diagnostics.is_empty(), "{line}: {diagnostics:?}");
+        let scheme = &schemes[0];
+        for (role, damo_value) in roles.iter().zip(values.split(' ')) {
+            let position = scheme.roles.iter().position(|r| r == role).unwrap();
+            let text = &scheme.line.fields[position].text;
+            let Some(ours) = rounding::damo_value(*role, text) else {
+                assert!(matches!(text.as_str(), "min" | "max"), "{line}: {text}");
+                continue;
+            };
+            assert_eq!(ours.to_string(), damo_value, "{line}: {} `{text}`", role.name());
+            if let Some(r) = rounding::rounded(*role, text, &scheme.scheme) {
+                assert_eq!(r.damo.to_string(), damo_value);
+                rounded += 1;
+            }
+        }
+    }
+    assert_eq!(printed.lines().count(), lines.len(), "{printed}");
+    // The lines hold values damo rounds, and values it does not.
+    assert!(rounded >= 4, "only {rounded} values rounded");
 }

@@ -12,5 +12,6 @@ mod fuzz;
 mod golden;
 mod import;
 mod roundtrip;
+mod scale;
 mod support;
 mod translate;

@@ -178,3 +178,57 @@ fn pid_zero_and_repeated_pids_are_refused() {
     assert!(twice.stderr.contains("pid 5 is listed twice"), "{}", twice.transcript());
     assert!(!dir.path().join("zero.toml").exists() && !dir.path().join("twice.toml").exists());
 }
+
+/// Where damo's float arithmetic rounds a value down, the policy keeps the exact value and a
+/// warning on the field names damo's (`4.1s` of age: 41 aggregation intervals, damo 40;
+/// `1.001s` of quota time: 1001 ms, damo 1000). Values damo computes exactly draw none.
+#[test]
+fn values_damo_rounds_are_kept_exact_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("rounded.damos"),
+        "# damo rounds two fields of the second scheme\n4K max min min 5s max pageout\n\
+         4K max min min 4.1s max pageout 1.001s 1G 1s 0 0 0 none 0 0 0 0\n",
+    )
+    .unwrap();
+    let result = run(dir.path(), &["translate", "rounded.damos", "--physical"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    assert!(
+        result.stdout.contains("access_pattern.age = { min = \"4100ms\" }"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stdout.contains("time = \"1001ms\""), "{}", result.stdout);
+    insta::assert_snapshot!(result.stderr);
+}
+
+/// damo opens the scheme file in Python's text mode, whose universal newlines end a line at
+/// `\r\n` and at a lone `\r` as at `\n`: a file with old Mac line ends is one scheme a line,
+/// as damo reads it, and findings name those lines.
+#[test]
+fn carriage_returns_end_lines_as_in_damo() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("mac.damos"),
+        "# old Mac line ends\r4K max min min 5s max pageout\r\r2M max 5 max 1s max PAGEOUT\r",
+    )
+    .unwrap();
+    let result = run(dir.path(), &["translate", "mac.damos", "--physical"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    assert_eq!(result.stdout.matches("[[scheme]]").count(), 2, "{}", result.stdout);
+    assert!(
+        result.stdout.contains("# damo: 2M max 5 max 1s max PAGEOUT\n"),
+        "{}",
+        result.stdout
+    );
+    fs::write(
+        dir.path().join("mixed.damos"),
+        "4K max min min 5s max pageout\r\n4K max min min 5s max bogus\r4K max\n",
+    )
+    .unwrap();
+    let bad = run(dir.path(), &["translate", "mixed.damos", "--physical"]);
+    assert_eq!(bad.code, 1, "{}", bad.transcript());
+    assert!(bad.stderr.contains("mixed.damos:2:23"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("mixed.damos:3:1"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("2 errors, 0 warnings"), "{}", bad.stderr);
+}

@@ -22,6 +22,7 @@ use crate::model::wire::{
     self as model, Address, Autotune, Duration, GoalTarget, Monitoring, Percent, Physical, PolicyFile, Raw, Region,
     RegionCount, Target,
 };
+use crate::policy::load::MAX_FILE_BYTES;
 use crate::policy::source::SourceFile;
 
 use crate::interop::damo_units::{self, MS, US};
@@ -45,6 +46,7 @@ pub fn import(input: &Arc<SourceFile>, stem: &str, target: &TargetChoice) -> (Ve
     let mut ctx = Ctx {
         file: Arc::clone(input),
         diags: Vec::new(),
+        errors: 0,
     };
     let value = match super::document::read(input) {
         Ok(value) => value,
@@ -138,10 +140,14 @@ const IMPORT_HELP: &str = "`import` reads damo's kdamonds JSON or YAML (`damo ar
 struct Ctx {
     file: Arc<SourceFile>,
     diags: Vec<Diagnostic>,
+    /// The errors among `diags`, counted as they come: a scheme asks after each whether it
+    /// drew one, which a count over `diags` would make quadratic.
+    errors: usize,
 }
 
 impl Ctx {
     fn error(&mut self, path: &str, message: String, help: &str) {
+        self.errors += 1;
         self.diags.push(
             Diagnostic::error(Code::ImportValue, format!("{path}: {message}"))
                 .help(help)
@@ -155,6 +161,30 @@ impl Ctx {
                 .help(help)
                 .at(&self.file, None),
         );
+    }
+
+    /// A warning on a value that is read, but maybe not as damo holds it.
+    fn caution(&mut self, path: &str, message: String, help: &str) {
+        self.diags.push(
+            Diagnostic::warning(Code::ImportValue, format!("{path}: {message}"))
+                .help(help)
+                .at(&self.file, None),
+        );
+    }
+
+    /// A size, with a warning when it is damo's rounded print of one (see [`printed_rounded`]).
+    fn size(&mut self, value: Option<&DamoValue>, path: &str, default: u64) -> Option<u64> {
+        let bytes = self.read(value, path, default, damo_units::size_bytes)?;
+        if let Some(text) = value.and_then(DamoValue::as_str).filter(|t| printed_rounded(t)) {
+            self.caution(
+                path,
+                format!(
+                    "`{text}` is damo's size printed for people, rounded to three decimals: imported as {bytes} bytes, which is not the size damo holds"
+                ),
+                "damo's raw print writes exact byte counts: import `damo args damon --format json --raw` (or `damo report damon --raw`) instead",
+            );
+        }
+        Some(bytes)
     }
 
     /// A value read with `parse`; `None` (reported) when it cannot be.
@@ -186,6 +216,75 @@ fn keys<T: Default + Clone>(node: Option<&Node<T>>) -> Cow<'_, T> {
     match node.and_then(Node::fields) {
         Some(fields) => Cow::Borrowed(fields),
         None => Cow::Owned(T::default()),
+    }
+}
+
+/// Whether a size is damo's print for people (`format_sz`: `'%.3f KiB'` and up) of a size it
+/// must have rounded: a number of its unit that is not a whole number of bytes, such as
+/// `1.150 GiB` (1234803097.6 bytes; damo held 1234567891). A whole number of bytes
+/// (`4.000 KiB`, `1.500 MiB`) is taken as exact, as it usually is.
+fn printed_rounded(text: &str) -> bool {
+    let text = text.trim();
+    damo_units::SIZE_UNITS
+        .iter()
+        .filter(|(_, shift)| *shift > 0)
+        .find_map(|(unit, shift)| text.strip_suffix(unit).map(|number| (number, *shift)))
+        .and_then(|(number, shift)| damo_units::number(number).ok().map(|n| (n, shift)))
+        .is_some_and(|(n, shift)| {
+            n.digits
+                .checked_mul(1u128 << shift)
+                .is_some_and(|bytes| !bytes.is_multiple_of(10u128.pow(n.scale)))
+        })
+}
+
+/// Whether a permil value is written as damo's `--raw` print writes it (`format_permil`
+/// prints `'%f'`: `"800.000000"`), which nothing else writes.
+fn raw_permil(value: Option<&DamoValue>) -> bool {
+    value
+        .and_then(DamoValue::as_str)
+        .and_then(|text| text.split_once('.'))
+        .is_some_and(|(whole, fraction)| {
+            !whole.is_empty()
+                && whole.bytes().all(|b| b.is_ascii_digit())
+                && fraction.len() == 6
+                && fraction.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// Whether a scheme is damo's `--raw` print (`damo args damon --raw`, damo 3.x). Its quota
+/// weights and watermark thresholds are then `'%f'` permil, and damo's printer has a bug
+/// there: the times it prints "exactly" (`format_time_{us,ms}_exact`: quota `time_ms` and
+/// `reset_interval_ms`, watermark `interval_us`, ages in µs) are converted to nanoseconds
+/// before the raw branch prints them, so `time_ms` holds 1001000000 for 1001 ms.
+fn is_raw_print(scheme: &format::Scheme) -> bool {
+    let weights = fields(fields(scheme.quotas.as_ref()).and_then(|q| q.weights.as_ref()));
+    let marks = fields(scheme.watermarks.as_ref());
+    weights.is_some_and(|w| {
+        [&w.sz_permil, &w.nr_accesses_permil, &w.age_permil]
+            .into_iter()
+            .any(|v| raw_permil(v.as_ref()))
+    }) || marks.is_some_and(|m| {
+        [&m.high_permil, &m.mid_permil, &m.low_permil]
+            .into_iter()
+            .any(|v| raw_permil(v.as_ref()))
+    })
+}
+
+/// A time of damo's raw print, in nanoseconds where the key names `per_ns` (10^3 for µs,
+/// 10^6 for ms): a bare integer is nanoseconds, truncated to the key's unit as damo would
+/// have written it; damo's `max` (2^64 - 1 of the unit) stays `max`. A time with a unit
+/// is read by `otherwise`.
+fn raw_ns(
+    text: &str,
+    per_ns: u128,
+    otherwise: fn(&str) -> Result<Option<u64>, UnitError>,
+) -> Result<Option<u64>, UnitError> {
+    match damo_units::number(text) {
+        Ok(n) if n.scale == 0 => {
+            let value = n.digits / per_ns;
+            Ok(u64::try_from(value).ok().filter(|v| *v < u64::MAX))
+        }
+        _ => otherwise(text),
     }
 }
 
@@ -539,7 +638,9 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
             return None;
         }
     };
-    let before = ctx.diags.iter().filter(|d| d.is_error()).count();
+    let before = ctx.errors;
+    let raw = is_raw_print(v);
+    let age = |text: &str| age(text, raw);
     let p = |key: &str| format!("{path}.{key}");
     let action = ctx.read(
         v.action.as_ref(),
@@ -555,13 +656,8 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
     );
     let pp = |group: &str, bound: &str| format!("{path}.access_pattern.{group}.{bound}");
     let sz = [
-        ctx.read(sz_bytes.min.as_ref(), &pp("sz_bytes", "min"), 0, damo_units::size_bytes),
-        ctx.read(
-            sz_bytes.max.as_ref(),
-            &pp("sz_bytes", "max"),
-            damo_units::DAMO_MAX,
-            damo_units::size_bytes,
-        ),
+        ctx.size(sz_bytes.min.as_ref(), &pp("sz_bytes", "min"), 0),
+        ctx.size(sz_bytes.max.as_ref(), &pp("sz_bytes", "max"), damo_units::DAMO_MAX),
     ];
     let acc = [
         ctx.read(
@@ -577,8 +673,8 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
         ctx.read(age_bounds.max.as_ref(), &pp("age", "max"), AgeBound::Max, age),
     ];
     let apply = ctx.read(v.apply_interval_us.as_ref(), &p("apply_interval_us"), Some(0), time_us);
-    let quota = quota(ctx, v.quotas.as_ref(), &p("quotas"));
-    let watermarks = watermarks(ctx, v.watermarks.as_ref(), &p("watermarks"));
+    let quota = quota(ctx, v.quotas.as_ref(), &p("quotas"), raw);
+    let watermarks = watermarks(ctx, v.watermarks.as_ref(), &p("watermarks"), raw);
     let filters = filters(ctx, v.filters.as_ref(), &p("filters"));
     let action = action?;
     let target_nid = if action.is_migration() {
@@ -620,7 +716,7 @@ fn damo_scheme(ctx: &mut Ctx, v: &Node<format::Scheme>, path: &str) -> Option<Da
         target_nid,
         destinations,
     };
-    (ctx.diags.iter().filter(|d| d.is_error()).count() == before).then_some(scheme)
+    (ctx.errors == before).then_some(scheme)
 }
 
 fn small(text: &str) -> Result<u32, UnitError> {
@@ -664,21 +760,51 @@ fn clamped(text: &str, parsed: Result<Option<u64>, UnitError>) -> Result<Option<
     }
 }
 
-/// `"N aggr_intervals"`, or a time (a bare number is µs).
-fn age(text: &str) -> Result<AgeBound, UnitError> {
+/// `"N aggr_intervals"`, or a time (a bare number is µs, or ns in damo's raw print).
+fn age(text: &str, raw: bool) -> Result<AgeBound, UnitError> {
     match text.trim().strip_suffix("aggr_intervals") {
         Some(n) => damo_units::count(n).map(AgeBound::Aggregations),
+        None if raw => raw_ns(text, 1_000, time_us).map(|us| us.map_or(AgeBound::Max, AgeBound::Micros)),
         None => time_us(text).map(|us| us.map_or(AgeBound::Max, AgeBound::Micros)),
     }
 }
 
-fn quota(ctx: &mut Ctx, v: Option<&Node<format::Quotas>>, path: &str) -> Option<DamoQuota> {
+/// A warning on a bare quota time of a million ms or more in whole seconds' worth of
+/// nanoseconds (1001000000 for 1001 ms), outside damo's raw print: such a value is most
+/// likely nanoseconds from damo's raw print with its permil rewritten, and read as ms it is
+/// a quota of days.
+fn nanoseconds_maybe(ctx: &mut Ctx, value: Option<&DamoValue>, path: &str, ms: Option<u64>) {
+    let bare = value
+        .and_then(DamoValue::scalar_text)
+        .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(ms) = ms.filter(|ms| bare && *ms >= 1_000_000 && ms.is_multiple_of(1_000_000)) {
+        ctx.caution(
+            path,
+            format!(
+                "{ms} ms is a quota time of {} hours; damo's raw print writes nanoseconds here (its bug), where this would be {} ms",
+                ms / 3_600_000,
+                ms / 1_000_000
+            ),
+            "if this came from `damo … --raw`, write the time in ms (or import damo's print with its permil values as damo wrote them)",
+        );
+    }
+}
+
+fn quota(ctx: &mut Ctx, v: Option<&Node<format::Quotas>>, path: &str, raw: bool) -> Option<DamoQuota> {
     let Some(v) = v else { return Some(DamoQuota::default()) };
     let v = keys(Some(v));
     let p = |key: &str| format!("{path}.{key}");
-    let time = ctx.read(v.time_ms.as_ref(), &p("time_ms"), Some(0), time_ms);
-    let size = ctx.read(v.sz_bytes.as_ref(), &p("sz_bytes"), 0, damo_units::size_bytes);
-    let reset = ctx.read(v.reset_interval_ms.as_ref(), &p("reset_interval_ms"), None, time_ms);
+    let ms: fn(&str) -> Result<Option<u64>, UnitError> = if raw {
+        |t| raw_ns(t, 1_000_000, time_ms)
+    } else {
+        time_ms
+    };
+    let time = ctx.read(v.time_ms.as_ref(), &p("time_ms"), Some(0), ms);
+    if !raw {
+        nanoseconds_maybe(ctx, v.time_ms.as_ref(), &p("time_ms"), time.flatten());
+    }
+    let size = ctx.size(v.sz_bytes.as_ref(), &p("sz_bytes"), 0);
+    let reset = ctx.read(v.reset_interval_ms.as_ref(), &p("reset_interval_ms"), None, ms);
     let w = keys(v.weights.as_ref());
     let weight = |ctx: &mut Ctx, key: &str, value: Option<&DamoValue>| {
         ctx.read(value, &format!("{path}.weights.{key}"), 0, |t| {
@@ -812,7 +938,7 @@ fn goal(ctx: &mut Ctx, v: &Node<format::Goal>, path: &str) -> Option<model::Goal
     })
 }
 
-fn watermarks(ctx: &mut Ctx, v: Option<&Node<format::Watermarks>>, path: &str) -> Option<DamoWatermarks> {
+fn watermarks(ctx: &mut Ctx, v: Option<&Node<format::Watermarks>>, path: &str, raw: bool) -> Option<DamoWatermarks> {
     let Some(v) = v else {
         return Some(DamoWatermarks::default());
     };
@@ -828,7 +954,8 @@ fn watermarks(ctx: &mut Ctx, v: Option<&Node<format::Watermarks>>, path: &str) -
         permil(ctx, "mid_permil", v.mid_permil.as_ref()),
         permil(ctx, "low_permil", v.low_permil.as_ref()),
     );
-    let interval = ctx.read(v.interval_us.as_ref(), &format!("{path}.interval_us"), Some(0), time_us)?;
+    let us: fn(&str) -> Result<Option<u64>, UnitError> = if raw { |t| raw_ns(t, 1_000, time_us) } else { time_us };
+    let interval = ctx.read(v.interval_us.as_ref(), &format!("{path}.interval_us"), Some(0), us)?;
     let Some(interval_us) = interval else {
         ctx.error(
             &format!("{path}.interval_us"),
@@ -920,14 +1047,7 @@ fn filters(ctx: &mut Ctx, v: Option<&List<Node<format::Filter>>>, path: &str) ->
             }
             FilterType::HugepageSize => {
                 let sizes = items(item.hugepage_size.as_ref());
-                let bound = |ctx: &mut Ctx, i: usize| {
-                    ctx.read(
-                        sizes.get(i),
-                        &format!("{fp}.hugepage_size[{i}]"),
-                        0,
-                        damo_units::size_bytes,
-                    )
-                };
+                let bound = |ctx: &mut Ctx, i: usize| ctx.size(sizes.get(i), &format!("{fp}.hugepage_size[{i}]"), 0);
                 filter.min = Some(scheme::human_size(bound(ctx, 0)?));
                 filter.max = Some(scheme::human_size(bound(ctx, 1)?));
             }
@@ -950,8 +1070,25 @@ pub fn checked_texts(
     for policy in imported {
         let text = crate::interop::emit::policy_text(&policy.policy, &policy.comments);
         let path = dir.join(format!("{}.toml", policy.name));
-        let outcome = crate::validate::validate_file(Arc::new(SourceFile::new(&path, text.clone())), kernel);
-        diags.extend(outcome.diagnostics);
+        if text.len() as u64 > MAX_FILE_BYTES {
+            // `check`, `compile` and `apply` would refuse to read it: refused here, unchecked.
+            diags.push(
+                Diagnostic::error(
+                    Code::FileTooLarge,
+                    format!(
+                        "{}: the imported policy would be {:.1} MiB ({} schemes), larger than the {} MiB a policy file may be",
+                        path.display(),
+                        text.len() as f64 / f64::from(1 << 20),
+                        policy.policy.scheme.len(),
+                        MAX_FILE_BYTES >> 20
+                    ),
+                )
+                .help("`check`, `compile` and `apply` refuse larger policy files: spread the schemes over several contexts, each of which becomes its own policy"),
+            );
+        } else {
+            let outcome = crate::validate::validate_file(Arc::new(SourceFile::new(&path, text.clone())), kernel);
+            diags.extend(outcome.diagnostics);
+        }
         texts.push((path, text));
     }
     (texts, diags)
