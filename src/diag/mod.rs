@@ -6,13 +6,17 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 
 use crate::policy::source::SourceFile;
 
 mod code;
+mod lines;
+mod snippet;
 pub use code::Code;
+pub use lines::LineIndex;
+use snippet::Snippet;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -151,7 +155,7 @@ impl Renderer {
 /// Adapter from [`Diagnostic`] to miette's trait.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
 }
 
 impl<'a> Report<'a> {
@@ -159,27 +163,16 @@ impl<'a> Report<'a> {
         let source = diagnostic
             .file
             .as_ref()
-            .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet_fits(&f.text, s.start)))
+            .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet::fits(f, s.start)))
             .map(|f| {
                 let name = match diagnostic.line_column() {
                     Some((line, column)) => format!("{}:{line}:{column}", f.display_path()),
                     None => f.display_path(),
                 };
-                NamedSource::new(name, Arc::clone(&f.text)).with_language("toml")
+                Snippet::new(name, Arc::clone(f))
             });
         Self { diagnostic, source }
     }
-}
-
-/// Longest source line shown in a snippet; a longer one (minified or generated input)
-/// would flood the terminal, so the location is printed in the message instead.
-const MAX_SNIPPET_LINE: usize = 400;
-
-fn snippet_fits(text: &str, offset: usize) -> bool {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    end - start <= MAX_SNIPPET_LINE
 }
 
 impl fmt::Debug for Report<'_> {

@@ -10,16 +10,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use toml::Spanned;
 use toml::de::{DeInteger, DeTable, DeValue};
+
+use crate::diag::LineIndex;
 
 /// A file as read: its path as the user should see it, and its text.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Built on the first finding that needs a line: most files have none.
+    lines: OnceLock<LineIndex>,
 }
 
 impl SourceFile {
@@ -27,6 +31,7 @@ impl SourceFile {
         Self {
             path: path.into(),
             text: text.into(),
+            lines: OnceLock::new(),
         }
     }
 
@@ -44,14 +49,12 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        self.lines().line_column(&self.text, offset)
+    }
+
+    /// The index of the text's lines.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 }
 
