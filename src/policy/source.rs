@@ -135,20 +135,30 @@ struct Spans {
 }
 
 /// Key path → spans of one parsed document. Only findings need spans, and indexing every
-/// key costs more than checking a valid file, so the index is built on its first use, from
-/// a second parse of the (already parsed, so well-formed) text.
+/// key costs more than checking a valid file, so the index is built on its first use: from
+/// the document itself where the finder still holds it ([`SpanIndex::build_from`]), else
+/// from a second parse of the (already parsed, so well-formed) text.
 #[derive(Debug)]
 pub struct SpanIndex<'i> {
     text: &'i str,
+    /// The span the parser gives the document itself.
+    root: Range<usize>,
     spans: OnceCell<HashMap<KeyPath, Spans>>,
 }
 
 impl<'i> SpanIndex<'i> {
-    fn new(text: &'i str) -> Self {
+    fn new(text: &'i str, root: Range<usize>) -> Self {
         Self {
             text,
+            root,
             spans: OnceCell::new(),
         }
+    }
+
+    /// Builds the index from `document`, the parse of this index's text, unless it is built
+    /// already: a second parse of a large file costs as much memory again as the first.
+    pub fn build_from(&self, document: &DeTable<'_>) {
+        self.spans.get_or_init(|| index_document(self.root.clone(), document));
     }
 
     /// The span of the value at `path`, or of the nearest enclosing value that exists.
@@ -181,18 +191,16 @@ impl<'i> SpanIndex<'i> {
     fn spans(&self) -> &HashMap<KeyPath, Spans> {
         self.spans.get_or_init(|| {
             let (table, _) = DeTable::parse_recoverable(self.text);
-            let mut spans = HashMap::new();
-            spans.insert(
-                KeyPath::root(),
-                Spans {
-                    key: None,
-                    value: table.span(),
-                },
-            );
-            index_table(table.get_ref(), &KeyPath::root(), &mut spans);
-            spans
+            index_document(table.span(), table.get_ref())
         })
     }
+}
+
+fn index_document(root: Range<usize>, document: &DeTable<'_>) -> HashMap<KeyPath, Spans> {
+    let mut spans = HashMap::new();
+    spans.insert(KeyPath::root(), Spans { key: None, value: root });
+    index_table(document, &KeyPath::root(), &mut spans);
+    spans
 }
 
 fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
@@ -243,8 +251,8 @@ pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
         return Err(errors);
     }
     Ok(Parsed {
+        index: SpanIndex::new(text, table.span()),
         table,
-        index: SpanIndex::new(text),
     })
 }
 
@@ -322,6 +330,19 @@ mod tests {
             .unwrap();
         assert_eq!(&text[near], "access_pattern");
         assert_eq!(json(parsed.table.get_ref())["scheme"][0]["action"], "stat");
+    }
+
+    #[test]
+    fn an_index_built_from_the_document_is_the_index_of_the_text() {
+        let text = "  # c\nname = \"x\"\n[[scheme]]\naction = \"stat\"\nfilter = [{ type = \"anon\" }]\n\n";
+        let reparsed = parse(text).unwrap();
+        let built = parse(text).unwrap();
+        built.index.build_from(built.table.get_ref());
+        assert_eq!(built.index.spans().len(), reparsed.index.spans().len());
+        for (path, spans) in reparsed.index.spans() {
+            let other = &built.index.spans()[path];
+            assert_eq!((&other.key, &other.value), (&spans.key, &spans.value), "{path}");
+        }
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanInde
 
 /// [`validate`] by the full validator alone.
 pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    index.build_from(document);
     let json = &crate::policy::source::json(document);
     let mut out = Vec::new();
     for error in validator().iter_errors(json) {
@@ -416,8 +417,10 @@ fn type_help(path: &KeyPath, _kind: &jsonschema::error::TypeKind) -> String {
 }
 
 fn known_keys_help(path: &KeyPath, unexpected: &str) -> String {
-    let schema: serde_json::Value = serde_json::from_str(COMMITTED).unwrap_or_default();
-    let keys = properties_at(&schema, &schema, &path.0);
+    // Read once: a file of many unknown keys asks for every one of them.
+    static SCHEMA: OnceLock<serde_json::Value> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| serde_json::from_str(COMMITTED).unwrap_or_default());
+    let keys = properties_at(schema, schema, &path.0);
     if keys.is_empty() {
         "remove it".to_owned()
     } else if let Some(guess) = closest(unexpected, &keys) {
