@@ -114,9 +114,7 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
 /// output is going to be written when there are no errors (else the summary says it is not).
 pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool, writing: bool) -> ExitCode {
     let mut err = std::io::stderr().lock();
-    for diagnostic in diagnostics {
-        let _ = write!(err, "{}", renderer.render(diagnostic));
-    }
+    let _ = renderer.write_all(&mut err, diagnostics);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     if errors + warnings > 0 {

@@ -3,6 +3,7 @@
 //! editors. Every stage produces [`Diagnostic`]s and nothing else prints them.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 use crate::policy::source::SourceFile;
 
+pub mod cap;
 mod code;
 mod lines;
 mod snippet;
@@ -140,6 +142,23 @@ impl Renderer {
                 .with_links(false)
                 .without_primary_span_start(),
         }
+    }
+
+    /// Writes the findings that are shown ([`cap`]), each rendered, then a note for each
+    /// file with more.
+    pub fn write_all<'a>(
+        &self,
+        out: &mut impl Write,
+        diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    ) -> io::Result<()> {
+        let selection = cap::select(diagnostics);
+        for diagnostic in selection.shown {
+            write!(out, "{}", self.render(diagnostic))?;
+        }
+        for hidden in &selection.not_shown {
+            writeln!(out, "{}", hidden.note())?;
+        }
+        Ok(())
     }
 
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
