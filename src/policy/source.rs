@@ -134,6 +134,39 @@ struct Spans {
     value: Range<usize>,
 }
 
+/// The spans of a document as a tree of its key paths: a node is its parent and one step,
+/// so a deep path costs one entry per step rather than a copy of every step before it.
+#[derive(Debug)]
+struct Tree {
+    /// (parent node, step) → node.
+    children: HashMap<(usize, Seg), usize>,
+    /// By node; node 0 is the document.
+    spans: Vec<Spans>,
+}
+
+impl Tree {
+    const ROOT: usize = 0;
+
+    fn add(&mut self, parent: usize, step: Seg, spans: Spans) -> usize {
+        let node = self.spans.len();
+        self.spans.push(spans);
+        self.children.insert((parent, step), node);
+        node
+    }
+
+    /// The node of the longest prefix of `path` in the document, and whether it is all of it.
+    fn deepest(&self, path: &KeyPath) -> (usize, bool) {
+        let mut node = Self::ROOT;
+        for step in &path.0 {
+            match self.children.get(&(node, step.clone())) {
+                Some(&child) => node = child,
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+}
+
 /// Key path → spans of one parsed document. Only findings need spans, and indexing every
 /// key costs more than checking a valid file, so the index is built on its first use: from
 /// the document itself where the finder still holds it ([`SpanIndex::build_from`]), else
@@ -143,7 +176,7 @@ pub struct SpanIndex<'i> {
     text: &'i str,
     /// The span the parser gives the document itself.
     root: Range<usize>,
-    spans: OnceCell<HashMap<KeyPath, Spans>>,
+    tree: OnceCell<Tree>,
 }
 
 impl<'i> SpanIndex<'i> {
@@ -151,88 +184,80 @@ impl<'i> SpanIndex<'i> {
         Self {
             text,
             root,
-            spans: OnceCell::new(),
+            tree: OnceCell::new(),
         }
     }
 
     /// Builds the index from `document`, the parse of this index's text, unless it is built
     /// already: a second parse of a large file costs as much memory again as the first.
     pub fn build_from(&self, document: &DeTable<'_>) {
-        self.spans.get_or_init(|| index_document(self.root.clone(), document));
+        self.tree.get_or_init(|| index_document(self.root.clone(), document));
     }
 
     /// The span of the value at `path`, or of the nearest enclosing value that exists.
     pub fn value(&self, path: &KeyPath) -> Option<Range<usize>> {
-        self.nearest(path).map(|s| s.value.clone())
+        Some(self.nearest(path).value.clone())
     }
 
     /// The span of the key at `path` (for a table, its name), else its value's.
     pub fn key(&self, path: &KeyPath) -> Option<Range<usize>> {
-        self.nearest(path)
-            .map(|s| s.key.clone().unwrap_or_else(|| s.value.clone()))
+        let spans = self.nearest(path);
+        Some(spans.key.clone().unwrap_or_else(|| spans.value.clone()))
     }
 
     /// Whether the document contains `path` itself.
     pub fn contains(&self, path: &KeyPath) -> bool {
-        self.spans().contains_key(path)
+        self.tree().deepest(path).1
     }
 
-    fn nearest(&self, path: &KeyPath) -> Option<&Spans> {
-        let spans = self.spans();
-        let mut path = path.clone();
-        loop {
-            if let Some(found) = spans.get(&path) {
-                return Some(found);
-            }
-            path = path.parent()?;
-        }
+    /// Every prefix of a path in the document is in it too, so the nearest enclosing value
+    /// is the end of the longest prefix found.
+    fn nearest(&self, path: &KeyPath) -> &Spans {
+        let tree = self.tree();
+        &tree.spans[tree.deepest(path).0]
     }
 
-    fn spans(&self) -> &HashMap<KeyPath, Spans> {
-        self.spans.get_or_init(|| {
+    fn tree(&self) -> &Tree {
+        self.tree.get_or_init(|| {
             let (table, _) = DeTable::parse_recoverable(self.text);
             index_document(table.span(), table.get_ref())
         })
     }
 }
 
-fn index_document(root: Range<usize>, document: &DeTable<'_>) -> HashMap<KeyPath, Spans> {
-    let mut spans = HashMap::new();
-    spans.insert(KeyPath::root(), Spans { key: None, value: root });
-    index_table(document, &KeyPath::root(), &mut spans);
-    spans
+fn index_document(root: Range<usize>, document: &DeTable<'_>) -> Tree {
+    let mut tree = Tree {
+        children: HashMap::new(),
+        spans: vec![Spans { key: None, value: root }],
+    };
+    index_table(document, Tree::ROOT, &mut tree);
+    tree
 }
 
-fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+fn index_table(table: &DeTable<'_>, parent: usize, tree: &mut Tree) {
     for (key, value) in table {
-        let child = path.join(key.get_ref().to_string());
-        spans.insert(
-            child.clone(),
-            Spans {
-                key: Some(key.span()),
-                value: value.span(),
-            },
-        );
-        index_value(value.get_ref(), &child, spans);
+        let spans = Spans {
+            key: Some(key.span()),
+            value: value.span(),
+        };
+        let node = tree.add(parent, Seg::from(key.get_ref().to_string()), spans);
+        index_value(value.get_ref(), node, tree);
     }
 }
 
-fn index_value(value: &DeValue<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+fn index_value(value: &DeValue<'_>, node: usize, tree: &mut Tree) {
     match value {
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                let child = path.join(i);
-                spans.insert(
-                    child.clone(),
-                    Spans {
-                        key: None,
-                        value: item.span(),
-                    },
-                );
-                index_value(item.get_ref(), &child, spans);
+                let spans = Spans {
+                    key: None,
+                    value: item.span(),
+                };
+                let child = tree.add(node, Seg::Index(i), spans);
+                index_value(item.get_ref(), child, tree);
             }
         }
-        DeValue::Table(t) => index_table(t, path, spans),
+        DeValue::Table(t) => index_table(t, node, tree),
         _ => {}
     }
 }
@@ -338,10 +363,12 @@ mod tests {
         let reparsed = parse(text).unwrap();
         let built = parse(text).unwrap();
         built.index.build_from(built.table.get_ref());
-        assert_eq!(built.index.spans().len(), reparsed.index.spans().len());
-        for (path, spans) in reparsed.index.spans() {
-            let other = &built.index.spans()[path];
-            assert_eq!((&other.key, &other.value), (&spans.key, &spans.value), "{path}");
+        let (reparsed, built) = (reparsed.index.tree(), built.index.tree());
+        assert_eq!(built.children, reparsed.children);
+        assert_eq!(built.spans.len(), reparsed.spans.len());
+        for (node, spans) in reparsed.spans.iter().enumerate() {
+            let other = &built.spans[node];
+            assert_eq!((&other.key, &other.value), (&spans.key, &spans.value), "node {node}");
         }
     }
 
