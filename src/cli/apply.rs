@@ -134,9 +134,7 @@ fn report(
     let writes_too = !write || args.verbose;
     let mut err = std::io::stderr().lock();
     if let Some(checked) = &report.checked {
-        for diagnostic in checked.all_diagnostics() {
-            let _ = write!(err, "{}", renderer.render(diagnostic));
-        }
+        let _ = renderer.write_all(&mut err, checked.all_diagnostics());
     }
     if let Some(compiled) = &report.compiled {
         for skipped in &compiled.skipped {

@@ -14,9 +14,7 @@ pub fn run(args: &CompileArgs, renderer: &Renderer, out: &mut Output) -> ExitCod
         Err(message) => return usage_error(&message),
     };
     let mut err = std::io::stderr().lock();
-    for diagnostic in checked.all_diagnostics() {
-        let _ = write!(err, "{}", renderer.render(diagnostic));
-    }
+    let _ = renderer.write_all(&mut err, checked.all_diagnostics());
     if checked.error_count() > 0 {
         let _ = writeln!(err, "{}", summary(&checked));
         return status(&checked, false);

@@ -110,29 +110,14 @@ pub fn run(args: &TranslateArgs, renderer: &Renderer, out: &mut Output) -> ExitC
     }
 }
 
-/// The findings shown in one run; the rest are counted.
-pub(crate) const MAX_RENDERED: usize = 1000;
-
-/// Prints the diagnostics to standard error (the first [`MAX_RENDERED`]); the exit status for them. `writing`: whether the
-/// output is going to be written when there are no errors (else the summary says it is not).
+/// Prints the diagnostics to standard error (past a cap per file, counted rather than shown);
+/// the exit status for them. `writing`: whether the output is going to be written when there
+/// are no errors (else the summary says it is not).
 pub(crate) fn report(renderer: &Renderer, diagnostics: &[Diagnostic], io: bool, writing: bool) -> ExitCode {
     let mut err = std::io::stderr().lock();
-    // Rendering a finding reads its file up to the finding: past a cap, the rest are
-    // counted, not shown, which keeps a file of bad lines linear (and readable).
-    for diagnostic in diagnostics.iter().take(MAX_RENDERED) {
-        let _ = write!(err, "{}", renderer.render(diagnostic));
-    }
+    let _ = renderer.write_all(&mut err, diagnostics);
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    if let Some(hidden) = diagnostics.get(MAX_RENDERED..).filter(|rest| !rest.is_empty()) {
-        let hidden_errors = hidden.iter().filter(|d| d.is_error()).count();
-        let _ = writeln!(
-            err,
-            "… and {} more findings not shown ({hidden_errors} errors, {} warnings); fix the first ones and run again",
-            hidden.len(),
-            hidden.len() - hidden_errors
-        );
-    }
     if errors + warnings > 0 {
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let outcome = if errors > 0 || !writing {

@@ -3,16 +3,22 @@
 //! editors. Every stage produces [`Diagnostic`]s and nothing else prints them.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::ops::Range;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 use serde::Serialize;
 
 use crate::policy::source::SourceFile;
 
+pub mod cap;
 mod code;
+mod lines;
+mod snippet;
 pub use code::Code;
+pub use lines::LineIndex;
+use snippet::Snippet;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -138,6 +144,23 @@ impl Renderer {
         }
     }
 
+    /// Writes the findings that are shown ([`cap`]), each rendered, then a note for each
+    /// file with more.
+    pub fn write_all<'a>(
+        &self,
+        out: &mut impl Write,
+        diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    ) -> io::Result<()> {
+        let selection = cap::select(diagnostics);
+        for diagnostic in selection.shown {
+            write!(out, "{}", self.render(diagnostic))?;
+        }
+        for hidden in &selection.not_shown {
+            writeln!(out, "{}", hidden.note())?;
+        }
+        Ok(())
+    }
+
     pub fn render(&self, diagnostic: &Diagnostic) -> String {
         let mut out = String::new();
         let report = Report::new(diagnostic);
@@ -151,7 +174,7 @@ impl Renderer {
 /// Adapter from [`Diagnostic`] to miette's trait.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
 }
 
 impl<'a> Report<'a> {
@@ -159,27 +182,16 @@ impl<'a> Report<'a> {
         let source = diagnostic
             .file
             .as_ref()
-            .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet_fits(&f.text, s.start)))
+            .filter(|f| diagnostic.span.as_ref().is_some_and(|s| snippet::fits(f, s.start)))
             .map(|f| {
                 let name = match diagnostic.line_column() {
                     Some((line, column)) => format!("{}:{line}:{column}", f.display_path()),
                     None => f.display_path(),
                 };
-                NamedSource::new(name, Arc::clone(&f.text)).with_language("toml")
+                Snippet::new(name, Arc::clone(f))
             });
         Self { diagnostic, source }
     }
-}
-
-/// Longest source line shown in a snippet; a longer one (minified or generated input)
-/// would flood the terminal, so the location is printed in the message instead.
-const MAX_SNIPPET_LINE: usize = 400;
-
-fn snippet_fits(text: &str, offset: usize) -> bool {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    end - start <= MAX_SNIPPET_LINE
 }
 
 impl fmt::Debug for Report<'_> {

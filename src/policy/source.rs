@@ -10,16 +10,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use toml::Spanned;
 use toml::de::{DeInteger, DeTable, DeValue};
+
+use crate::diag::LineIndex;
 
 /// A file as read: its path as the user should see it, and its text.
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// Built on the first finding that needs a line: most files have none.
+    lines: OnceLock<LineIndex>,
 }
 
 impl SourceFile {
@@ -27,6 +31,7 @@ impl SourceFile {
         Self {
             path: path.into(),
             text: text.into(),
+            lines: OnceLock::new(),
         }
     }
 
@@ -44,14 +49,12 @@ impl SourceFile {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        self.lines().line_column(&self.text, offset)
+    }
+
+    /// The index of the text's lines.
+    pub fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 }
 
@@ -131,97 +134,130 @@ struct Spans {
     value: Range<usize>,
 }
 
+/// The spans of a document as a tree of its key paths: a node is its parent and one step,
+/// so a deep path costs one entry per step rather than a copy of every step before it.
+#[derive(Debug)]
+struct Tree {
+    /// (parent node, step) → node.
+    children: HashMap<(usize, Seg), usize>,
+    /// By node; node 0 is the document.
+    spans: Vec<Spans>,
+}
+
+impl Tree {
+    const ROOT: usize = 0;
+
+    fn add(&mut self, parent: usize, step: Seg, spans: Spans) -> usize {
+        let node = self.spans.len();
+        self.spans.push(spans);
+        self.children.insert((parent, step), node);
+        node
+    }
+
+    /// The node of the longest prefix of `path` in the document, and whether it is all of it.
+    fn deepest(&self, path: &KeyPath) -> (usize, bool) {
+        let mut node = Self::ROOT;
+        for step in &path.0 {
+            match self.children.get(&(node, step.clone())) {
+                Some(&child) => node = child,
+                None => return (node, false),
+            }
+        }
+        (node, true)
+    }
+}
+
 /// Key path → spans of one parsed document. Only findings need spans, and indexing every
-/// key costs more than checking a valid file, so the index is built on its first use, from
-/// a second parse of the (already parsed, so well-formed) text.
+/// key costs more than checking a valid file, so the index is built on its first use: from
+/// the document itself where the finder still holds it ([`SpanIndex::build_from`]), else
+/// from a second parse of the (already parsed, so well-formed) text.
 #[derive(Debug)]
 pub struct SpanIndex<'i> {
     text: &'i str,
-    spans: OnceCell<HashMap<KeyPath, Spans>>,
+    /// The span the parser gives the document itself.
+    root: Range<usize>,
+    tree: OnceCell<Tree>,
 }
 
 impl<'i> SpanIndex<'i> {
-    fn new(text: &'i str) -> Self {
+    fn new(text: &'i str, root: Range<usize>) -> Self {
         Self {
             text,
-            spans: OnceCell::new(),
+            root,
+            tree: OnceCell::new(),
         }
+    }
+
+    /// Builds the index from `document`, the parse of this index's text, unless it is built
+    /// already: a second parse of a large file costs as much memory again as the first.
+    pub fn build_from(&self, document: &DeTable<'_>) {
+        self.tree.get_or_init(|| index_document(self.root.clone(), document));
     }
 
     /// The span of the value at `path`, or of the nearest enclosing value that exists.
     pub fn value(&self, path: &KeyPath) -> Option<Range<usize>> {
-        self.nearest(path).map(|s| s.value.clone())
+        Some(self.nearest(path).value.clone())
     }
 
     /// The span of the key at `path` (for a table, its name), else its value's.
     pub fn key(&self, path: &KeyPath) -> Option<Range<usize>> {
-        self.nearest(path)
-            .map(|s| s.key.clone().unwrap_or_else(|| s.value.clone()))
+        let spans = self.nearest(path);
+        Some(spans.key.clone().unwrap_or_else(|| spans.value.clone()))
     }
 
     /// Whether the document contains `path` itself.
     pub fn contains(&self, path: &KeyPath) -> bool {
-        self.spans().contains_key(path)
+        self.tree().deepest(path).1
     }
 
-    fn nearest(&self, path: &KeyPath) -> Option<&Spans> {
-        let spans = self.spans();
-        let mut path = path.clone();
-        loop {
-            if let Some(found) = spans.get(&path) {
-                return Some(found);
-            }
-            path = path.parent()?;
-        }
+    /// Every prefix of a path in the document is in it too, so the nearest enclosing value
+    /// is the end of the longest prefix found.
+    fn nearest(&self, path: &KeyPath) -> &Spans {
+        let tree = self.tree();
+        &tree.spans[tree.deepest(path).0]
     }
 
-    fn spans(&self) -> &HashMap<KeyPath, Spans> {
-        self.spans.get_or_init(|| {
+    fn tree(&self) -> &Tree {
+        self.tree.get_or_init(|| {
             let (table, _) = DeTable::parse_recoverable(self.text);
-            let mut spans = HashMap::new();
-            spans.insert(
-                KeyPath::root(),
-                Spans {
-                    key: None,
-                    value: table.span(),
-                },
-            );
-            index_table(table.get_ref(), &KeyPath::root(), &mut spans);
-            spans
+            index_document(table.span(), table.get_ref())
         })
     }
 }
 
-fn index_table(table: &DeTable<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+fn index_document(root: Range<usize>, document: &DeTable<'_>) -> Tree {
+    let mut tree = Tree {
+        children: HashMap::new(),
+        spans: vec![Spans { key: None, value: root }],
+    };
+    index_table(document, Tree::ROOT, &mut tree);
+    tree
+}
+
+fn index_table(table: &DeTable<'_>, parent: usize, tree: &mut Tree) {
     for (key, value) in table {
-        let child = path.join(key.get_ref().to_string());
-        spans.insert(
-            child.clone(),
-            Spans {
-                key: Some(key.span()),
-                value: value.span(),
-            },
-        );
-        index_value(value.get_ref(), &child, spans);
+        let spans = Spans {
+            key: Some(key.span()),
+            value: value.span(),
+        };
+        let node = tree.add(parent, Seg::from(key.get_ref().to_string()), spans);
+        index_value(value.get_ref(), node, tree);
     }
 }
 
-fn index_value(value: &DeValue<'_>, path: &KeyPath, spans: &mut HashMap<KeyPath, Spans>) {
+fn index_value(value: &DeValue<'_>, node: usize, tree: &mut Tree) {
     match value {
         DeValue::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                let child = path.join(i);
-                spans.insert(
-                    child.clone(),
-                    Spans {
-                        key: None,
-                        value: item.span(),
-                    },
-                );
-                index_value(item.get_ref(), &child, spans);
+                let spans = Spans {
+                    key: None,
+                    value: item.span(),
+                };
+                let child = tree.add(node, Seg::Index(i), spans);
+                index_value(item.get_ref(), child, tree);
             }
         }
-        DeValue::Table(t) => index_table(t, path, spans),
+        DeValue::Table(t) => index_table(t, node, tree),
         _ => {}
     }
 }
@@ -240,8 +276,8 @@ pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
         return Err(errors);
     }
     Ok(Parsed {
+        index: SpanIndex::new(text, table.span()),
         table,
-        index: SpanIndex::new(text),
     })
 }
 
@@ -319,6 +355,21 @@ mod tests {
             .unwrap();
         assert_eq!(&text[near], "access_pattern");
         assert_eq!(json(parsed.table.get_ref())["scheme"][0]["action"], "stat");
+    }
+
+    #[test]
+    fn an_index_built_from_the_document_is_the_index_of_the_text() {
+        let text = "  # c\nname = \"x\"\n[[scheme]]\naction = \"stat\"\nfilter = [{ type = \"anon\" }]\n\n";
+        let reparsed = parse(text).unwrap();
+        let built = parse(text).unwrap();
+        built.index.build_from(built.table.get_ref());
+        let (reparsed, built) = (reparsed.index.tree(), built.index.tree());
+        assert_eq!(built.children, reparsed.children);
+        assert_eq!(built.spans.len(), reparsed.spans.len());
+        for (node, spans) in reparsed.spans.iter().enumerate() {
+            let other = &built.spans[node];
+            assert_eq!((&other.key, &other.value), (&spans.key, &spans.value), "node {node}");
+        }
     }
 
     #[test]

@@ -11,3 +11,4 @@ mod deploy;
 mod live;
 mod output;
 mod perms;
+mod scale;

@@ -72,7 +72,7 @@ fn translate_of_bad_lines_is_linear() {
     assert!(
         large
             .stderr
-            .contains("and 34000 more findings not shown (34000 errors, 0 warnings)"),
+            .contains("bad.damos: 34000 more findings not shown (34000 errors, 0 warnings)"),
         "{}",
         tail(&large.stderr)
     );

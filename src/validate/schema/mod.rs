@@ -118,6 +118,7 @@ pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanInde
 
 /// [`validate`] by the full validator alone.
 pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
+    index.build_from(document);
     let json = &crate::policy::source::json(document);
     let mut out = Vec::new();
     for error in validator().iter_errors(json) {
@@ -430,8 +431,12 @@ fn properties_at(root: &serde_json::Value, path: &[Seg]) -> Vec<String> {
 
 /// The choice closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, choices: &'a [String]) -> Option<&'a String> {
+    let word_chars = word.chars().count();
     choices
         .iter()
+        // The distance is at least the difference in length: a long value (a line of
+        // garbage) is no typo of a keyword, and measuring it would cost its length each time.
+        .filter(|c| word_chars.abs_diff(c.trim_matches('`').chars().count()) <= c.len().max(4) / 3)
         .map(|c| (edit_distance(word, c.trim_matches('`')), c))
         .filter(|(d, c)| *d <= c.len().max(4) / 3)
         .min_by_key(|(d, _)| *d)
