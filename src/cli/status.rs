@@ -132,6 +132,9 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
                 _ => writeln!(out, "  {message}"),
             };
         }
+        for hidden in &service.not_shown {
+            let _ = writeln!(out, "  {}", hidden.note());
+        }
     }
     for s in &statuses {
         let _ = writeln!(

@@ -22,7 +22,7 @@ pub struct Selection<'a> {
 }
 
 /// The findings of one file that are counted but not shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct NotShown {
     pub file: Option<String>,
     pub errors: usize,

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 pub use sources::{DirWatcher, Event};
 
+use crate::diag::cap::{self, NotShown};
 use crate::kernel::probe::{self, KernelInfo};
 use crate::reconcile::explain::{self, FailureText};
 use crate::reconcile::outcome::Outcome;
@@ -66,7 +67,11 @@ pub struct ServiceStatus {
     pub cause: String,
     pub result: String,
     pub message: Option<String>,
+    /// The findings of the last check, at most [`cap::SHOWN_PER_FILE`] a file.
     pub errors: Vec<serde_json::Value>,
+    /// Findings of a file beyond the cap: counted, not listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_shown: Vec<NotShown>,
     /// When the service exited (it writes this last); absent while it runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exited: Option<String>,
@@ -218,10 +223,10 @@ fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&Fa
         Outcome::Applied(applied) => Some(applied.to_string()),
         _ => None,
     };
-    let errors = report
-        .checked
+    let selection = cap::select(report.checked.iter().flat_map(|c| c.all_diagnostics()));
+    let errors = selection
+        .shown
         .iter()
-        .flat_map(|c| c.all_diagnostics())
         .filter_map(|d| serde_json::to_value(d.to_json()).ok())
         .collect();
     ServiceStatus {
@@ -232,6 +237,7 @@ fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&Fa
         result: report.outcome.word().into(),
         message,
         errors,
+        not_shown: selection.not_shown,
         exited: None,
     }
 }
@@ -240,7 +246,10 @@ fn status_of(generation: u64, cause: Cause, report: &Report, failure: Option<&Fa
 /// pending or unresolved, readable in journald.
 fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
     if let Some(checked) = &report.checked {
-        for d in checked.all_diagnostics() {
+        // A mangled file can hold a hundred thousand findings: the journal gets the first
+        // of each file and a count of the rest, as the terminal does.
+        let selection = cap::select(checked.all_diagnostics());
+        for d in &selection.shown {
             let json = d.to_json();
             // A finding of no file (a directory that cannot be read) has no location.
             let at = match (json.file, json.line, json.column) {
@@ -253,6 +262,9 @@ fn log(cause: Cause, report: &Report, failure: Option<&FailureText>) {
             } else {
                 tracing::warn!(code = d.code.as_str(), at = %at, help = json.help.unwrap_or(""), "{}", d.message);
             }
+        }
+        for hidden in &selection.not_shown {
+            tracing::warn!("{}", hidden.note().trim_start_matches("note: "));
         }
     }
     for module in &report.disabled_modules {

@@ -306,6 +306,27 @@ fn bad_edit_changes_nothing_then_good_edit_applies() {
     });
 }
 
+/// A file of more findings than the cap: the status file lists the first of them and counts
+/// the rest, as the terminal does, rather than grow with the file.
+#[test]
+fn status_file_lists_at_most_the_capped_findings_of_a_file() {
+    let h = Harness::new();
+    h.write("a.toml", &policy("a", "10s"));
+    h.run(false, |_, seen| {
+        next(seen);
+        let unknown: String = (0..1500).map(|i| format!("unknown_{i} = 1\n")).collect();
+        h.write("a.toml", &format!("{unknown}{}", policy("a", "10s")));
+        assert_eq!(next(seen).result, "invalid");
+        let status = status_file(&h);
+        assert_eq!(status.errors.len(), crate::diag::cap::SHOWN_PER_FILE);
+        assert_eq!(status.not_shown.len(), 1, "{:?}", status.not_shown);
+        assert_eq!(
+            (status.not_shown[0].errors, status.not_shown[0].warnings),
+            (1500 - crate::diag::cap::SHOWN_PER_FILE, 0)
+        );
+    });
+}
+
 #[test]
 fn overflow_rescans_and_sighup_reloads() {
     let h = Harness::new();
