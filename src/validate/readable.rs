@@ -9,6 +9,7 @@
 //! and judged by the semantic rules, so one run shows every finding of the file.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Deserialize;
@@ -75,6 +76,7 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
         return Ok((wire, reading));
     }
     let nodes = nodes(document.get_ref());
+    let places = Places::new(&nodes);
     let whole = document.span();
     let mut unknown_keys = Vec::new();
     let mut unread_parts = Vec::new();
@@ -88,7 +90,7 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
             unread_parts.push(KeyPath(vec![Seg::from("target")]));
             continue;
         }
-        let Some((path, at_key)) = place(&nodes, span) else {
+        let Some((path, at_key)) = places.place(&nodes, span) else {
             return Err(Unread::Unplaced);
         };
         match part_of(&path) {
@@ -216,21 +218,35 @@ fn value_nodes(value: &DeValue<'_>, path: &KeyPath, out: &mut Vec<Node>) {
     }
 }
 
-/// The node a finding points at, and whether it points at the node's key. The schema
-/// places each finding on the key or the value of the path it is about; the deepest node
-/// with that span is the one.
-fn place(nodes: &[Node], span: &Range<usize>) -> Option<(KeyPath, bool)> {
-    nodes
-        .iter()
-        .filter_map(|node| {
-            if node.key.as_ref() == Some(span) {
-                Some((node, true))
-            } else {
-                (node.value == *span).then_some((node, false))
+/// Where findings can point: for each span, the deepest node whose key or value has it (the
+/// later of two as deep), and whether it is the key. Built once, so that placing a finding
+/// costs the same however many nodes and findings the file has.
+struct Places(HashMap<(usize, usize), (usize, usize, bool)>);
+
+impl Places {
+    fn new(nodes: &[Node]) -> Self {
+        let mut places: HashMap<(usize, usize), (usize, usize, bool)> = HashMap::new();
+        for (index, node) in nodes.iter().enumerate() {
+            let depth = node.path.0.len();
+            // A node's key is matched before its value, as a finding on a key names the key.
+            let spans = node.key.iter().map(|key| (key, true)).chain([(&node.value, false)]);
+            for (span, at_key) in spans {
+                let entry = places.entry((span.start, span.end)).or_insert((depth, index, at_key));
+                if (depth, index) > (entry.0, entry.1) {
+                    *entry = (depth, index, at_key);
+                }
             }
-        })
-        .max_by_key(|(node, _)| node.path.0.len())
-        .map(|(node, at_key)| (node.path.clone(), at_key))
+        }
+        Self(places)
+    }
+
+    /// The node a finding points at, and whether it points at the node's key. The schema
+    /// places each finding on the key or the value of the path it is about; the deepest node
+    /// with that span is the one.
+    fn place(&self, nodes: &[Node], span: &Range<usize>) -> Option<(KeyPath, bool)> {
+        let &(_, index, at_key) = self.0.get(&(span.start, span.end))?;
+        Some((nodes[index].path.clone(), at_key))
+    }
 }
 
 /// The part a path is in: its top-level key, and for a scheme its index.

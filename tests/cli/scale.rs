@@ -24,8 +24,10 @@ const LARGE_BYTES: usize = 1000 << 10;
 /// Longest a run may take on any of these inputs, even in a debug build on a slow machine.
 const BOUND: Duration = Duration::from_secs(30);
 
-/// How much longer four times the input may take.
-const MAX_RATIO: f64 = 8.0;
+/// How much longer four times the input may take. A linear command takes 2-3 times as long
+/// here (start-up is a fixed cost); the placing of findings, when it was quadratic, took 8.4
+/// times as long on unknown keys in a debug build: the bound must sit between the two.
+const MAX_RATIO: f64 = 6.0;
 
 /// Measurements before a ratio above [`MAX_RATIO`] fails the test.
 const ATTEMPTS: usize = 5;
