@@ -1,7 +1,7 @@
 //! Wire model → resolved policy: applies the [`defaults`] and converts every human unit to
 //! kernel units, reporting each value that cannot be converted (bad unit, overflow, inexact)
 //! and warning where the kernel's flooring changes what the user wrote. It judges nothing
-//! else: a part of the wrong [`shape`](super::shape) is left unresolved without a word, and
+//! else: a part of the wrong [`shape`] is left unresolved without a word, and
 //! [`super::rules`] reports what is wrong with it and with every converted value.
 //!
 //! One file per part of a policy: [`target`], [`monitoring`], [`scheme`] (access pattern,
