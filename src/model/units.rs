@@ -121,14 +121,23 @@ pub enum Bound<T> {
     Value(T),
 }
 
+impl<T> Bound<T> {
+    /// `"min"` and `"max"`, which every range bound accepts whatever its unit.
+    fn keyword(text: &str) -> Option<Self> {
+        match text {
+            "min" => Some(Bound::Min),
+            "max" => Some(Bound::Max),
+            _ => None,
+        }
+    }
+}
+
 /// Parses a size: integer bytes or `"<decimal>[ ]<unit>"`, all units 1024-based.
 pub fn parse_size(text: &str) -> Result<Bound<u64>, UnitError> {
     let shown = echo(text);
     let trimmed = text.trim();
-    match trimmed {
-        "min" => return Ok(Bound::Min),
-        "max" => return Ok(Bound::Max),
-        _ => {}
+    if let Some(bound) = Bound::keyword(trimmed) {
+        return Ok(bound);
     }
     let (number, unit) = split_number(trimmed);
     let bad = || UnitError::new(format!("{shown} is not a size"), SIZE_HELP);
@@ -192,10 +201,8 @@ pub enum AccessRate {
 pub fn parse_access_rate(text: &str) -> Result<Bound<AccessRate>, UnitError> {
     let shown = echo(text);
     let trimmed = text.trim();
-    match trimmed {
-        "min" => return Ok(Bound::Min),
-        "max" => return Ok(Bound::Max),
-        _ => {}
+    if let Some(bound) = Bound::keyword(trimmed) {
+        return Ok(bound);
     }
     let bad = || UnitError::new(format!("{shown} is not an access rate"), ACCESS_RATE_HELP);
     let (number, unit) = split_number(trimmed);

@@ -37,10 +37,8 @@ const WHOLE_US_HELP: &str = "the kernel counts time in microseconds; use \"us\" 
 pub fn parse_duration_us(text: &str) -> Result<Bound<u64>, UnitError> {
     let shown = echo(text);
     let trimmed = text.trim();
-    match trimmed {
-        "min" => return Ok(Bound::Min),
-        "max" => return Ok(Bound::Max),
-        _ => {}
+    if let Some(bound) = Bound::keyword(trimmed) {
+        return Ok(bound);
     }
     // humantime takes a lone `0` without a unit; the schema, and every other number, needs one.
     if trimmed.bytes().all(|b| b.is_ascii_digit()) && !trimmed.is_empty() {
