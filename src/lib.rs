@@ -11,6 +11,7 @@
 //! - [`compile`]: resolved policies → the DAMON sysfs writes of one kernel;
 //! - [`reconcile`]: plan against the live tree, apply, restore, and the ownership record;
 //! - [`watch`]: the long-running service;
+//! - [`record`]: recordings of data access patterns, in damo's record format;
 //! - [`interop`]: damo's formats, both ways.
 //!
 //! Kernel knowledge (releases, keywords, which files exist) lives in [`kernel`]. The seams
@@ -29,6 +30,7 @@ pub mod kernel;
 pub mod model;
 pub mod policy;
 pub mod reconcile;
+pub mod record;
 pub mod sysfs;
 pub mod validate;
 pub mod watch;
