@@ -265,11 +265,19 @@ pub fn execute(
     } else {
         None
     };
-    let mut keep: BTreeSet<String> = match keep {
-        Keep::Named(names) => names,
-        Keep::AllBut(names) => state.policies.keys().filter(|n| !names.contains(*n)).cloned().collect(),
+    let (mut keep, ending) = match keep {
+        Keep::Named(names) => (names, BTreeSet::new()),
+        Keep::AllBut(names) => (
+            state.policies.keys().filter(|n| !names.contains(*n)).cloned().collect(),
+            names,
+        ),
     };
-    keep.extend(state.live_recordings(execution.host));
+    keep.extend(
+        state
+            .live_recordings(execution.host)
+            .into_iter()
+            .filter(|n| !ending.contains(n)),
+    );
     let planned = match plan(
         sysfs,
         &compiled,
