@@ -311,6 +311,27 @@ fn a_device_is_written_directly() {
 }
 
 #[test]
+fn bytes_written_grows_as_snapshots_reach_the_spool() {
+    let dir = tempfile::tempdir().unwrap();
+    for format in [Format::JsonCompressed, Format::Json] {
+        let path = dir.path().join(format.name());
+        let mut writer = RecordWriter::create(&path, format, false, vec![header(0)]).unwrap();
+        assert_eq!(writer.bytes_written(), 0);
+        let mut end_ns = 0;
+        while writer.bytes_written() == 0 {
+            end_ns += 100;
+            writer.push(&aggregation(0, end_ns, (end_ns % 977) as u32)).unwrap();
+            assert!(end_ns < 10_000_000, "{format}: nothing reached the spool");
+        }
+        let summary = writer.finish().unwrap();
+        assert_eq!(
+            read_records(&path).unwrap()[0].snapshots.len() as u64,
+            summary.snapshots
+        );
+    }
+}
+
+#[test]
 fn streaming_reader_sees_each_snapshot_with_its_record() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("damon.data");

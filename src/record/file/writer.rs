@@ -102,15 +102,15 @@ impl RecordWriter {
             }
             let spool = destination.spool()?;
             let sink = match format {
-                Format::Json => SpoolSink::Plain(spool),
-                Format::JsonCompressed => SpoolSink::Deflated(zlib::piece_encoder(spool)),
+                Format::Json => Checksummed::without_checksum(SpoolSink::Plain(spool)),
+                Format::JsonCompressed => Checksummed::new(SpoolSink::Deflated(zlib::piece_encoder(spool))),
             };
             targets.push(TargetRecord {
                 header,
                 first: None,
                 last_end_ns: 0,
                 count: 0,
-                later: BufWriter::with_capacity(SPOOL_BUFFER_BYTES, Checksummed::new(sink)),
+                later: BufWriter::with_capacity(SPOOL_BUFFER_BYTES, sink),
             });
         }
         Ok(RecordWriter {

@@ -83,11 +83,13 @@ impl Adler32 {
     }
 }
 
-/// A writer that checksums and counts the text it passes on (to a piece encoder).
+/// A writer that checksums and counts the text it passes on (to a piece encoder); text
+/// that will not be compressed needs no checksum.
 pub(crate) struct Checksummed<W> {
     pub(crate) inner: W,
     pub(crate) adler: Adler32,
     pub(crate) len: u64,
+    checksum: bool,
 }
 
 impl<W> Checksummed<W> {
@@ -96,6 +98,14 @@ impl<W> Checksummed<W> {
             inner,
             adler: Adler32::default(),
             len: 0,
+            checksum: true,
+        }
+    }
+
+    pub(crate) fn without_checksum(inner: W) -> Self {
+        Self {
+            checksum: false,
+            ..Self::new(inner)
         }
     }
 }
@@ -103,7 +113,9 @@ impl<W> Checksummed<W> {
 impl<W: Write> Write for Checksummed<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let written = self.inner.write(buf)?;
-        self.adler.update(&buf[..written]);
+        if self.checksum {
+            self.adler.update(&buf[..written]);
+        }
         self.len += written as u64;
         Ok(written)
     }
