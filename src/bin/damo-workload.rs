@@ -3,12 +3,18 @@
 //!
 //! ```text
 //! damo-workload [--name NAME] [--cold SIZE]... [--hot SIZE]... [--cools-after SIZE:DURATION]...
-//!               [--gap SIZE]... [--report-every DURATION] [--report-file PATH] [--duration DURATION]
+//!               [--phased SIZE:DURATION]... [--gap SIZE]... [--report-every DURATION]
+//!               [--report-file PATH] [--duration DURATION]
 //! ```
 //!
 //! - `--cold SIZE`: a region whose pages are each written once at start, then never touched.
 //! - `--hot SIZE`: a region whose pages are all written again and again for the whole run.
 //! - `--cools-after SIZE:DURATION`: hot until DURATION after start, then left alone (cold).
+//! - `--phased SIZE:DURATION`: the `--phased` regions take turns being hot, in the order
+//!   given, each for its DURATION, then round again (as damo's own test workloads do); the
+//!   others are left alone meanwhile. Two of them, e.g.
+//!   `--phased 100M:2s --gap 64M --phased 100M:2s`, give a recording whose hot range moves
+//!   every two seconds, at sizes DAMON tells apart within a few aggregations.
 //! - `--gap SIZE`: SIZE of address space between the regions given before and after it that
 //!   stays unmapped (reserved while the regions are allocated, then freed), as between a real
 //!   program's mappings. DAMON's regions then meet an unmapped hole, not each other, where a
@@ -29,6 +35,11 @@
 //! `/proc/self/pagemap`. `--report-file PATH` also keeps the latest line in PATH (replaced
 //! atomically, so readers never see half a line). Reports are periodic only: std has no safe way
 //! to handle SIGUSR1.
+//!
+//! **Phases.** With `--phased` regions, each region's addresses are printed before READY as
+//! `REGION label=<region> start=0x<hex> end=0x<hex>`, a line `PHASE t=<secs> hot=<region>` is
+//! printed whenever the turn passes (the first at t=0.0), and reports end with
+//! `phase=<region>`, the region hot when the report was made.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -47,6 +58,8 @@ enum Kind {
     Cold,
     Hot,
     Cooling,
+    /// Hot during its turn of the cycle of phased regions.
+    Phased,
     /// Not a region: address space left unmapped between its neighbours.
     Gap,
 }
@@ -59,12 +72,15 @@ struct Region {
     /// Start of the page-aligned window inside `buf`.
     offset: usize,
     len: usize,
-    /// For `Cooling`: time after start when the region stops being touched.
-    cools_after: Duration,
+    /// For `Cooling`: time after start when the region stops being touched; for `Phased`:
+    /// the length of its turn.
+    duration: Duration,
+    /// For `Phased`: when its turn starts within the cycle.
+    turn_offset: Duration,
 }
 
 impl Region {
-    fn new(label: String, kind: Kind, len: usize, cools_after: Duration) -> Self {
+    fn new(label: String, kind: Kind, len: usize, duration: Duration) -> Self {
         // Zeroed allocations of this size are fresh anonymous mappings: no page is resident
         // before the first write below.
         let buf = vec![0u8; len + PAGE];
@@ -76,7 +92,8 @@ impl Region {
             buf,
             offset,
             len,
-            cools_after,
+            duration,
+            turn_offset: Duration::ZERO,
         }
     }
 
@@ -89,13 +106,23 @@ impl Region {
         black_box(window);
     }
 
-    fn is_hot(&self, elapsed: Duration) -> bool {
+    /// `cycle`: the sum of every phased region's turn.
+    fn is_hot(&self, elapsed: Duration, cycle: Duration) -> bool {
         match self.kind {
             Kind::Cold => false,
             Kind::Hot => true,
-            Kind::Cooling => elapsed < self.cools_after,
+            Kind::Cooling => elapsed < self.duration,
+            Kind::Phased => {
+                let at = Duration::from_nanos((elapsed.as_nanos() % cycle.as_nanos()) as u64);
+                self.turn_offset <= at && at < self.turn_offset + self.duration
+            }
             Kind::Gap => false,
         }
+    }
+
+    fn address_range(&self) -> (usize, usize) {
+        let start = self.buf.as_ptr() as usize + self.offset;
+        (start, start + self.len)
     }
 
     /// Resident and swapped bytes of the window, from the pagemap's present (63) and swapped (62) bits.
@@ -184,6 +211,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 opts.regions
                     .push((Kind::Cooling, parse_size(size)?, parse_duration(after)?));
             }
+            "--phased" => {
+                let (size, turn) = value
+                    .split_once(':')
+                    .ok_or_else(|| format!("--phased wants SIZE:DURATION, got {value:?}"))?;
+                let turn = parse_duration(turn)?;
+                if turn.is_zero() {
+                    return Err(format!("--phased {value}: the turn must be longer than zero"));
+                }
+                opts.regions.push((Kind::Phased, parse_size(size)?, turn));
+            }
             "--gap" => opts.regions.push((Kind::Gap, parse_size(&value)?, Duration::ZERO)),
             "--report-every" => opts.report_every = Some(parse_duration(&value)?),
             "--report-file" => opts.report_file = Some(PathBuf::from(value)),
@@ -192,7 +229,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         }
     }
     if opts.regions.iter().all(|(kind, _, _)| *kind == Kind::Gap) {
-        return Err("give at least one of --cold, --hot, --cools-after".into());
+        return Err("give at least one of --cold, --hot, --cools-after, --phased".into());
     }
     Ok(opts)
 }
@@ -212,7 +249,7 @@ fn comm() -> String {
         .unwrap_or_default()
 }
 
-fn report(regions: &[Region], elapsed: Duration, file: Option<&PathBuf>) -> std::io::Result<()> {
+fn report(regions: &[Region], elapsed: Duration, phase: Option<&str>, file: Option<&PathBuf>) -> std::io::Result<()> {
     let status = fs::read_to_string("/proc/self/status")?;
     let mut line = format!(
         "REPORT name={} t={:.1} rss_kib={} swap_kib={}",
@@ -234,6 +271,9 @@ fn report(regions: &[Region], elapsed: Duration, file: Option<&PathBuf>) -> std:
         )
         .expect("writing to a String");
     }
+    if let Some(phase) = phase {
+        write!(line, " phase={phase}").expect("writing to a String");
+    }
     println!("{line}");
     if let Some(path) = file {
         let tmp = path.with_extension("tmp");
@@ -252,8 +292,8 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: damo-workload [--name NAME] [--cold SIZE]... [--hot SIZE]... \
-                 [--cools-after SIZE:DURATION]... [--gap SIZE]... [--report-every DURATION] \
-                 [--report-file PATH] [--duration DURATION]"
+                 [--cools-after SIZE:DURATION]... [--phased SIZE:DURATION]... [--gap SIZE]... \
+                 [--report-every DURATION] [--report-file PATH] [--duration DURATION]"
             );
             return if msg.is_empty() {
                 ExitCode::SUCCESS
@@ -270,48 +310,72 @@ fn main() -> ExitCode {
         }
     }
 
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     let mut regions: Vec<Region> = opts
         .regions
         .iter()
-        .map(|&(kind, len, cools_after)| {
+        .map(|&(kind, len, duration)| {
             let (prefix, n) = match kind {
                 Kind::Cold => ("cold", &mut counts[0]),
                 Kind::Hot => ("hot", &mut counts[1]),
                 Kind::Cooling => ("cooling", &mut counts[2]),
-                Kind::Gap => ("gap", &mut counts[3]),
+                Kind::Phased => ("phased", &mut counts[3]),
+                Kind::Gap => ("gap", &mut counts[4]),
             };
             let label = format!("{prefix}{n}");
             *n += 1;
-            Region::new(label, kind, len, cools_after)
+            Region::new(label, kind, len, duration)
         })
         .collect();
     // Allocations this large are mappings of their own, placed one after the other: freeing
     // a gap's (never touched) mapping leaves a hole between its neighbours.
     regions.retain(|r| r.kind != Kind::Gap);
+    let mut cycle = Duration::ZERO;
+    for region in regions.iter_mut().filter(|r| r.kind == Kind::Phased) {
+        region.turn_offset = cycle;
+        cycle += region.duration;
+    }
+    let phased = !cycle.is_zero();
 
     // Every region is written once up front, so all of it is resident when READY is printed.
     for region in &mut regions {
         region.touch();
     }
+    if phased {
+        for region in regions.iter().filter(|r| r.kind == Kind::Phased) {
+            let (start, end) = region.address_range();
+            println!("REGION label={} start={start:#x} end={end:#x}", region.label);
+        }
+    }
     let start = Instant::now();
     println!("READY pid={} name={}", std::process::id(), comm());
 
     let mut next_report = start;
+    let mut hot_phase: Option<usize> = None;
     loop {
         let elapsed = start.elapsed();
         if opts.duration.is_some_and(|d| elapsed >= d) {
             return ExitCode::SUCCESS;
         }
+        let phase_now = regions
+            .iter()
+            .position(|r| r.kind == Kind::Phased && r.is_hot(elapsed, cycle));
+        if phase_now != hot_phase
+            && let Some(index) = phase_now
+        {
+            println!("PHASE t={:.1} hot={}", elapsed.as_secs_f64(), regions[index].label);
+            hot_phase = phase_now;
+        }
         let mut any_hot = false;
-        for region in regions.iter_mut().filter(|r| r.is_hot(elapsed)) {
+        for region in regions.iter_mut().filter(|r| r.is_hot(elapsed, cycle)) {
             region.touch();
             any_hot = true;
         }
         if let Some(every) = opts.report_every
             && Instant::now() >= next_report
         {
-            if let Err(err) = report(&regions, start.elapsed(), opts.report_file.as_ref()) {
+            let phase = hot_phase.map(|index| regions[index].label.as_str());
+            if let Err(err) = report(&regions, start.elapsed(), phase, opts.report_file.as_ref()) {
                 eprintln!("damo-workload: report failed: {err}");
                 return ExitCode::FAILURE;
             }
