@@ -7,9 +7,11 @@
 # directory per kernel series, which the VM suite (tests/vm/) reads:
 #
 #   <series>/vmlinuz           the kernel image
-#   <series>/modules/*.ko      zram and its dependencies, decompressed (the guest's busybox
+#   <series>/modules/*.ko      zram, 9p and their dependencies, decompressed (the guest's busybox
 #                              insmod cannot read .ko.xz)
 #   <series>/modules/load-order  module file names, dependencies first
+#   <series>/modules/9p-load-order  the same for 9p over virtio, with which the guest mounts
+#                              the host's root read-only to run host programs such as damo
 #   <series>/release           the kernel release (uname -r); written last, marks the entry complete
 #   <series>/packages          the Debian packages (name=version) it came from
 #
@@ -28,8 +30,11 @@ set -euo pipefail
 refresh=0
 if [[ ${1:-} == --refresh ]]; then refresh=1; shift; fi
 cache=${1:-${DAMO_POLICY_VM_CACHE:-$HOME/.cache/damo-policy-vm}}
-# Modules the guest needs; their dependencies are added from each module's own depends= field.
+# Modules the guest needs, per load-order file; their dependencies are added from each
+# module's own depends= field. virtio_pci carries the 9p device but no symbol 9p uses, so it
+# is named; where a kernel builds it in, it is skipped.
 wanted_modules=(zram)
+wanted_9p_modules=(virtio_pci 9pnet_virtio 9p)
 
 say() { echo "fetch-kernels: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -40,7 +45,10 @@ done
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-complete() { [[ -s $cache/$1/release && -s $cache/$1/vmlinuz && -s $cache/$1/modules/load-order ]]; }
+complete() {
+    [[ -s $cache/$1/release && -s $cache/$1/vmlinuz && -s $cache/$1/modules/load-order &&
+        -s $cache/$1/modules/9p-load-order ]]
+}
 
 # The Debian mirror of the machine, from the first non-security deb822 stanza (or, on older
 # setups, the first plain "deb" line), so no host name is written down here.
@@ -117,7 +125,8 @@ install_series() {
     local out=$work/out
     mkdir -p "$out/modules"
     cp "$vmlinuz" "$out/vmlinuz"
-    # Depth-first over depends= so that every module follows its dependencies.
+    # Depth-first over depends= so that every module follows its dependencies; `seen` and
+    # `order` belong to one load-order file.
     local -A seen=()
     local order=()
     add_module() {
@@ -142,13 +151,18 @@ install_series() {
     for m in "${wanted_modules[@]}"; do add_module "$m"; done
     [[ -n ${seen[zram]:-} && -f $out/modules/zram.ko ]] || die "zram module not found in ${pkgs[*]}"
     printf '%s\n' "${order[@]}" >"$out/modules/load-order"
+    local zram_order=("${order[@]}")
+    seen=() order=()
+    for m in "${wanted_9p_modules[@]}"; do add_module "$m"; done
+    [[ -f $out/modules/9p.ko ]] || die "9p module not found in ${pkgs[*]}"
+    printf '%s\n' "${order[@]}" >"$out/modules/9p-load-order"
     printf '%s' "$versions" >"$out/packages"
     echo "$release" >"$out/release"
 
     rm -rf "${cache:?}/$series"
     mv "$out" "$cache/$series"
     rm -rf "$work"
-    say "cached $series: release $release, modules: ${order[*]}"
+    say "cached $series: release $release, modules: ${zram_order[*]}; for 9p: ${order[*]}"
 }
 
 report() {

@@ -1,6 +1,7 @@
 //! Runner of the VM suite (`tests/vm/main.rs`): finds the kernels cached by
 //! `tests/vm/fetch-kernels.sh`, builds an initramfs per kernel with `tests/vm/build-initramfs.sh`,
-//! boots it under qemu (TCG) with two NUMA nodes, streams the serial console into a log file,
+//! boots it under qemu (TCG) with two NUMA nodes (and, when damo is on the host, the host's
+//! root exported read-only for the guest to run it), streams the serial console into a log file,
 //! enforces a timeout, and parses the guest's `RESULT`, `MEASURE` and `JSON` lines (protocol:
 //! `tests/vm/guest/lib.sh`). The guest prints those lines on the console, for people, and on
 //! a second serial port that qemu writes to `results.log`, for this parser: kernel messages,
@@ -88,6 +89,8 @@ pub fn find_kernel(series: &'static str) -> Result<Kernel, String> {
 pub struct Step {
     pub name: String,
     pub pass: bool,
+    /// `status=skip`: why the guest could not run the step (its `reason`).
+    pub skipped: Option<String>,
     pub fields: BTreeMap<String, String>,
 }
 
@@ -135,6 +138,22 @@ impl VmRun {
             Some(step) => self.fail(&format!("step {name} failed: {:?}", step.fields)),
             None => self.fail(&format!("step {name} never reported")),
         }
+    }
+
+    /// The step of a scenario that runs damo from the host, which must have passed; `None`
+    /// when the guest skipped it for want of damo (said on stderr), a failure instead with
+    /// `REQUIRE_DAMO=1`, as for the interoperability tests.
+    pub fn passed_with_damo(&self, name: &str) -> Option<&Step> {
+        let why = match self.step(name) {
+            Some(Step { skipped: Some(why), .. }) => why,
+            _ => return Some(self.passed(name)),
+        };
+        if std::env::var_os("REQUIRE_DAMO").is_some_and(|v| v == "1") {
+            self.fail(&format!("REQUIRE_DAMO=1 but step {name} was skipped: {why}"));
+        }
+        // Straight to stderr, which the test harness does not capture: a skip must show.
+        let _ = writeln!(std::io::stderr(), "SKIPPED: kernel {} step {name}: {why}", self.series);
+        None
     }
 
     pub fn step(&self, name: &str) -> Option<&Step> {
@@ -195,8 +214,15 @@ fn parse_results(text: &str) -> Reported {
         if let Some(at) = line.find("RESULT step=") {
             let mut fields = parse_fields(&line[at + "RESULT ".len()..]);
             let name = fields.remove("step").unwrap_or_default();
-            let pass = fields.remove("status").as_deref() == Some("pass");
-            steps.push(Step { name, pass, fields });
+            let status = fields.remove("status");
+            let pass = status.as_deref() == Some("pass");
+            let skipped = (status.as_deref() == Some("skip")).then(|| fields.remove("reason").unwrap_or_default());
+            steps.push(Step {
+                name,
+                pass,
+                skipped,
+                fields,
+            });
         } else if let Some(at) = line.find("MEASURE ") {
             measures.extend(parse_fields(&line[at + "MEASURE ".len()..]));
         } else if let Some(at) = line.find("JSON ") {
@@ -216,6 +242,21 @@ pub struct BootOptions {
     pub only: Vec<String>,
     /// Run `/vm/demo.sh` instead of the scenarios.
     pub demo: bool,
+    /// damo's executable on the host ([`host_damo`]): the host's root is then exported to the
+    /// guest, read-only, for the scenarios that run damo there (`host_damo` in lib.sh).
+    pub host_damo: Option<PathBuf>,
+}
+
+/// damo on the host, as the interoperability tests find it: `$DAMO_POLICY_DAMO`, else `damo`
+/// on `PATH`; made absolute, since the guest runs it by that path in the host's root.
+pub fn host_damo() -> Option<PathBuf> {
+    let path = std::env::var_os("DAMO_POLICY_DAMO").map(PathBuf::from).or_else(|| {
+        let paths = std::env::var_os("PATH")?;
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("damo"))
+            .find(|p| p.is_file())
+    })?;
+    std::path::absolute(&path).ok()
 }
 
 /// The qemu command line for `kernel` and `initramfs`: 2 CPUs and 1 GiB in two NUMA nodes,
@@ -227,7 +268,10 @@ pub struct BootOptions {
 /// became ready mid-scenario). Hence RDRAND (the CRNG is ready at boot), `tsc=reliable` (no
 /// clocksource watchdog flipping the sched-clock key later) and the guest's init taking the
 /// memcg key before any scenario runs; [`boot`] still retries once on that signature.
-pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, append: &str) -> Command {
+///
+/// With [`BootOptions::host_damo`], the host's root is exported read-only over virtio-9p
+/// (tag `hostroot`); `multidevs=remap` keeps inode numbers unique across the host's mounts.
+pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, options: &BootOptions) -> Command {
     let mut qemu = Command::new(QEMU);
     qemu.args(["-accel", "tcg", "-cpu", "qemu64,+rdrand", "-smp", "2", "-m", "1024"])
         .args(["-object", "memory-backend-ram,id=m0,size=512M"])
@@ -244,7 +288,13 @@ pub fn qemu_command(kernel: &Kernel, initramfs: &Path, results: &Path, append: &
         .arg("-initrd")
         .arg(initramfs)
         .arg("-append")
-        .arg(format!("console=ttyS0 quiet panic=-1 tsc=reliable {append}"));
+        .arg(format!("console=ttyS0 quiet panic=-1 tsc=reliable {}", append(options)));
+    if options.host_damo.is_some() {
+        qemu.args([
+            "-virtfs",
+            "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+        ]);
+    }
     qemu
 }
 
@@ -254,11 +304,13 @@ pub fn build_initramfs(
     work: &Path,
     damo_policy: &Path,
     damo_workload: &Path,
+    host_damo: Option<&Path>,
 ) -> Result<PathBuf, String> {
     let initramfs = work.join("initramfs.cpio");
     let built = Command::new("bash")
         .arg(repo().join("tests/vm/build-initramfs.sh"))
         .args([&initramfs, &kernel.dir, damo_policy, damo_workload].map(|p| p.as_os_str()))
+        .args(host_damo)
         .output()
         .map_err(|e| format!("cannot run build-initramfs.sh: {e}"))?;
     if !built.status.success() {
@@ -298,7 +350,7 @@ pub fn boot(
 ) -> Result<VmRun, String> {
     let _ = fs::remove_dir_all(work);
     fs::create_dir_all(work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
-    let initramfs = build_initramfs(kernel, work, damo_policy, damo_workload)?;
+    let initramfs = build_initramfs(kernel, work, damo_policy, damo_workload, options.host_damo.as_deref())?;
     match boot_once(kernel, work, &initramfs, options) {
         Err(failure) if failure.contains(TCG_PATCHING_OOPS) => {
             let kept = work.join("console-emulator-fault.log");
@@ -321,7 +373,7 @@ fn boot_once(kernel: &Kernel, work: &Path, initramfs: &Path, options: &BootOptio
     let stderr_log = work.join("qemu-stderr.log");
     let start = Instant::now();
     let _ = fs::remove_file(&results);
-    let mut child = qemu_command(kernel, initramfs, &results, &append(options))
+    let mut child = qemu_command(kernel, initramfs, &results, options)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(File::create(&stderr_log).map_err(|e| e.to_string())?)
@@ -394,15 +446,19 @@ fn parses_protocol_lines_among_kernel_noise() {
     let console = "[ 1.2] zram: Added device: zram0\n\
                    RESULT step=probe status=pass avail_operations=vaddr,fvaddr,paddr damon_stat=absent\n\
                    [ 3.4] oops RESULT step=kdamond_on status=fail error=\"/sys/x: write error: Device or resource busy\"\n\
+                   RESULT step=damo_version status=skip reason=\"no damo on the host\"\n\
                    MEASURE seed_rss_before_kib=74000\n\
                    JSON status_after {\"policies\": [{\"state\": \"on\"}]}\n";
     let (steps, measures, documents) = parse_results(console);
-    assert_eq!(steps.len(), 2);
+    assert_eq!(steps.len(), 3);
     assert!(steps[0].pass);
+    assert_eq!(steps[0].skipped, None);
     assert_eq!(steps[0].field("avail_operations"), "vaddr,fvaddr,paddr");
     assert_eq!(steps[0].field("damon_stat"), "absent");
     assert!(!steps[1].pass);
     assert_eq!(steps[1].field("error"), "/sys/x: write error: Device or resource busy");
+    assert!(!steps[2].pass);
+    assert_eq!(steps[2].skipped.as_deref(), Some("no damo on the host"));
     assert_eq!(measures["seed_rss_before_kib"], "74000");
     assert_eq!(documents["status_after"], "{\"policies\": [{\"state\": \"on\"}]}");
 }

@@ -8,6 +8,8 @@
 //! `tests/vm/harness.rs`. `DAMO_POLICY_VM_ONLY=30,50` runs only the scenarios whose names
 //! start with those prefixes (for work on one scenario; the other tests then fail);
 //! `DAMO_POLICY_VM_BIN_DIR=target/release` boots the release binaries instead of this build's.
+//! damo on the host (`DAMO_POLICY_DAMO`, else on `PATH`) is run in the guest by the probe
+//! scenario; without it those tests skip, or fail with `REQUIRE_DAMO=1`.
 //!
 //! Without qemu, cpio, a static busybox or the cached kernels the tests print a banner saying
 //! what is missing and pass without running, unless `REQUIRE_VM=1`, which turns that into a

@@ -76,6 +76,7 @@ fn run_series(series: &'static str, missing_tools: &[String]) -> Outcome {
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
         demo: false,
+        host_damo: harness::host_damo(),
     };
     match harness::boot(&kernel, &work, &damo_policy, &damo_workload, &options) {
         Ok(run) => Outcome::Ran(run),
