@@ -5,6 +5,8 @@
 //! interval); the file writer turns them into damo's records and snapshots. The types here
 //! are what every source and the writer share: raw kernel numbers, no units converted.
 
+pub mod session;
+
 /// One monitoring region as DAMON reported it at the end of an aggregation interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
