@@ -46,6 +46,9 @@ impl Sysfs for Timed {
     fn exists(&self, path: &str) -> bool {
         self.kernel.exists(path)
     }
+    fn list(&self, path: &str) -> Result<Vec<String>, SysfsError> {
+        self.kernel.list(path)
+    }
     fn describe(&self) -> String {
         self.kernel.describe()
     }

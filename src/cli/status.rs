@@ -137,11 +137,18 @@ pub fn run_status(args: &StatusArgs, out: &mut Output) -> ExitCode {
         }
     }
     for s in &statuses {
-        let _ = writeln!(
-            out,
-            "policy `{}` ({}): kdamond {} {} pid {}",
-            s.policy, s.file, s.slot, s.state, s.pid
-        );
+        let _ = match &s.recording {
+            Some(r) => writeln!(
+                out,
+                "`{}`: recording by pid {}: kdamond {} {} pid {}",
+                s.policy, r.recorder_pid, s.slot, s.state, s.pid
+            ),
+            None => writeln!(
+                out,
+                "policy `{}` ({}): kdamond {} {} pid {}",
+                s.policy, s.file, s.slot, s.state, s.pid
+            ),
+        };
         for note in s.note.iter().chain(&s.stats_note) {
             let _ = writeln!(out, "  {note}");
         }

@@ -119,6 +119,17 @@ impl HostPaths {
         }
     }
 
+    /// When process `pid` started, in clock ticks since boot (`/proc/PID/stat` field 22):
+    /// with the pid, it names one process even after the pid is reused. `None` when the
+    /// process is gone or the file cannot be read.
+    pub fn process_start_ticks(&self, pid: u32) -> Option<u64> {
+        let stat = fs::read_to_string(self.proc_root.join(pid.to_string()).join("stat")).ok()?;
+        // The name (field 2) may hold spaces and parentheses: the fields after it follow the
+        // last `)`, starting with field 3.
+        let (_, after_name) = stat.rsplit_once(')')?;
+        after_name.split_whitespace().nth(22 - 3)?.parse().ok()
+    }
+
     /// Whether process `pid` runs (has its `/proc` directory).
     pub fn is_running(&self, pid: u32) -> bool {
         process_runs(&self.proc_root, pid)
@@ -273,6 +284,25 @@ mod tests {
                 .to_string()
                 .contains("missing/cgroup.procs")
         );
+    }
+
+    /// The start time follows the last `)`, whatever the name holds.
+    #[test]
+    fn process_start_time_from_stat() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = HostPaths {
+            proc_root: dir.path().to_path_buf(),
+            ..HostPaths::default()
+        };
+        fs::create_dir_all(dir.path().join("77")).unwrap();
+        let fields_3_to_21 = "S 1 77 77 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0";
+        fs::write(
+            dir.path().join("77/stat"),
+            format!("77 (a) b (c) {fields_3_to_21} 123456 9999 300\n"),
+        )
+        .unwrap();
+        assert_eq!(host.process_start_ticks(77), Some(123456));
+        assert_eq!(host.process_start_ticks(78), None);
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub enum Command {
     Commit,
     UpdateSchemesStats,
     UpdateSchemesEffectiveQuotas,
+    /// Refill each scheme's `tried_regions/` with the regions it tries in its next apply
+    /// interval (6.2+, [`Layout::has_tried_regions`]); blocks about that long.
+    UpdateSchemesTriedRegions,
 }
 
 impl Command {
@@ -38,6 +41,7 @@ impl Command {
             Command::Commit => "commit",
             Command::UpdateSchemesStats => "update_schemes_stats",
             Command::UpdateSchemesEffectiveQuotas => "update_schemes_effective_quotas",
+            Command::UpdateSchemesTriedRegions => "update_schemes_tried_regions",
         }
     }
 }
@@ -129,6 +133,22 @@ impl Layout {
     /// activates, possibly forever; such a kdamond must be restarted instead.
     pub fn commit_needs_active_scheme(self) -> bool {
         self.version < Version::new(6, 16)
+    }
+
+    /// Whether schemes have `tried_regions/` and the kdamond takes
+    /// `update_schemes_tried_regions` (6.2, "mm/damon/sysfs-schemes: implement DAMOS tried
+    /// regions"). The directory is empty until asked for, so no file of a fresh tree proves
+    /// it: the release does.
+    pub fn has_tried_regions(self) -> bool {
+        self.version >= Version::new(6, 2)
+    }
+
+    /// Whether each target's tried regions can be told apart. A scheme's `tried_regions/`
+    /// holds the regions of every target of its context with no target index; a `target`
+    /// filter (6.6, [`Feature::AddrFilter`]) keeps a scheme to one target, and memory a
+    /// core filter excludes is not tried, so one scheme per target does it.
+    pub fn has_tried_regions_per_target(self) -> bool {
+        self.has(Feature::AddrFilter)
     }
 
     /// Whether every command (`update_schemes_stats` too) waits until a scheme is active:

@@ -53,6 +53,10 @@ impl Sysfs for DiesAfter<'_> {
         self.kernel.exists(path)
     }
 
+    fn list(&self, path: &str) -> Result<Vec<String>, SysfsError> {
+        self.kernel.list(path)
+    }
+
     fn describe(&self) -> String {
         self.kernel.describe()
     }

@@ -271,11 +271,20 @@ pub fn plan(
         if running[own.slot] {
             ops.push(Op::command(own.slot, "on", Command::Off, name));
         }
+        // A recording's kdamond comes here when its recording ended, or when its recorder
+        // is gone (a live one is kept by the caller).
+        let reason = match own.recorder {
+            Some(recorder) => format!(
+                "its recording ended, or its recorder (pid {}) is gone and left it orphaned",
+                recorder.pid
+            ),
+            None => "its policy was removed or disabled".into(),
+        };
         plans.push(KdamondPlan {
             slot: own.slot,
             policy: (*name).to_owned(),
             effect: Effect::Stop,
-            reason: "its policy was removed or disabled".into(),
+            reason,
         });
     }
     if options.takeover {
@@ -467,6 +476,7 @@ pub fn plan(
                     ..(*kdamond).clone()
                 }),
                 pid: owned.get(kdamond.policy.as_str()).and_then(|o| o.pid),
+                recorder: owned.get(kdamond.policy.as_str()).and_then(|o| o.recorder),
             },
         );
     }

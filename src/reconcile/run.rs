@@ -3,7 +3,7 @@
 //! [`Report`] says what happened at each stage, and on any refusal the kernel keeps its
 //! last good configuration.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::apply::{RestoreError, apply};
@@ -15,7 +15,7 @@ use crate::host::HostPaths;
 use crate::kernel::probe::{KernelInfo, ModuleState};
 use crate::kernel::{Command, Layout};
 use crate::policy::pipeline::{self, Checked, KernelChoice};
-use crate::reconcile::state::{EngineState, StateStore};
+use crate::reconcile::state::{EngineState, Recorder, StateStore};
 use crate::sysfs::Sysfs;
 
 /// What a reconcile reads and how it may act.
@@ -170,6 +170,75 @@ pub fn once(
     }
     let mut compiled = compile::compile(&policies, info.version, &settings.host);
     leave_out_dead_processes(&mut compiled, &settings.host);
+    let keep: BTreeSet<String> = compiled
+        .skipped
+        .iter()
+        .filter(|s| !s.pending)
+        .map(|s| s.policy.clone())
+        .collect();
+    let execution = Execution {
+        host: &settings.host,
+        options: settings.options,
+        disable_modules: settings.disable_modules,
+    };
+    let desire = Desire {
+        compiled,
+        keep: Keep::Named(keep),
+        recorders: BTreeMap::new(),
+    };
+    execute(&execution, sysfs, info, store, state, Some(checked), desire, write)
+}
+
+/// How [`execute`] may act.
+#[derive(Debug, Clone, Copy)]
+pub struct Execution<'a> {
+    /// Where the recorders of recordings are seen running.
+    pub host: &'a HostPaths,
+    pub options: Options,
+    /// Disable exclusive DAMON modules that would make `on` fail.
+    pub disable_modules: bool,
+}
+
+/// Which owned kdamonds that the compiled configuration does not name stay as they are
+/// (the others stop). Recordings whose recorder runs always stay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
+    /// These policies (their targets could not be resolved this time).
+    Named(BTreeSet<String>),
+    /// Every owned kdamond but these, as the record under the lock names them: a recording
+    /// starts or stops its own kdamond and nothing else.
+    AllBut(BTreeSet<String>),
+}
+
+/// What a reconcile is to reach, once validated and compiled.
+#[derive(Debug, Clone)]
+pub struct Desire {
+    pub compiled: Compiled,
+    pub keep: Keep,
+    /// The recorder of each compiled kdamond that is a recording's, by its name.
+    pub recorders: BTreeMap<String, Recorder>,
+}
+
+/// The back half of every reconcile — lock, plan, modules, apply, record — of a configuration
+/// already validated and compiled: what [`once`] does with policy files, and what a
+/// recording does to start and stop its kdamond, so that both own kdamonds alike. With
+/// `write == false` it stops after planning.
+#[allow(clippy::too_many_arguments)]
+pub fn execute(
+    execution: &Execution<'_>,
+    sysfs: &dyn Sysfs,
+    info: &KernelInfo,
+    store: &StateStore,
+    state: &mut EngineState,
+    checked: Option<Checked>,
+    desire: Desire,
+    write: bool,
+) -> Report {
+    let Desire {
+        compiled,
+        keep,
+        recorders,
+    } = desire;
     // A writer plans from the record as it is under the lock, not as it was when this
     // process (or the service's last reconcile) read it.
     // (A CLI `apply` beside the service may have changed the record and restarted kdamonds
@@ -180,7 +249,7 @@ pub fn once(
             Ok(lock) => lock,
             Err(e) => {
                 return Report {
-                    checked: Some(checked),
+                    checked,
                     compiled: Some(compiled),
                     plan: None,
                     disabled_modules: Vec::new(),
@@ -196,25 +265,32 @@ pub fn once(
     } else {
         None
     };
-    let keep: BTreeSet<String> = compiled
-        .skipped
-        .iter()
-        .filter(|s| !s.pending)
-        .map(|s| s.policy.clone())
-        .collect();
+    let (mut keep, ending) = match keep {
+        Keep::Named(names) => (names, BTreeSet::new()),
+        Keep::AllBut(names) => (
+            state.policies.keys().filter(|n| !names.contains(*n)).cloned().collect(),
+            names,
+        ),
+    };
+    keep.extend(
+        state
+            .live_recordings(execution.host)
+            .into_iter()
+            .filter(|n| !ending.contains(n)),
+    );
     let planned = match plan(
         sysfs,
         &compiled,
         Layout::new(info.version),
         state,
         &keep,
-        settings.options,
+        execution.options,
     ) {
         Ok(planned) => planned,
-        Err(PlanError::Sysfs(e)) => return Report::stop(Some(checked), Outcome::Unreadable(Unreadable::Kernel(e))),
+        Err(PlanError::Sysfs(e)) => return Report::stop(checked, Outcome::Unreadable(Unreadable::Kernel(e))),
         Err(PlanError::Foreign { kdamonds, blocked }) => {
             return Report {
-                checked: Some(checked),
+                checked,
                 compiled: Some(compiled),
                 plan: None,
                 disabled_modules: Vec::new(),
@@ -227,7 +303,7 @@ pub fn once(
         }
     };
     let mut report = Report {
-        checked: Some(checked),
+        checked,
         compiled: Some(compiled),
         plan: None,
         disabled_modules: Vec::new(),
@@ -238,7 +314,7 @@ pub fn once(
         return report;
     }
     let blocking = blocking_modules(&planned, &info.modules);
-    if !blocking.is_empty() && !settings.disable_modules {
+    if !blocking.is_empty() && !execution.disable_modules {
         let modules = blocking.into_iter().cloned().collect();
         report.outcome = Outcome::Refused(Refusal::Modules { modules });
         return report;
@@ -270,6 +346,11 @@ pub fn once(
     report.outcome = match apply(sysfs, &planned, state) {
         Ok(applied) => {
             *state = planned.state_after.clone();
+            for (name, recorder) in recorders {
+                if let Some(own) = state.policies.get_mut(&name) {
+                    own.recorder = Some(recorder);
+                }
+            }
             state.note_pids(sysfs);
             match store.save(state) {
                 Ok(()) => Outcome::Applied(applied),

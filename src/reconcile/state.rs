@@ -40,6 +40,39 @@ pub struct Owned {
     /// slot with another pid was started by someone else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// For a kdamond started to record accesses (not for a policy): the process recording.
+    /// While it runs, an apply leaves the kdamond alone; once it is gone, the kdamond is an
+    /// orphan that the next apply stops.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorder: Option<Recorder>,
+}
+
+/// The process that records from a kdamond, told apart from a later process that reuses its
+/// pid by its start time (`/proc/PID/stat` field 22, in clock ticks since boot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorder {
+    pub pid: u32,
+    pub start_ticks: u64,
+}
+
+impl Recorder {
+    /// This process, as `host` sees it; `None` when its `/proc` entry cannot be read.
+    pub fn this_process(host: &crate::host::HostPaths) -> Option<Recorder> {
+        let pid = std::process::id();
+        let start_ticks = host.process_start_ticks(pid)?;
+        Some(Recorder { pid, start_ticks })
+    }
+
+    /// Whether the recorder still runs: its pid exists and started when it did.
+    pub fn is_alive(&self, host: &crate::host::HostPaths) -> bool {
+        host.process_start_ticks(self.pid) == Some(self.start_ticks)
+    }
+}
+
+/// The state record's name of the kdamond that the process `pid` records from. Policy names
+/// cannot hold spaces or parentheses ([`crate::model::name`]), so no policy ever has it.
+pub fn recording_name(pid: u32) -> String {
+    format!("(recording {pid})")
 }
 
 impl Owned {
@@ -95,6 +128,15 @@ impl Default for EngineState {
 }
 
 impl EngineState {
+    /// The kdamonds of recordings whose recorder still runs: an apply leaves them alone.
+    pub fn live_recordings(&self, host: &crate::host::HostPaths) -> std::collections::BTreeSet<String> {
+        self.policies
+            .iter()
+            .filter(|(_, own)| own.recorder.is_some_and(|r| r.is_alive(host)))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// The policy owning `slot`, if any.
     pub fn owner_of(&self, slot: usize) -> Option<&str> {
         self.policies
@@ -314,6 +356,7 @@ mod tests {
                 hash: hash_writes(&writes),
                 applied: Some(applied),
                 pid: Some(7),
+                recorder: None,
             },
         );
         store.save(&state).unwrap();

@@ -31,6 +31,17 @@ pub struct PolicyStatus {
     /// The target processes' memory now, to see what the schemes did to them.
     pub processes: Vec<ProcessMemory>,
     pub schemes: Vec<SchemeStatus>,
+    /// For a kdamond started to record accesses, rather than for a policy: its recorder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<RecordingStatus>,
+}
+
+/// Who records from a recording's kdamond.
+#[derive(Debug, Serialize)]
+pub struct RecordingStatus {
+    pub recorder_pid: u32,
+    /// Whether it still runs (a kdamond whose recorder is gone is stopped by the next apply).
+    pub recorder_running: bool,
 }
 
 /// One scheme's statistics, as the kernel's files hold them.
@@ -108,6 +119,7 @@ pub fn collect(
             targets: Vec::new(),
             processes: Vec::new(),
             schemes: Vec::new(),
+            recording: None,
         };
     }
     let stats_note = if state == "on" {
@@ -174,13 +186,18 @@ pub fn collect(
             }
         })
         .collect();
-    let note = (state != "on").then(|| {
-        if physical {
-            "off: stopped (run `damo-policy apply` to start it)".to_owned()
-        } else {
-            "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
-        }
+    let recording = own.recorder.map(|recorder| RecordingStatus {
+        recorder_pid: recorder.pid,
+        recorder_running: recorder.is_alive(host),
     });
+    let note = match &recording {
+        Some(r) if !r.recorder_running => Some(format!(
+            "its recorder (pid {}) is gone: the next apply stops this kdamond",
+            r.recorder_pid
+        )),
+        Some(_) => (state != "on").then(|| "off: its recording is ending".to_owned()),
+        None => policy_note(&state, physical),
+    };
     PolicyStatus {
         policy: policy.into(),
         file: file.into(),
@@ -192,5 +209,17 @@ pub fn collect(
         targets,
         processes,
         schemes,
+        recording,
     }
+}
+
+/// Why a policy's kdamond that should run is off, if it is.
+fn policy_note(state: &str, physical: bool) -> Option<String> {
+    (state != "on").then(|| {
+        if physical {
+            "off: stopped (run `damo-policy apply` to start it)".to_owned()
+        } else {
+            "off: stopped, or all its processes exited; the next apply re-resolves its targets".to_owned()
+        }
+    })
 }

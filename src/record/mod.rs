@@ -5,7 +5,9 @@
 //! interval); the file writer turns them into damo's records and snapshots. The types here
 //! are what every source and the writer share: raw kernel numbers, no units converted.
 
+pub mod kdamond;
 pub mod session;
+pub mod tried;
 
 /// One monitoring region as DAMON reported it at the end of an aggregation interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,23 @@ struct State {
     /// which files written since do not change.
     #[serde(default)]
     taken: BTreeMap<usize, BTreeMap<String, String>>,
+    /// What each kdamond's targets look like to DAMON, by `(kdamond, target)`: the regions
+    /// `update_schemes_tried_regions` reports.
+    #[serde(default)]
+    monitored: BTreeMap<(usize, usize), Vec<FakeRegion>>,
+    /// The next `tried_regions/` entry name: a counter over all of them, as older kernels
+    /// had, so that names have gaps.
+    #[serde(default)]
+    next_tried_name: usize,
+}
+
+/// A monitoring region of the fake, as a scheme's `tried_regions/<R>/` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FakeRegion {
+    pub start: u64,
+    pub end: u64,
+    pub nr_accesses: u64,
+    pub age: u64,
 }
 
 /// The fake kernel.
@@ -229,6 +246,12 @@ impl FakeKernel {
         }
     }
 
+    /// The regions DAMON monitors in target `target` of kdamond `k`, as the next
+    /// `update_schemes_tried_regions` reports them.
+    pub fn set_monitored(&self, k: usize, target: usize, regions: Vec<FakeRegion>) {
+        self.lock().monitored.insert((k, target), regions);
+    }
+
     /// A file's value, for assertions.
     pub fn get(&self, path: &str) -> Option<String> {
         self.lock().files.get(path).cloned()
@@ -293,6 +316,7 @@ fn is_read_only(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     matches!(file, "pid" | "avail_operations" | "effective_bytes")
         || (path.contains("/stats/") && file != "max_nr_snapshots")
+        || path.contains("/tried_regions/")
 }
 
 impl Sysfs for FakeKernel {
@@ -348,6 +372,25 @@ impl Sysfs for FakeKernel {
     fn exists(&self, path: &str) -> bool {
         let st = self.lock();
         st.files.contains_key(path) || st.files.keys().any(|k| k.starts_with(&format!("{path}/")))
+    }
+
+    fn list(&self, path: &str) -> Result<Vec<String>, SysfsError> {
+        let st = self.lock();
+        let prefix = format!("{path}/");
+        let names: BTreeSet<String> = st
+            .files
+            .keys()
+            .filter_map(|p| p.strip_prefix(&prefix)?.split('/').next().map(str::to_owned))
+            .collect();
+        if names.is_empty() && !st.files.contains_key(path) {
+            return Err(SysfsError {
+                path: path.into(),
+                value: None,
+                errno: Some(errno::ENOENT),
+                message: "No such file or directory (os error 2)".into(),
+            });
+        }
+        Ok(names.into_iter().collect())
     }
 
     fn describe(&self) -> String {
@@ -431,6 +474,10 @@ impl FakeKernel {
                 Err(code) => Err(err(path, value, code)),
             },
             "update_schemes_effective_quotas" | "commit_schemes_quota_goals" if on => Ok(()),
+            "update_schemes_tried_regions" if on && self.version >= tree::TRIED_REGIONS => {
+                self.fill_tried_regions(st, k);
+                Ok(())
+            }
             "update_schemes_stats" if on => {
                 let ctx = format!("kdamonds/{k}/contexts/0");
                 for s in 0..count(&st.files, &format!("{ctx}/schemes/nr_schemes")) {
@@ -443,6 +490,70 @@ impl FakeKernel {
                 Ok(())
             }
             _ => Err(err(path, value, errno::EINVAL)),
+        }
+    }
+
+    /// Refills each scheme's `tried_regions/` of kdamond `k` with the monitored regions of
+    /// the targets its core filters let through (`target` filters; the others are not
+    /// emulated): the first filter that applies decides, and memory no filter applies to is
+    /// tried unless the last filter allows (6.14+ semantics; before, every filter rejects).
+    fn fill_tried_regions(&self, st: &mut State, k: usize) {
+        let ctx = format!("kdamonds/{k}/contexts/0");
+        let nr_targets = count(&st.files, &format!("{ctx}/targets/nr_targets"));
+        for s in 0..count(&st.files, &format!("{ctx}/schemes/nr_schemes")) {
+            let scheme = format!("{ctx}/schemes/{s}");
+            let tried = format!("{scheme}/tried_regions");
+            let total_bytes = format!("{tried}/total_bytes");
+            st.files
+                .retain(|path, _| !path.starts_with(&format!("{tried}/")) || *path == total_bytes);
+            let dir = if st.files.contains_key(&format!("{scheme}/core_filters/nr_filters")) {
+                "core_filters"
+            } else {
+                "filters"
+            };
+            let filters: Vec<(usize, bool, bool)> = (0..count(&st.files, &format!("{scheme}/{dir}/nr_filters")))
+                .filter(|f| {
+                    st.files
+                        .get(&format!("{scheme}/{dir}/{f}/type"))
+                        .is_some_and(|t| t == "target")
+                })
+                .map(|f| {
+                    let file = |leaf: &str| st.files.get(&format!("{scheme}/{dir}/{f}/{leaf}")).cloned();
+                    (
+                        file("damon_target_idx").and_then(|v| v.parse().ok()).unwrap_or(0),
+                        file("matching").as_deref() == Some("Y"),
+                        file("allow").as_deref() == Some("Y"),
+                    )
+                })
+                .collect();
+            let tried_target = |t: usize| {
+                filters
+                    .iter()
+                    .find(|(idx, matching, _)| (*idx == t) == *matching)
+                    .map_or_else(
+                        || !filters.last().is_some_and(|(_, _, allow)| *allow),
+                        |(_, _, allow)| *allow,
+                    )
+            };
+            let mut bytes = 0;
+            for t in (0..nr_targets).filter(|t| tried_target(*t)) {
+                for region in st.monitored.get(&(k, t)).cloned().unwrap_or_default() {
+                    let name = st.next_tried_name;
+                    st.next_tried_name += 1;
+                    for (leaf, value) in [
+                        ("start", region.start),
+                        ("end", region.end),
+                        ("nr_accesses", region.nr_accesses),
+                        ("age", region.age),
+                    ] {
+                        st.files.insert(format!("{tried}/{name}/{leaf}"), value.to_string());
+                    }
+                    bytes += region.end - region.start;
+                }
+            }
+            if st.files.contains_key(&total_bytes) {
+                st.files.insert(total_bytes, bytes.to_string());
+            }
         }
     }
 

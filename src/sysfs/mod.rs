@@ -70,6 +70,9 @@ pub trait Sysfs {
     /// One write(2) of `value`.
     fn write(&self, path: &str, value: &str) -> Result<(), SysfsError>;
     fn exists(&self, path: &str) -> bool;
+    /// The names in directory `path` (the kernel makes some directories, such as a
+    /// scheme's `tried_regions/`, with names the engine cannot know beforehand).
+    fn list(&self, path: &str) -> Result<Vec<String>, SysfsError>;
     /// Where the tree is, for messages.
     fn describe(&self) -> String;
     /// How long an `EBUSY` may last before it is an error (see [`BUSY_DEADLINE`]).

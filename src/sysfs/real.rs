@@ -60,6 +60,17 @@ impl Sysfs for RealSysfs {
         self.root.join(path).exists()
     }
 
+    fn list(&self, path: &str) -> Result<Vec<String>, SysfsError> {
+        let entries = fs::read_dir(self.root.join(path)).map_err(|e| error(path, None, &e))?;
+        entries
+            .map(|entry| {
+                entry
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .map_err(|e| error(path, None, &e))
+            })
+            .collect()
+    }
+
     fn describe(&self) -> String {
         self.root.display().to_string()
     }

@@ -78,6 +78,26 @@ impl Ctx<'_> {
 /// the schema's findings are reported with the semantic rules' on every part of the file the
 /// schema did not reject ([`readable`]).
 pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
+    validate(file, kernel, Purpose::Apply)
+}
+
+/// Validates the policy of a recording (its target and monitoring, see
+/// [`crate::record::kdamond`]) by the same rules as any policy, but for
+/// `no-schemes`: a recording monitors without acting, which is what it is for.
+pub fn validate_recording(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
+    validate(file, kernel, Purpose::Record)
+}
+
+/// What a policy is validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// To be applied: a kdamond that acts on what it sees.
+    Apply,
+    /// To record accesses: a kdamond that only monitors.
+    Record,
+}
+
+fn validate(file: Arc<SourceFile>, kernel: Version, purpose: Purpose) -> FileOutcome {
     let text = Arc::clone(&file.text);
     let parsed = match source::parse(&text) {
         Ok(parsed) => parsed,
@@ -127,7 +147,9 @@ pub fn validate_file(file: Arc<SourceFile>, kernel: Version) -> FileOutcome {
     let parts = resolve::policy(&mut ctx, &wire);
     rules::check(&mut ctx, &wire, &parts);
     features::check(&mut ctx, &wire, parts.ops, kernel);
-    rules::no_schemes(&mut ctx, &wire, &parts);
+    if purpose == Purpose::Apply {
+        rules::no_schemes(&mut ctx, &wire, &parts);
+    }
     let has_errors = ctx.has_errors();
     let diagnostics = sorted(ctx.diags);
     let policy = parts.policy(file.display_path()).filter(|_| !has_errors);

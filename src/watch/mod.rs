@@ -161,7 +161,7 @@ pub fn serve(
             Ok(state) => env.state = state,
             Err(e) => tracing::warn!("stopping the policies of the record in memory: {e}"),
         }
-        stop_owned(env);
+        stop_owned(env, &settings.host);
     }
     // `status` must not show an exited service as the one in charge.
     if let Some(mut status) = last_status {
@@ -198,8 +198,12 @@ fn collect_batch(events: &Receiver<Event>, first: Event, watch: &WatchSettings) 
     }
 }
 
-fn stop_owned(env: &Env<'_>) {
-    for (name, slot, result) in crate::reconcile::stop_owned(env.sysfs, &env.state, &[]) {
+/// Stops the policies' kdamonds; a recording whose recorder runs is its recorder's to end.
+fn stop_owned(env: &Env<'_>, host: &crate::host::HostPaths) {
+    let mut policies = env.state.clone();
+    let recording = env.state.live_recordings(host);
+    policies.policies.retain(|name, _| !recording.contains(name));
+    for (name, slot, result) in crate::reconcile::stop_owned(env.sysfs, &policies, &[]) {
         match result {
             Ok(crate::reconcile::Stopped::Stopped) => tracing::info!(policy = %name, slot, "stopped"),
             Ok(crate::reconcile::Stopped::NotRunning) => {}

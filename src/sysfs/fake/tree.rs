@@ -73,6 +73,8 @@ const V7_2: Version = Version::new(7, 2);
 /// From this release a `commit` whose inputs the kernel refuses fails and leaves the kdamond
 /// running; before it, the write succeeded and the kdamond terminated.
 pub const BAD_COMMIT_REFUSED: Version = V6_15;
+/// `update_schemes_tried_regions` and `tried_regions/` entries.
+pub const TRIED_REGIONS: Version = Version::new(6, 2);
 /// From this release a kdamond whose schemes all wait for their watermarks still handles
 /// `commit`; before it, the write blocks until a scheme activates.
 pub const COMMIT_WHILE_INACTIVE: Version = V6_16;

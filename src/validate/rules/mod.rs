@@ -89,9 +89,10 @@ pub use contradiction::across as contradictions_across;
 
 /// A policy without schemes starts a kdamond that monitors its target and does nothing
 /// with what it sees: `status` has no statistics to show and nothing is acted on. Such a
-/// kdamond is only of use to record accesses, which damo-policy does not do; a policy that
-/// records will not take this warning. Judged on a policy that is otherwise valid (and
-/// enabled): it is about what the policy does when it runs.
+/// kdamond is only of use to record accesses, which `damo-policy record` does with a policy
+/// of its own, validated without this rule ([`crate::validate::validate_recording`]).
+/// Judged on a policy that is otherwise valid (and enabled): it is about what the policy
+/// does when it runs.
 pub fn no_schemes(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, parts: &Parts) {
     if !wire.scheme.is_empty() || !ctx.reading.every_scheme || !parts.enabled || ctx.has_errors() {
         return;
@@ -105,7 +106,7 @@ pub fn no_schemes(ctx: &mut Ctx<'_>, wire: &model::PolicyFile, parts: &Parts) {
             ),
         )
         .label("monitored, never acted on")
-        .help("add a [[scheme]] with the action to take (`action = \"stat\"` only counts the memory that matches); monitoring alone is of use only to record accesses, which damo-policy does not do"),
+        .help("add a [[scheme]] with the action to take (`action = \"stat\"` only counts the memory that matches); to only see the accesses, record them with `damo-policy record` instead"),
         &key_path!["target"],
     );
 }
