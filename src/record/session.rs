@@ -20,6 +20,8 @@ pub trait Source {
 /// Where aggregations go.
 pub trait Sink {
     fn push(&mut self, aggregation: &Aggregation) -> Result<(), String>;
+    /// Bytes written so far, for the progress line.
+    fn bytes_written(&self) -> u64;
 }
 
 /// The memory footprint side file: one sample of the given processes and the system.
@@ -56,6 +58,8 @@ pub struct Progress {
     pub snapshots: u64,
     /// Regions in the latest snapshot.
     pub regions: usize,
+    /// Bytes the file holds so far.
+    pub bytes: u64,
 }
 
 /// How a recording runs.
@@ -140,7 +144,30 @@ fn drain(
         shown.snapshots += 1;
         shown.regions = aggregation.regions.len();
     }
+    shown.bytes = sink.bytes_written();
     Ok(())
+}
+
+impl Source for super::trace::Instance {
+    fn poll(&mut self, out: &mut Vec<Aggregation>) -> Result<(), String> {
+        super::trace::Instance::poll(self, out).map_err(|e| e.to_string())
+    }
+}
+
+impl Source for super::tried::TriedRegions<'_> {
+    fn poll(&mut self, out: &mut Vec<Aggregation>) -> Result<(), String> {
+        super::tried::TriedRegions::poll(self, out).map_err(|e| e.to_string())
+    }
+}
+
+impl Sink for super::file::RecordWriter {
+    fn push(&mut self, aggregation: &Aggregation) -> Result<(), String> {
+        super::file::RecordWriter::push(self, aggregation).map_err(|e| e.to_string())
+    }
+
+    fn bytes_written(&self) -> u64 {
+        super::file::RecordWriter::bytes_written(self)
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +217,10 @@ mod tests {
             self.ends.push(a.end_ns);
             Ok(())
         }
+
+        fn bytes_written(&self) -> u64 {
+            8 * self.ends.len() as u64
+        }
     }
 
     #[derive(Default)]
@@ -233,6 +264,7 @@ mod tests {
         assert_eq!(progress.snapshots, source.polls);
         assert!(sink.ends.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(progress.regions, 1);
+        assert_eq!(progress.bytes, 8 * progress.snapshots, "the sink's count, as it grew");
         assert!(lines > 1);
     }
 
