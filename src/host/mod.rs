@@ -153,6 +153,31 @@ impl HostPaths {
         })
     }
 
+    /// A process's sizes from `/proc/PID/statm`, in pages (size, resident, shared, text,
+    /// lib, data, dirty); `None` when the process is gone.
+    pub fn process_statm_pages(&self, pid: u32) -> Option<[u64; 7]> {
+        let text = fs::read_to_string(self.proc_root.join(pid.to_string()).join("statm")).ok()?;
+        let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+        let mut pages = [0; 7];
+        for page in &mut pages {
+            *page = fields.next()??;
+        }
+        Some(pages)
+    }
+
+    /// The fields of `/proc/meminfo` (`MemTotal`, …) with their values, in KiB for those
+    /// with a unit.
+    pub fn meminfo_kib(&self) -> io::Result<Vec<(String, u64)>> {
+        Ok(read(&self.proc_root.join("meminfo"))?
+            .lines()
+            .filter_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                let value = value.trim().trim_end_matches("kB").trim().parse().ok()?;
+                Some((name.to_owned(), value))
+            })
+            .collect())
+    }
+
     /// This boot's id (`/proc/sys/kernel/random/boot_id`): kdamonds die with the boot.
     pub fn boot_id(&self) -> io::Result<String> {
         Ok(read(&self.proc_root.join("sys/kernel/random/boot_id"))?

@@ -5,6 +5,7 @@
 //! interval); the file writer turns them into damo's records and snapshots. The types here
 //! are what every source and the writer share: raw kernel numbers, no units converted.
 
+pub mod file;
 pub mod kdamond;
 pub mod session;
 pub mod tried;

@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::roundtrip::{fake_host, through_damo_json, through_import};
 
 /// damo's executable, or `None` once the test is skipped.
-fn damo() -> Option<PathBuf> {
+pub(crate) fn damo() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("DAMO_POLICY_DAMO") {
         return Some(PathBuf::from(path));
     }
@@ -77,7 +77,7 @@ fn both(a: Result<String, String>, b: Result<String, String>) -> Option<(String,
 }
 
 /// Skips loudly; with `REQUIRE_DAMO=1` (CI, where damo is installed) fails instead.
-fn skip(why: &str) {
+pub(crate) fn skip(why: &str) {
     if std::env::var_os("REQUIRE_DAMO").is_some_and(|v| v == "1") {
         panic!("REQUIRE_DAMO=1 but the real damo test cannot run: {why}");
     }

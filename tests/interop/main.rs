@@ -1,6 +1,7 @@
 //! damo interoperability, end to end: the legacy one-line translator against damo's golden
 //! vectors, its diagnostics and bad input (CLI snapshots), damo JSON round trips, real damo
-//! when it is installed, and a property test of the translator on arbitrary input.
+//! when it is installed (its kdamonds JSON and its record files), and a property test of
+//! the translator on arbitrary input.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -11,6 +12,7 @@ mod export;
 mod fuzz;
 mod golden;
 mod import;
+mod record_file;
 mod roundtrip;
 mod scale;
 mod support;
