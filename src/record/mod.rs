@@ -8,6 +8,7 @@
 pub mod file;
 pub mod kdamond;
 pub mod session;
+pub mod trace;
 pub mod tried;
 
 /// One monitoring region as DAMON reported it at the end of an aggregation interval.
