@@ -63,7 +63,7 @@ pub enum Command {
     /// Show what the running kernel's DAMON supports.
     Kernel(kernel::KernelArgs),
     /// Record what DAMON sees of a workload's memory, in damo's record format.
-    Record(record::RecordArgs),
+    Record(Box<record::RecordArgs>),
     /// Translate damo's legacy one-line schemes into a policy file.
     Translate(translate::TranslateArgs),
     /// Import damo's kdamonds JSON or YAML (or a --schemes list) as policy files.

@@ -148,12 +148,18 @@ pub fn run(args: &RecordArgs, renderer: &Renderer) -> ExitCode {
         }
     };
     if args.attach.is_some() && !tracepoint {
-        return usage_error("--attach reads DAMON's tracepoint: --source tried-regions would add a scheme to the policy's kdamond");
+        return usage_error(
+            "--attach reads DAMON's tracepoint: --source tried-regions would add a scheme to the policy's kdamond",
+        );
     }
     let tracefs = match (tracepoint, tracefs) {
         (false, _) => None,
         (true, Ok(Some(tracefs))) => Some(tracefs),
-        (true, Ok(None)) => return usage_error(TraceError::NotMounted { mounts: live.host.proc_root.join("mounts") }),
+        (true, Ok(None)) => {
+            return usage_error(TraceError::NotMounted {
+                mounts: live.host.proc_root.join("mounts"),
+            });
+        }
         (true, Err(e)) => return usage_error(e),
     };
     // An existing file is refused before any kdamond starts.
@@ -194,7 +200,10 @@ pub fn run(args: &RecordArgs, renderer: &Renderer) -> ExitCode {
                 Ok(recording) => {
                     let _ = renderer.write_all(&mut err, &recording.warnings);
                     for module in &recording.disabled_modules {
-                        let _ = writeln!(err, "note: disabled the DAMON module {module}, whose kdamond excludes ours");
+                        let _ = writeln!(
+                            err,
+                            "note: disabled the DAMON module {module}, whose kdamond excludes ours"
+                        );
                     }
                     if !recording.restarted.is_empty() {
                         let _ = writeln!(
@@ -220,7 +229,11 @@ pub fn run(args: &RecordArgs, renderer: &Renderer) -> ExitCode {
     let outcome = record_from(args, &live, tracefs.as_ref(), &recorded);
     if let Some(recording) = &recording {
         if let Err(e) = kdamond::stop(&live.store, sysfs, &mut state, recording) {
-            let _ = writeln!(err, "error: stopping the recording's kdamond {}: {e}", recording.kdamond.slot);
+            let _ = writeln!(
+                err,
+                "error: stopping the recording's kdamond {}: {e}",
+                recording.kdamond.slot
+            );
         }
         let _ = live.kernel.save();
     }
@@ -298,7 +311,9 @@ fn record_from(
             kdamond_idx: recorded.slot,
             context_idx: 0,
             // The tried-regions source gives each target its own `stat` scheme, in order.
-            scheme_idx: tracefs.is_none().then(|| usize::try_from(t.target_id).unwrap_or(usize::MAX)),
+            scheme_idx: tracefs
+                .is_none()
+                .then(|| usize::try_from(t.target_id).unwrap_or(usize::MAX)),
             target_id: t.target_id,
             intervals,
         })
@@ -359,7 +374,12 @@ fn record_from(
         },
         None => {
             plan.poll_interval = Duration::ZERO;
-            let mut tried = TriedRegions::new(live.kernel.sysfs(), recorded.slot, recorded.targets.len(), Instant::now());
+            let mut tried = TriedRegions::new(
+                live.kernel.sysfs(),
+                recorded.slot,
+                recorded.targets.len(),
+                Instant::now(),
+            );
             record(&plan, &mut tried, &mut writer, Some(&mut footprints), &mut show).map(|r| (r, None))
         }
     };
@@ -411,7 +431,9 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} recording {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} recording {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
