@@ -21,6 +21,7 @@ mod import;
 mod kernel;
 mod live;
 mod output;
+mod record;
 mod status;
 mod translate;
 mod watch;
@@ -61,6 +62,8 @@ pub enum Command {
     Stop(status::StopArgs),
     /// Show what the running kernel's DAMON supports.
     Kernel(kernel::KernelArgs),
+    /// Record what DAMON sees of a workload's memory, in damo's record format.
+    Record(Box<record::RecordArgs>),
     /// Translate damo's legacy one-line schemes into a policy file.
     Translate(translate::TranslateArgs),
     /// Import damo's kdamonds JSON or YAML (or a --schemes list) as policy files.
@@ -202,6 +205,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Status(args) => status::run_status(args, &mut out),
         Command::Stop(args) => status::run_stop(args, &mut out),
         Command::Kernel(args) => kernel::run(args, &mut out),
+        Command::Record(args) => record::run(args, &renderer(std::io::stderr().is_terminal())),
         Command::Translate(args) => translate::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
         Command::Import(args) => import::run(args, &renderer(std::io::stderr().is_terminal()), &mut out),
         Command::Schema => {

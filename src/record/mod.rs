@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod kdamond;
+pub mod session;
 pub mod trace;
 pub mod tried;
 
