@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::live::LiveArgs;
 use super::{Output, usage_error};
-use crate::kernel::{Action, FilterType, Metric, Version, features};
+use crate::kernel::{Action, FilterType, Layout, Metric, Version, features};
+use crate::record::trace::{Presence, Tracefs};
 
 #[derive(Debug, Args)]
 pub struct KernelArgs {
@@ -43,6 +44,7 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
             if module.enabled { "enabled" } else { "disabled" }
         );
     }
+    let _ = writeln!(out, "recording sources: {}", recording_sources(&live));
     let mark = |since: Version| if version >= since { "yes" } else { "no " };
     let _ = writeln!(out, "policy fields:");
     for (field, since) in features::policy_keys() {
@@ -77,4 +79,29 @@ pub fn run(args: &KernelArgs, out: &mut Output) -> ExitCode {
         list(Metric::ALL.iter().map(|m| (m.keyword(), m.since())).collect())
     );
     ExitCode::SUCCESS
+}
+
+/// Which sources `record` can read on this kernel: the tracepoint through a private tracefs
+/// instance, and a `stat` scheme's tried regions.
+fn recording_sources(live: &super::live::Live) -> String {
+    let tracepoint = match Tracefs::find(&live.host) {
+        Ok(Some(tracefs)) => {
+            let sources = tracefs.sources();
+            let root = sources.root.display();
+            match (sources.event, sources.instances) {
+                (Presence::Present, Presence::Present) => format!("tracepoint (tracefs at {root})"),
+                (Presence::Denied, _) | (_, Presence::Denied) => format!("(tracepoint: {root} is not readable)"),
+                (Presence::Absent, _) => format!("(tracepoint: {root} lacks events/damon/damon_aggregated)"),
+                (_, Presence::Absent) => format!("(tracepoint: {root} has no private instances)"),
+            }
+        }
+        Ok(None) => "(tracepoint: tracefs is not mounted)".to_owned(),
+        Err(e) => format!("(tracepoint: {e})"),
+    };
+    let tried = if Layout::new(live.info.version).has_tried_regions() {
+        "tried regions"
+    } else {
+        "(tried regions: 6.2+)"
+    };
+    format!("{tracepoint}, {tried}")
 }
