@@ -11,4 +11,5 @@ mod deploy;
 mod live;
 mod output;
 mod perms;
+mod record;
 mod scale;
