@@ -29,5 +29,6 @@ mod foreign;
 mod lifecycle;
 mod memcg;
 mod probe;
+mod record;
 mod seed_pageout;
 mod watch;

@@ -32,6 +32,9 @@ measure() { emit "MEASURE $1=$2"; }
 # json NAME FILE: FILE's JSON document as one line (JSON strings hold no raw newlines).
 json() { emit "JSON $1 $(tr -d '\n' <"$2")"; }
 
+# json_file NAME FILE: FILE's bytes as {"base64": …}, for files that are not text (records).
+json_file() { emit "JSON $1 {\"base64\":\"$(base64 "$2" | tr -d '\n')\"}"; }
+
 quote() { printf '"%s"' "$(printf '%s' "$*" | tr -d '"' | tr '\n' ' ')"; }
 
 # sysfs_write FILE VALUE: one write(2) of VALUE. On failure SYSFS_ERROR holds "FILE: message".

@@ -79,6 +79,7 @@ else
     measure probe_damo_report_wss_ms $DAMO_MS
     if [ "$access_rc" = 0 ] && [ "$wss_rc" = 0 ] && [ -n "$wss" ] && [ -s $file.mem_footprint ]; then
         result damo_record pass file_bytes=$bytes snapshots=$snapshots wss="$(quote "$wss")"
+        json_file damo_record_file $file
     else
         result damo_record fail file_bytes=$bytes snapshots=$snapshots access_rc=$access_rc wss_rc=$wss_rc \
             error="$(quote "$(echo "$DAMO_OUT" | tail -n 5)")"
