@@ -1,5 +1,5 @@
 //! Reading record files: damo's `json_compressed` and `json` (and, through
-//! [`perf_script`](super::perf_script), its `perf_script` text), told apart by content.
+//! [`perf_script`], its `perf_script` text), told apart by content.
 //!
 //! JSON is read as a stream: [`for_each_snapshot`] holds one snapshot at a time, however
 //! large the file; [`read_records`] collects them.
