@@ -313,7 +313,8 @@ fn integer_json(i: &DeInteger<'_>) -> serde_json::Value {
     serde_json::json!({ BIG_INTEGER: i.to_string() })
 }
 
-fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
+/// A value's JSON form, as in [`json`].
+pub fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         DeValue::String(s) => J::String(s.to_string()),
