@@ -219,7 +219,7 @@ impl<'i> SpanIndex<'i> {
 
     fn tree(&self) -> &Tree {
         self.tree.get_or_init(|| {
-            let (table, _) = DeTable::parse_recoverable(self.text);
+            let (table, _) = super::pieces::parse_document(self.text);
             index_document(table.span(), table.get_ref())
         })
     }
@@ -271,7 +271,7 @@ pub struct Parsed<'i> {
 /// Parses TOML text, keeping spans. All syntax errors the parser can recover from are
 /// returned together.
 pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
-    let (table, errors) = DeTable::parse_recoverable(text);
+    let (table, errors) = super::pieces::parse_document(text);
     if !errors.is_empty() {
         return Err(errors);
     }
