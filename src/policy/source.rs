@@ -226,12 +226,29 @@ impl<'i> SpanIndex<'i> {
 }
 
 fn index_document(root: Range<usize>, document: &DeTable<'_>) -> Tree {
+    // Sized up front: a large document's index would otherwise be held twice while it grows.
+    let nodes = 1 + count_table(document);
+    let mut spans = Vec::with_capacity(nodes);
+    spans.push(Spans { key: None, value: root });
     let mut tree = Tree {
-        children: HashMap::new(),
-        spans: vec![Spans { key: None, value: root }],
+        children: HashMap::with_capacity(nodes),
+        spans,
     };
     index_table(document, Tree::ROOT, &mut tree);
     tree
+}
+
+/// The nodes below a table: its keys and everything they hold.
+fn count_table(table: &DeTable<'_>) -> usize {
+    table.iter().map(|(_, value)| 1 + count_value(value.get_ref())).sum()
+}
+
+fn count_value(value: &DeValue<'_>) -> usize {
+    match value {
+        DeValue::Array(items) => items.iter().map(|item| 1 + count_value(item.get_ref())).sum(),
+        DeValue::Table(table) => count_table(table),
+        _ => 0,
+    }
 }
 
 fn index_table(table: &DeTable<'_>, parent: usize, tree: &mut Tree) {

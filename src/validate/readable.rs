@@ -221,8 +221,12 @@ enum Step<'d> {
 
 impl<'d> Places<'d> {
     fn new<'s>(document: &'d DeTable<'_>, spans: impl IntoIterator<Item = &'s Range<usize>>) -> Self {
+        let spans = spans.into_iter();
+        // Sized up front: growing a map of many findings holds it twice for a while.
+        let mut places = HashMap::with_capacity(spans.size_hint().1.unwrap_or(0));
+        places.extend(spans.map(|span| ((span.start, span.end), None)));
         let mut walk = Walk {
-            places: spans.into_iter().map(|span| ((span.start, span.end), None)).collect(),
+            places,
             steps: Vec::new(),
             order: 0,
         };

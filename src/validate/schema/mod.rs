@@ -190,8 +190,12 @@ impl Findings<'_, '_> {
             );
             let value = pointer(json, &in_json);
             let Some(path) = place(in_json) else { continue };
+            // A table of many unknown keys is one error: its findings are pushed in one go.
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                self.out.reserve(unexpected.len());
+            }
             let (file, index, out) = (self.file, self.index, &mut self.out);
-            // Placed one by one: a table of many unknown keys is one error of the validator.
+            // Placed as they are described, with no list of them in between.
             describe(error.kind(), &path, value, &mut self.known_keys, &mut |d| {
                 let span = match &d.at_key {
                     Some(key) => index.key(&path.join(key.clone())),
