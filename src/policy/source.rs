@@ -219,19 +219,36 @@ impl<'i> SpanIndex<'i> {
 
     fn tree(&self) -> &Tree {
         self.tree.get_or_init(|| {
-            let (table, _) = DeTable::parse_recoverable(self.text);
+            let (table, _) = super::pieces::parse_document(self.text);
             index_document(table.span(), table.get_ref())
         })
     }
 }
 
 fn index_document(root: Range<usize>, document: &DeTable<'_>) -> Tree {
+    // Sized up front: a large document's index would otherwise be held twice while it grows.
+    let nodes = 1 + count_table(document);
+    let mut spans = Vec::with_capacity(nodes);
+    spans.push(Spans { key: None, value: root });
     let mut tree = Tree {
-        children: HashMap::new(),
-        spans: vec![Spans { key: None, value: root }],
+        children: HashMap::with_capacity(nodes),
+        spans,
     };
     index_table(document, Tree::ROOT, &mut tree);
     tree
+}
+
+/// The nodes below a table: its keys and everything they hold.
+fn count_table(table: &DeTable<'_>) -> usize {
+    table.iter().map(|(_, value)| 1 + count_value(value.get_ref())).sum()
+}
+
+fn count_value(value: &DeValue<'_>) -> usize {
+    match value {
+        DeValue::Array(items) => items.iter().map(|item| 1 + count_value(item.get_ref())).sum(),
+        DeValue::Table(table) => count_table(table),
+        _ => 0,
+    }
 }
 
 fn index_table(table: &DeTable<'_>, parent: usize, tree: &mut Tree) {
@@ -271,7 +288,7 @@ pub struct Parsed<'i> {
 /// Parses TOML text, keeping spans. All syntax errors the parser can recover from are
 /// returned together.
 pub fn parse(text: &str) -> Result<Parsed<'_>, Vec<toml::de::Error>> {
-    let (table, errors) = DeTable::parse_recoverable(text);
+    let (table, errors) = super::pieces::parse_document(text);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -313,7 +330,8 @@ fn integer_json(i: &DeInteger<'_>) -> serde_json::Value {
     serde_json::json!({ BIG_INTEGER: i.to_string() })
 }
 
-fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
+/// A value's JSON form, as in [`json`].
+pub fn value_to_json(value: &DeValue<'_>) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         DeValue::String(s) => J::String(s.to_string()),

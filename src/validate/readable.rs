@@ -9,12 +9,12 @@
 //! and judged by the semantic rules, so one run shows every finding of the file.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
+use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::wire::{PolicyFile, Scheme};
@@ -75,10 +75,10 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
         let reading = Reading::whole(wire.scheme.len());
         return Ok((wire, reading));
     }
-    let nodes = nodes(document.get_ref());
-    let places = Places::new(&nodes);
+    let places = Places::new(document.get_ref(), rejected.iter().filter_map(|d| d.span.as_ref()));
     let whole = document.span();
-    let mut unknown_keys = Vec::new();
+    // The unknown keys, by their node's place in the walk of the document.
+    let mut unknown_keys = HashSet::new();
     let mut unread_parts = Vec::new();
     for diagnostic in rejected {
         let Some(span) = &diagnostic.span else {
@@ -90,17 +90,18 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
             unread_parts.push(KeyPath(vec![Seg::from("target")]));
             continue;
         }
-        let Some((path, at_key)) = places.place(&nodes, span) else {
+        let Some(place) = places.place(span) else {
             return Err(Unread::Unplaced);
         };
-        match part_of(&path) {
-            None => return Err(Unread::Unplaced),
-            Some(_) if diagnostic.code == Code::UnknownKey && at_key => unknown_keys.push(path),
-            Some(part) => unread_parts.push(part),
+        if diagnostic.code == Code::UnknownKey && place.at_key {
+            unknown_keys.insert(place.order);
+        } else {
+            unread_parts.push(place.part());
         }
     }
-    for path in &unknown_keys {
-        remove(document.get_mut(), path);
+    drop(places);
+    if !unknown_keys.is_empty() {
+        remove(document.get_mut(), &unknown_keys, &mut 0);
     }
     let table = document.get_mut();
     let part_unread = |key: &str| {
@@ -108,13 +109,19 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
             .iter()
             .any(|p| matches!(p.0.first(), Some(Seg::Key(k)) if k == key))
     };
-    let scheme_unread = |i: usize| {
-        unread_parts.iter().any(|p| match p.0.as_slice() {
-            [Seg::Key(key)] => key == "scheme",
-            [Seg::Key(key), Seg::Index(at)] => key == "scheme" && *at == i,
-            _ => false,
-        })
-    };
+    // Looked up once a scheme: a file can hold thousands of schemes, each with a finding.
+    let mut every_scheme_unread = false;
+    let mut schemes_unread = HashSet::new();
+    for part in &unread_parts {
+        match part.0.as_slice() {
+            [Seg::Key(key)] if key == "scheme" => every_scheme_unread = true,
+            [Seg::Key(key), Seg::Index(at)] if key == "scheme" => {
+                schemes_unread.insert(*at);
+            }
+            _ => {}
+        }
+    }
+    let scheme_unread = |i: usize| every_scheme_unread || schemes_unread.contains(&i);
     let mut reading = Reading {
         scheme_index: Vec::new(),
         target: !part_unread("target"),
@@ -136,12 +143,13 @@ pub fn read(mut document: Spanned<DeTable<'_>>, rejected: &[Diagnostic]) -> Resu
     }
     let mut wire = PolicyFile::deserialize(toml::de::Deserializer::from(document)).map_err(Unread::Data)?;
     let elements = match schemes.map(Spanned::into_inner) {
-        Some(DeValue::Array(elements)) => elements.to_vec(),
+        // Taken, not copied: each scheme is dropped once read.
+        Some(DeValue::Array(elements)) => elements,
         Some(_) => {
             reading.every_scheme = false;
-            Vec::new()
+            DeArray::new()
         }
-        None => Vec::new(),
+        None => DeArray::new(),
     };
     for (i, element) in elements.into_iter().enumerate() {
         let scheme = if scheme_unread(i) {
@@ -175,116 +183,159 @@ pub fn action_spans(document: &DeTable<'_>) -> Vec<Option<Range<usize>>> {
         .collect()
 }
 
-/// A node of the document: its path, and the spans of its key (when it has one) and value.
-struct Node {
-    path: KeyPath,
-    key: Option<Range<usize>>,
-    value: Range<usize>,
+/// Where findings point: for each span a finding has, the deepest node of the document whose
+/// key or value has it (the later of two as deep), and whether it is the key. One walk over
+/// the document finds them all, keeping for each only what reading needs, so placing costs
+/// the same however many nodes and findings the file has.
+struct Places<'d>(HashMap<(usize, usize), Option<Place<'d>>>);
+
+/// The node a finding's span names, as far as the walk has found.
+struct Place<'d> {
+    depth: usize,
+    /// The node's position in the walk (a table's keys in order, each before what it holds):
+    /// of two nodes as deep, the later one is the place.
+    order: usize,
+    at_key: bool,
+    /// The top-level key the node is under.
+    top: &'d str,
+    /// The scheme the node is in, if it is in one.
+    scheme: Option<usize>,
 }
 
-fn nodes(table: &DeTable<'_>) -> Vec<Node> {
-    let mut out = Vec::new();
-    table_nodes(table, &KeyPath::root(), &mut out);
-    out
-}
-
-fn table_nodes(table: &DeTable<'_>, path: &KeyPath, out: &mut Vec<Node>) {
-    for (key, value) in table {
-        let child = path.join(key.get_ref().to_string());
-        out.push(Node {
-            path: child.clone(),
-            key: Some(key.span()),
-            value: value.span(),
-        });
-        value_nodes(value.get_ref(), &child, out);
-    }
-}
-
-fn value_nodes(value: &DeValue<'_>, path: &KeyPath, out: &mut Vec<Node>) {
-    match value {
-        DeValue::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let child = path.join(i);
-                out.push(Node {
-                    path: child.clone(),
-                    key: None,
-                    value: item.span(),
-                });
-                value_nodes(item.get_ref(), &child, out);
-            }
+impl Place<'_> {
+    /// The part of the file the node is in: its top-level key, and for a scheme its index.
+    fn part(&self) -> KeyPath {
+        match self.scheme {
+            Some(i) => KeyPath(vec![Seg::from("scheme"), Seg::Index(i)]),
+            None => KeyPath(vec![Seg::from(self.top.to_owned())]),
         }
-        DeValue::Table(table) => table_nodes(table, path, out),
-        _ => {}
     }
 }
 
-/// Where findings can point: for each span, the deepest node whose key or value has it (the
-/// later of two as deep), and whether it is the key. Built once, so that placing a finding
-/// costs the same however many nodes and findings the file has.
-struct Places(HashMap<(usize, usize), (usize, usize, bool)>);
+/// One step of the path of the node the walk is at, borrowed from the document.
+#[derive(Clone, Copy)]
+enum Step<'d> {
+    Key(&'d str),
+    Index(usize),
+}
 
-impl Places {
-    fn new(nodes: &[Node]) -> Self {
-        let mut places: HashMap<(usize, usize), (usize, usize, bool)> = HashMap::new();
-        for (index, node) in nodes.iter().enumerate() {
-            let depth = node.path.0.len();
-            // A node's key is matched before its value, as a finding on a key names the key.
-            let spans = node.key.iter().map(|key| (key, true)).chain([(&node.value, false)]);
-            for (span, at_key) in spans {
-                let entry = places.entry((span.start, span.end)).or_insert((depth, index, at_key));
-                if (depth, index) > (entry.0, entry.1) {
-                    *entry = (depth, index, at_key);
+impl<'d> Places<'d> {
+    fn new<'s>(document: &'d DeTable<'_>, spans: impl IntoIterator<Item = &'s Range<usize>>) -> Self {
+        let spans = spans.into_iter();
+        // Sized up front: growing a map of many findings holds it twice for a while.
+        let mut places = HashMap::with_capacity(spans.size_hint().1.unwrap_or(0));
+        places.extend(spans.map(|span| ((span.start, span.end), None)));
+        let mut walk = Walk {
+            places,
+            steps: Vec::new(),
+            order: 0,
+        };
+        walk.table(document);
+        Self(walk.places)
+    }
+
+    /// The node a finding points at. The schema places each finding on the key or the value
+    /// of the path it is about; the deepest node with that span is the one.
+    fn place(&self, span: &Range<usize>) -> Option<&Place<'d>> {
+        self.0.get(&(span.start, span.end))?.as_ref()
+    }
+}
+
+/// The walk of [`Places::new`].
+struct Walk<'d> {
+    /// Every span a finding has, with the place found for it so far.
+    places: HashMap<(usize, usize), Option<Place<'d>>>,
+    steps: Vec<Step<'d>>,
+    order: usize,
+}
+
+impl<'d> Walk<'d> {
+    fn table(&mut self, table: &'d DeTable<'_>) {
+        for (key, value) in table {
+            self.steps.push(Step::Key(key.get_ref()));
+            self.node(Some(key.span()), value);
+            self.steps.pop();
+        }
+    }
+
+    fn node(&mut self, key: Option<Range<usize>>, value: &'d Spanned<DeValue<'_>>) {
+        let order = self.order;
+        self.order += 1;
+        // A node's key is matched before its value, as a finding on a key names the key.
+        if let Some(key) = key {
+            self.offer(&key, order, true);
+        }
+        self.offer(&value.span(), order, false);
+        match value.get_ref() {
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.steps.push(Step::Index(i));
+                    self.node(None, item);
+                    self.steps.pop();
                 }
             }
+            DeValue::Table(table) => self.table(table),
+            _ => {}
         }
-        Self(places)
     }
 
-    /// The node a finding points at, and whether it points at the node's key. The schema
-    /// places each finding on the key or the value of the path it is about; the deepest node
-    /// with that span is the one.
-    fn place(&self, nodes: &[Node], span: &Range<usize>) -> Option<(KeyPath, bool)> {
-        let &(_, index, at_key) = self.0.get(&(span.start, span.end))?;
-        Some((nodes[index].path.clone(), at_key))
-    }
-}
-
-/// The part a path is in: its top-level key, and for a scheme its index.
-fn part_of(path: &KeyPath) -> Option<KeyPath> {
-    match path.0.as_slice() {
-        [] => None,
-        [Seg::Key(key), Seg::Index(i), ..] if key == "scheme" => {
-            Some(KeyPath(vec![Seg::Key(key.clone()), Seg::Index(*i)]))
-        }
-        [first, ..] => Some(KeyPath(vec![first.clone()])),
-    }
-}
-
-/// Removes the key at `path` from the document.
-fn remove(table: &mut DeTable<'_>, path: &KeyPath) {
-    if let Some((Seg::Key(last), parents)) = path.0.split_last()
-        && let Some(parent) = table_at(table, parents)
-    {
-        parent.remove(last.as_ref());
-    }
-}
-
-/// The table at `path` below `table`.
-fn table_at<'t, 'i>(table: &'t mut DeTable<'i>, path: &[Seg]) -> Option<&'t mut DeTable<'i>> {
-    let Some((Seg::Key(first), rest)) = path.split_first() else {
-        return path.is_empty().then_some(table);
-    };
-    let mut value = table.get_mut(first.as_ref())?.get_mut();
-    for seg in rest {
-        value = match (value, seg) {
-            (DeValue::Table(table), Seg::Key(key)) => table.get_mut(key.as_ref())?.get_mut(),
-            (DeValue::Array(items), Seg::Index(i)) => items.get_mut(*i)?.get_mut(),
-            _ => return None,
+    /// Makes the node the place of `span` if a finding has that span and no deeper node (nor
+    /// an earlier one as deep, nor this node's key) has it already.
+    fn offer(&mut self, span: &Range<usize>, order: usize, at_key: bool) {
+        let Some(place) = self.places.get_mut(&(span.start, span.end)) else {
+            return;
         };
+        let depth = self.steps.len();
+        if place
+            .as_ref()
+            .is_some_and(|place| (depth, order) <= (place.depth, place.order))
+        {
+            return;
+        }
+        let Some(Step::Key(top)) = self.steps.first().copied() else {
+            return;
+        };
+        let scheme = match self.steps.get(1) {
+            Some(Step::Index(i)) if top == "scheme" => Some(*i),
+            _ => None,
+        };
+        *place = Some(Place {
+            depth,
+            order,
+            at_key,
+            top,
+            scheme,
+        });
     }
+}
+
+/// Removes the keys whose nodes are at the places `doomed` names in the walk of [`Places`]
+/// (`order` counts the nodes walked). Each table loses its keys once its walk is done, so the
+/// count runs over the document as it was.
+fn remove(table: &mut DeTable<'_>, doomed: &HashSet<usize>, order: &mut usize) {
+    let mut removed = Vec::new();
+    for (key, value) in table.iter_mut() {
+        if doomed.contains(order) {
+            removed.push(key.get_ref().clone());
+        }
+        *order += 1;
+        remove_under(value.get_mut(), doomed, order);
+    }
+    for key in removed {
+        table.remove(key.as_ref());
+    }
+}
+
+fn remove_under(value: &mut DeValue<'_>, doomed: &HashSet<usize>, order: &mut usize) {
     match value {
-        DeValue::Table(table) => Some(table),
-        _ => None,
+        DeValue::Array(items) => {
+            for item in items.iter_mut() {
+                *order += 1;
+                remove_under(item.get_mut(), doomed, order);
+            }
+        }
+        DeValue::Table(table) => remove(table, doomed, order),
+        _ => {}
     }
 }
 

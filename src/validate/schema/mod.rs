@@ -5,16 +5,18 @@
 mod accept;
 mod fix;
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use schemars::generate::SchemaSettings;
-use toml::de::DeTable;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::diag::{Code, Diagnostic};
 use crate::model::units::echo;
 use crate::model::wire::{PolicyFile, scalar};
-use crate::policy::source::{KeyPath, Seg, SourceFile, SpanIndex};
+use crate::policy::source::{self, KeyPath, Seg, SourceFile, SpanIndex};
 
 /// The committed schema, as enforced.
 pub const COMMITTED: &str = include_str!("../../../schema/damo-policy.schema.json");
@@ -117,32 +119,93 @@ pub fn validate(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanInde
 }
 
 /// [`validate`] by the full validator alone.
+///
+/// The validator sees the document in its JSON form, one `[[scheme]]` at a time: a copy of
+/// a whole large file would cost as much memory again as its parse. Each scheme is checked as
+/// the only scheme of an otherwise empty document, and the rest of the document with no
+/// scheme; the findings are those of the whole document, a scheme's before the document's
+/// own, as the validator orders them.
 pub fn validate_fully(file: &Arc<SourceFile>, document: &DeTable<'_>, index: &SpanIndex<'_>) -> Vec<Diagnostic> {
     index.build_from(document);
-    let json = &crate::policy::source::json(document);
-    let mut out = Vec::new();
-    for error in validator().iter_errors(json) {
-        let path = KeyPath(
-            error
-                .instance_path()
-                .segments()
-                .map(|seg| match seg {
-                    jsonschema::paths::LocationSegment::Property(p) => Seg::from(p.to_string()),
-                    jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
-                })
-                .collect(),
-        );
-        let value = pointer(json, &path);
-        out.extend(describe(error.kind(), &path, value).into_iter().map(|d| {
-            let span = match &d.at_key {
-                Some(key) => index.key(&path.join(key.clone())),
-                None if d.label_key => index.key(&path),
-                None => index.value(&path),
-            };
-            d.diagnostic.at(file, span)
-        }));
+    let mut findings = Findings {
+        file,
+        index,
+        known_keys: HashMap::new(),
+        out: Vec::new(),
+    };
+    let schemes = match document.get("scheme").map(Spanned::get_ref) {
+        Some(DeValue::Array(schemes)) => schemes.as_ref(),
+        _ => &[],
+    };
+    for (i, scheme) in schemes.iter().enumerate() {
+        let alone = serde_json::json!({ "scheme": [source::value_to_json(scheme.get_ref())] });
+        // The document's own findings (its missing `target`) are the rest's to report.
+        findings.add(&alone, |path| match path.0.as_slice() {
+            [Seg::Key(key), Seg::Index(0), ..] if key == "scheme" => {
+                let mut path = path;
+                path.0[1] = Seg::Index(i);
+                Some(path)
+            }
+            _ => None,
+        });
     }
-    out
+    let rest = document
+        .iter()
+        .map(|(key, value)| {
+            let value = match value.get_ref() {
+                DeValue::Array(_) if key.get_ref() == "scheme" => serde_json::Value::Array(Vec::new()),
+                other => source::value_to_json(other),
+            };
+            (key.get_ref().to_string(), value)
+        })
+        .collect();
+    findings.add(&serde_json::Value::Object(rest), Some);
+    findings.out
+}
+
+/// The schema's findings on a document, described and placed.
+struct Findings<'f, 'i> {
+    file: &'f Arc<SourceFile>,
+    index: &'f SpanIndex<'i>,
+    /// The keys the schema allows at each path, one entry for all the elements of an array:
+    /// the same few tables of a large file can hold thousands of unknown keys.
+    known_keys: HashMap<Vec<Seg>, Vec<String>>,
+    out: Vec<Diagnostic>,
+}
+
+impl Findings<'_, '_> {
+    /// Adds the validator's findings on `json`, each at the path `place` gives the place of its
+    /// instance in `json` in the document, or left out where `place` gives none.
+    fn add(&mut self, json: &serde_json::Value, place: impl Fn(KeyPath) -> Option<KeyPath>) {
+        for error in validator().iter_errors(json) {
+            let in_json = KeyPath(
+                error
+                    .instance_path()
+                    .segments()
+                    .map(|seg| match seg {
+                        jsonschema::paths::LocationSegment::Property(p) => Seg::from(p.to_string()),
+                        jsonschema::paths::LocationSegment::Index(i) => Seg::Index(i),
+                    })
+                    .collect(),
+            );
+            let value = pointer(json, &in_json);
+            let Some(path) = place(in_json) else { continue };
+            // A table of many unknown keys is one error: its findings are pushed in one go.
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                self.out.reserve(unexpected.len());
+            }
+            let (file, index, out) = (self.file, self.index, &mut self.out);
+            // Placed as they are described, with no list of them in between.
+            describe(error.kind(), &path, value, &mut self.known_keys, &mut |d| {
+                let span = match &d.at_key {
+                    Some(key) => index.key(&path.join(key.clone())),
+                    None if d.label_key => index.key(&path),
+                    None => index.value(&path),
+                };
+                out.push(d.diagnostic.at(file, span));
+            });
+        }
+    }
 }
 
 fn pointer<'a>(json: &'a serde_json::Value, path: &KeyPath) -> Option<&'a serde_json::Value> {
@@ -160,7 +223,13 @@ struct Described {
     label_key: bool,
 }
 
-fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_json::Value>) -> Vec<Described> {
+fn describe(
+    kind: &ValidationErrorKind,
+    path: &KeyPath,
+    value: Option<&serde_json::Value>,
+    known_keys: &mut HashMap<Vec<Seg>, Vec<String>>,
+    emit: &mut impl FnMut(Described),
+) {
     let at = |diagnostic| Described {
         diagnostic,
         at_key: None,
@@ -174,49 +243,51 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
     let shown = value.map(show).unwrap_or_default();
     // An integer beyond 64 bits fails whatever the schema expects; its type is not the problem.
     if value.is_some_and(|v| v.get(crate::policy::source::BIG_INTEGER).is_some()) {
-        return vec![at(Diagnostic::error(
+        emit(at(Diagnostic::error(
             Code::OutOfRange,
             format!("{name} is {shown}, out of range: it does not fit in 64 bits"),
         )
         .label("out of range")
-        .help(range_help(path, None)))];
+        .help(range_help(path, None))));
+        return;
     }
     match kind {
-        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-            .iter()
-            .map(|key| Described {
-                diagnostic: Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}` in {name}"))
-                    .label("not a known key")
-                    .help(known_keys_help(path, key)),
-                at_key: Some(key.clone()),
-                label_key: false,
-            })
-            .collect(),
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            for key in unexpected {
+                emit(Described {
+                    diagnostic: Diagnostic::error(Code::UnknownKey, format!("unknown key `{key}` in {name}"))
+                        .label("not a known key")
+                        .help(known_keys_help(path, key, known_keys)),
+                    at_key: Some(key.clone()),
+                    label_key: false,
+                });
+            }
+        }
         ValidationErrorKind::Required { property } => {
             let key = property.as_str().unwrap_or_default();
-            vec![Described {
+            emit(Described {
                 diagnostic: Diagnostic::error(Code::MissingKey, format!("{name} needs `{key}`"))
                     .label(format!("`{key}` is missing here"))
                     .help(required_help(key)),
                 at_key: None,
                 label_key: true,
-            }]
+            })
         }
         ValidationErrorKind::Type { kind } => {
             let found = value.map(json_type).unwrap_or("nothing");
-            vec![at(Diagnostic::error(
+            emit(at(Diagnostic::error(
                 Code::WrongType,
                 format!("{name} must be {}, not {found}", type_words(kind)),
             )
             .label(format!("this is {found}"))
-            .help(fix::type_help(path, kind, value)))]
+            .help(fix::type_help(path, kind, value))))
         }
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
                 .as_array()
                 .map(|a| a.iter().filter_map(|o| o.as_str()).map(|s| format!("`{s}`")).collect())
                 .unwrap_or_default();
-            vec![at(unknown_keyword(&name, &shown, value, &choices))]
+            emit(at(unknown_keyword(&name, &shown, value, &choices)))
         }
         // schemars documents each keyword as a `oneOf` branch with a `const`.
         ValidationErrorKind::OneOfNotValid { context }
@@ -237,37 +308,31 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                     _ => None,
                 })
                 .collect();
-            vec![at(unknown_keyword(&name, &shown, value, &choices))]
+            emit(at(unknown_keyword(&name, &shown, value, &choices)))
         }
-        ValidationErrorKind::Pattern { pattern } => vec![at(pattern_mismatch(pattern, &shown, value))],
-        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            vec![at(Diagnostic::error(
-                Code::WrongType,
-                format!("{shown} is not valid for {name}"),
-            )
-            .label("not a valid form")
-            .help(fix::type_help(
-                path,
-                &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object),
-                value,
-            )))]
-        }
-        ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => {
-            vec![at(Diagnostic::error(
-                Code::OutOfRange,
-                format!("{name} is {shown}, out of range: at least {limit}"),
-            )
-            .label("out of range")
-            .help(range_help(path, None)))]
-        }
-        ValidationErrorKind::Maximum { limit } => {
-            vec![at(Diagnostic::error(
-                Code::OutOfRange,
-                format!("{name} is {shown}, out of range: at most {limit}"),
-            )
-            .label("out of range")
-            .help(range_help(path, limit.as_u64())))]
-        }
+        ValidationErrorKind::Pattern { pattern } => emit(at(pattern_mismatch(pattern, &shown, value))),
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => emit(at(Diagnostic::error(
+            Code::WrongType,
+            format!("{shown} is not valid for {name}"),
+        )
+        .label("not a valid form")
+        .help(fix::type_help(
+            path,
+            &jsonschema::error::TypeKind::Single(jsonschema::JsonType::Object),
+            value,
+        )))),
+        ValidationErrorKind::Minimum { limit } if limit.as_u64() != Some(0) => emit(at(Diagnostic::error(
+            Code::OutOfRange,
+            format!("{name} is {shown}, out of range: at least {limit}"),
+        )
+        .label("out of range")
+        .help(range_help(path, None)))),
+        ValidationErrorKind::Maximum { limit } => emit(at(Diagnostic::error(
+            Code::OutOfRange,
+            format!("{name} is {shown}, out of range: at most {limit}"),
+        )
+        .label("out of range")
+        .help(range_help(path, limit.as_u64())))),
         other => {
             let text = match other {
                 ValidationErrorKind::Minimum { .. } => format!("{name} must not be negative"),
@@ -282,9 +347,9 @@ fn describe(kind: &ValidationErrorKind, path: &KeyPath, value: Option<&serde_jso
                 }
                 _ => format!("{shown} is not valid for {name}"),
             };
-            vec![at(Diagnostic::error(Code::BadValue, text)
+            emit(at(Diagnostic::error(Code::BadValue, text)
                 .label("out of range")
-                .help("see the schema's description of this key (`damo-policy schema`)"))]
+                .help("see the schema's description of this key (`damo-policy schema`)")))
         }
     }
 }
@@ -402,18 +467,29 @@ fn type_words(kind: &jsonschema::error::TypeKind) -> String {
     }
 }
 
-fn known_keys_help(path: &KeyPath, unexpected: &str) -> String {
-    let keys = properties_at(fix::schema(), &path.0);
-    let top_level = properties_at(fix::schema(), &[]);
-    if !path.0.is_empty() && top_level.contains(&format!("`{unexpected}`")) {
+fn known_keys_help(path: &KeyPath, unexpected: &str, known_keys: &mut HashMap<Vec<Seg>, Vec<String>>) -> String {
+    let at_top_level = known_keys_at(known_keys, &[]).contains(&format!("`{unexpected}`"));
+    let keys = known_keys_at(known_keys, &path.0);
+    if !path.0.is_empty() && at_top_level {
         format!("`{unexpected}` is a key of the top level of the file: move it above the first `[table]` header")
     } else if keys.is_empty() {
         "remove it".to_owned()
-    } else if let Some(guess) = closest(unexpected, &keys) {
+    } else if let Some(guess) = closest(unexpected, keys) {
         format!("did you mean {guess}? (known keys: {})", keys.join(", "))
     } else {
         format!("remove it, or use one of: {}", keys.join(", "))
     }
+}
+
+/// [`properties_at`] the path, looked up once for all the elements of an array.
+fn known_keys_at<'c>(known_keys: &'c mut HashMap<Vec<Seg>, Vec<String>>, path: &[Seg]) -> &'c [String] {
+    let any_element = path.iter().map(|seg| match seg {
+        Seg::Key(key) => Seg::Key(key.clone()),
+        Seg::Index(_) => Seg::Index(0),
+    });
+    known_keys
+        .entry(any_element.collect())
+        .or_insert_with(|| properties_at(fix::schema(), path))
 }
 
 /// The property names the schema allows at a path.
