@@ -24,12 +24,12 @@ pub fn write(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// The file keeps the permission bits of the file it replaces; a new file gets the default
 /// mode of a created file (0666 less the umask), as a plain write would.
 pub fn write_with(path: &Path, fill: impl FnOnce(&mut io::BufWriter<&fs::File>) -> io::Result<()>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let kept_mode = fs::metadata(path).ok().map(|meta| meta.permissions().mode() & 0o7777);
-    let (temporary, file) = create_temporary(dir, path, kept_mode.unwrap_or(0o666))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |name| name.to_string_lossy().into_owned());
+    let (temporary, file) = create_beside(dir, &name, "tmp", kept_mode.unwrap_or(0o666))?;
     let written = (|| {
         let mut buffered = io::BufWriter::new(&file);
         fill(&mut buffered)?;
@@ -55,17 +55,24 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&mut io::BufWriter<&fs::File>) 
     Ok(())
 }
 
-/// A new, empty file beside `path` with a name no other writer uses.
-fn create_temporary(dir: &Path, path: &Path, mode: u32) -> io::Result<(PathBuf, fs::File)> {
+/// The directory `path` is in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// A new, empty file in `dir`, open for reading and writing with `mode` (less the umask),
+/// named `.{name}.{pid}.{n}.{suffix}`: a name no other writer uses, hidden from listings.
+pub fn create_beside(dir: &Path, name: &str, suffix: &str, mode: u32) -> io::Result<(PathBuf, fs::File)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map_or_else(|| "file".into(), |name| name.to_string_lossy().into_owned());
     let mut tries = 0;
     loop {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temporary = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let temporary = dir.join(format!(".{name}.{}.{n}.{suffix}", std::process::id()));
         match fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(mode)

@@ -10,19 +10,15 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::RecordFileError;
+use crate::files::atomic::{create_beside, parent_dir};
 
 /// The mode damo gives record files (`--output_permission 600`): recordings show where a
 /// process keeps its data.
 const FILE_MODE: u32 = 0o600;
-
-/// Temporary names tried before giving up: each is new to this process, so only a stale
-/// file of an earlier process with the same pid can be in the way.
-const TEMPORARY_NAME_TRIES: u32 = 100;
 
 /// The path a file is written to, checked before recording starts.
 #[derive(Debug, Clone)]
@@ -78,10 +74,7 @@ impl Destination {
     }
 
     fn dir(&self) -> PathBuf {
-        match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        }
+        parent_dir(&self.path).to_path_buf()
     }
 
     fn name(&self) -> String {
@@ -100,7 +93,7 @@ impl Destination {
 
     fn write_placed(&self, fill: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<u64, PlaceError> {
         let dir = self.dir();
-        let (temporary, file) = create_new(&dir, &format!(".{}", self.name()), "tmp")?;
+        let (temporary, file) = create_beside(&dir, &self.name(), "tmp", FILE_MODE)?;
         let placed = (|| -> Result<u64, PlaceError> {
             let mut out = BufWriter::new(Counted::new(file));
             fill(&mut out)?;
@@ -150,27 +143,6 @@ impl From<io::Error> for PlaceError {
     }
 }
 
-/// A new file named `{prefix}.{pid}.{n}.{suffix}` in `dir`, mode 0600.
-fn create_new(dir: &Path, prefix: &str, suffix: &str) -> io::Result<(PathBuf, File)> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut tries = 0;
-    loop {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = dir.join(format!("{prefix}.{}.{n}.{suffix}", std::process::id()));
-        match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .mode(FILE_MODE)
-            .open(&path)
-        {
-            Ok(file) => return Ok((path, file)),
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && tries < TEMPORARY_NAME_TRIES => tries += 1,
-            Err(error) => return Err(error),
-        }
-    }
-}
-
 /// A writer that counts the bytes it passes on.
 pub(crate) struct Counted<W> {
     pub(crate) inner: W,
@@ -202,7 +174,7 @@ pub(crate) struct Spool {
 
 impl Spool {
     fn create(dir: &Path, name: &str) -> io::Result<Self> {
-        let (path, file) = create_new(dir, &format!(".{name}"), "spool")?;
+        let (path, file) = create_beside(dir, name, "spool", FILE_MODE)?;
         fs::remove_file(&path)?;
         Ok(Self {
             file: Counted::new(file),
