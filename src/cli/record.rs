@@ -20,7 +20,7 @@ use super::usage_error;
 use crate::diag::Renderer;
 use crate::host::HostPaths;
 use crate::record::file::{
-    FootprintWriter, Format, Intervals, RecordFileError, RecordHeader, RecordWriter, footprint_path,
+    FootprintWriter, Format, Intervals, RecordHeader, RecordWriter, check_destination, footprint_path,
 };
 use crate::record::kdamond::{
     self, LiveKernel, MonitoringOverrides, RecordKdamondError, RecordTarget, RecordedKdamond, RegionBounds,
@@ -163,12 +163,9 @@ pub fn run(args: &RecordArgs, renderer: &Renderer) -> ExitCode {
         (true, Err(e)) => return usage_error(e),
     };
     // An existing file is refused before any kdamond starts.
-    let footprint_file = footprint_path(&args.output);
-    if !args.force {
-        for path in [&args.output, &footprint_file] {
-            if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
-                return usage_error(RecordFileError::Exists { path: path.clone() });
-            }
+    for path in [args.output.clone(), footprint_path(&args.output)] {
+        if let Err(e) = check_destination(&path, args.force) {
+            return usage_error(e);
         }
     }
 

@@ -32,6 +32,13 @@ pub use footprint::{FootprintWriter, footprint_path};
 pub use reader::{Record, RecordInfo, Snapshot, for_each_snapshot, read_records};
 pub use writer::RecordWriter;
 
+/// Refuses a path a record cannot be written to: an existing regular file unless
+/// `overwrite`, or a directory. The writer checks the same when it is created; this lets a
+/// caller refuse before it starts anything to record.
+pub fn check_destination(path: &std::path::Path, overwrite: bool) -> Result<(), RecordFileError> {
+    output::Destination::check(path, overwrite).map(drop)
+}
+
 /// How a record file is encoded; damo's `--output_type` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
