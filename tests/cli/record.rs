@@ -5,10 +5,12 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Child, Command};
 
 use damo_policy::record::file::read_records;
 
+use crate::common::Run;
 use crate::live::{live, setup};
 
 /// A process to record, killed when dropped.
@@ -31,25 +33,28 @@ impl Drop for Sleeper {
     }
 }
 
+/// `record` of `pid` from tried regions for `duration`, with `more` options, on the
+/// directory's fake kernel.
+fn record_tried(dir: &Path, pid: &str, duration: &str, more: &[&str]) -> Run {
+    let mut args = vec![
+        "record",
+        "--pid",
+        pid,
+        "--source",
+        "tried-regions",
+        "--duration",
+        duration,
+    ];
+    args.extend(more);
+    live(dir, &args)
+}
+
 #[test]
 fn a_recording_writes_a_whole_file_and_stops_its_kdamond() {
     let dir = setup("6.12");
     let target = Sleeper::start();
     let pid = target.pid();
-    let recorded = live(
-        dir.path(),
-        &[
-            "record",
-            "--pid",
-            &pid,
-            "--source",
-            "tried-regions",
-            "--duration",
-            "300ms",
-            "--format",
-            "json",
-        ],
-    );
+    let recorded = record_tried(dir.path(), &pid, "300ms", &["--format", "json"]);
     assert_eq!(recorded.code, 0, "{}", recorded.transcript());
     assert!(recorded.stderr.contains("; --duration elapsed"), "{}", recorded.stderr);
     let file = dir.path().join("damon.data");
@@ -68,36 +73,13 @@ fn a_recording_writes_a_whole_file_and_stops_its_kdamond() {
     let status = live(dir.path(), &["status"]);
     assert!(!status.stdout.contains("recording"), "{}", status.transcript());
     // And the file is not overwritten by the next recording unless forced.
-    let again = live(
-        dir.path(),
-        &[
-            "record",
-            "--pid",
-            &pid,
-            "--source",
-            "tried-regions",
-            "--duration",
-            "100ms",
-        ],
-    );
+    let again = record_tried(dir.path(), &pid, "100ms", &[]);
     assert_eq!(again.code, 2);
     insta::assert_snapshot!(
         "record_exists",
         again.transcript().replace(&dir.path().display().to_string(), "DIR")
     );
-    let forced = live(
-        dir.path(),
-        &[
-            "record",
-            "--pid",
-            &pid,
-            "--source",
-            "tried-regions",
-            "--duration",
-            "100ms",
-            "--force",
-        ],
-    );
+    let forced = record_tried(dir.path(), &pid, "100ms", &["--force"]);
     assert_eq!(forced.code, 0, "{}", forced.transcript());
 }
 
@@ -105,20 +87,7 @@ fn a_recording_writes_a_whole_file_and_stops_its_kdamond() {
 fn a_write_error_ends_the_recording_with_its_kdamond_stopped() {
     let dir = setup("7.3");
     let target = Sleeper::start();
-    let recorded = live(
-        dir.path(),
-        &[
-            "record",
-            "--pid",
-            &target.pid(),
-            "--source",
-            "tried-regions",
-            "--duration",
-            "2s",
-            "-o",
-            "/dev/full",
-        ],
-    );
+    let recorded = record_tried(dir.path(), &target.pid(), "2s", &["-o", "/dev/full"]);
     assert_eq!(recorded.code, 2, "{}", recorded.transcript());
     assert!(
         recorded.stderr.contains("error: cannot write /dev/full"),
